@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"reverie/scene"
+	"reverie/vision"
+)
+
+func cmdRun(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	cfgPath := configFlag(fs)
+	windowed := fs.Bool("windowed", false, "open a window instead of going full-screen")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(fs, *cfgPath)
+	if err != nil {
+		return err
+	}
+	runner, err := openRunner(cfg.Generator)
+	if err != nil {
+		return err
+	}
+	defer runner.Close()
+	runner.OnError(rateLimited("generator frame failed", 10))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := func() (vision.Source, error) {
+		s, _, err := vision.Open(cfg.Vision)
+		return s, err
+	}
+	src, note, err := vision.Open(cfg.Vision)
+	switch {
+	case err != nil:
+		slog.Warn("camera unavailable; the idle choreography runs until it comes back", "err", err)
+	case note != "":
+		slog.Info(note)
+	default:
+		slog.Info("camera open", "source", src.Name())
+	}
+	watcher := vision.NewWatcher(cfg.Vision, src, open)
+	go watcher.Run(ctx)
+	go runner.Run(ctx)
+
+	m := runner.Model()
+	director := scene.NewDirector(cfg.Scene.Director, m.Manifest.Latent.Dim)
+	live := &scene.Live{Watcher: watcher, Runner: runner, Director: director}
+	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), live)
+	if err != nil {
+		return err
+	}
+	defer game.Dispose()
+
+	ebiten.SetWindowTitle("reverie")
+	ebiten.SetWindowSize(cfg.Scene.RenderW, cfg.Scene.RenderH)
+	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
+	ebiten.SetFullscreen(cfg.Scene.Fullscreen && !*windowed)
+	if cfg.Scene.Fullscreen && !*windowed {
+		ebiten.SetCursorMode(ebiten.CursorModeHidden)
+	}
+	ebiten.SetVsyncEnabled(true)
+	if err := ebiten.RunGame(game); err != nil && !scene.IsTermination(err) {
+		return fmt.Errorf("display: %w", err)
+	}
+	slog.Info("reverie stopped")
+	return nil
+}
+
+// rateLimited logs at most n errors, then one line saying the rest are
+// counted, so a failing stage never floods the log.
+func rateLimited(msg string, n int) func(error) {
+	count := 0
+	return func(err error) {
+		count++
+		switch {
+		case count <= n:
+			slog.Error(msg, "err", err)
+		case count == n+1:
+			slog.Error(msg+"; further failures are not logged", "err", err)
+		}
+	}
+}

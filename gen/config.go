@@ -1,0 +1,100 @@
+// Package gen runs generator models: the ONNX Runtime wrapper, model
+// manifests, the Runner that produces frames continuously, and the built-in
+// models it writes as ONNX from a seed.
+package gen
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Config is the generator section of config.yaml.
+type Config struct {
+	Model      string `yaml:"model"` // builtin:cppn, builtin:convdecoder, or a manifest path
+	Seed       uint64 `yaml:"seed"`  // weights of the built-in models
+	Width      int    `yaml:"width"` // built-in models' output size
+	Height     int    `yaml:"height"`
+	Look       string `yaml:"look"`        // cppn activation mix
+	Provider   string `yaml:"provider"`    // cpu | cuda | tensorrt | coreml | directml
+	Threads    int    `yaml:"threads"`     // intra-op threads, 0 = ONNX Runtime's choice
+	Strict     bool   `yaml:"strict"`      // fail instead of falling back to CPU
+	ORTLibrary string `yaml:"ort_library"` // path to libonnxruntime.so.1, "" to search
+}
+
+// DefaultConfig is the generator section's defaults, the same as config.yaml's.
+func DefaultConfig() Config {
+	return Config{Model: "builtin:cppn", Seed: 7, Width: 320, Height: 180, Look: "marble", Provider: "cpu", Threads: 0}
+}
+
+// FieldError names the config key a validation failure is about.
+type FieldError struct {
+	Key string // dotted path below the section, e.g. "width"
+	Msg string
+}
+
+func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
+
+// FieldKey is the key below the section.
+func (e *FieldError) FieldKey() string { return e.Key }
+
+// Validate checks every value.
+func (c *Config) Validate() error {
+	if c.Model == "" {
+		return &FieldError{"model", "empty; expected builtin:cppn, builtin:convdecoder or a manifest path"}
+	}
+	if strings.HasPrefix(c.Model, "builtin:") {
+		switch c.Model {
+		case "builtin:cppn", "builtin:convdecoder":
+		default:
+			return &FieldError{"model", fmt.Sprintf("%q: expected builtin:cppn, builtin:convdecoder or a manifest path", c.Model)}
+		}
+	}
+	if c.Width < 16 || c.Width > 4096 {
+		return &FieldError{"width", fmt.Sprintf("%d: expected 16..4096", c.Width)}
+	}
+	if c.Height < 16 || c.Height > 4096 {
+		return &FieldError{"height", fmt.Sprintf("%d: expected 16..4096", c.Height)}
+	}
+	if _, ok := CPPNLooks[c.Look]; !ok {
+		return &FieldError{"look", fmt.Sprintf("%q: expected one of %s", c.Look, strings.Join(LookNames(), ", "))}
+	}
+	ok := false
+	for _, p := range Providers {
+		ok = ok || p == c.Provider
+	}
+	if !ok {
+		return &FieldError{"provider", fmt.Sprintf("%q: expected one of %s", c.Provider, strings.Join(Providers, ", "))}
+	}
+	if c.Threads < 0 || c.Threads > 256 {
+		return &FieldError{"threads", fmt.Sprintf("%d: expected 0 (automatic) .. 256", c.Threads)}
+	}
+	return nil
+}
+
+// Session is the session part of the config.
+func (c *Config) Session() SessionConfig {
+	return SessionConfig{Provider: c.Provider, Threads: c.Threads, Strict: c.Strict}
+}
+
+// Manifest resolves the configured model to a manifest: a built-in one built
+// from the seed, or a user's manifest file.
+func (c *Config) Manifest() (*Manifest, error) {
+	switch c.Model {
+	case "builtin:cppn":
+		cp := DefaultCPPN(c.Seed, c.Width, c.Height)
+		cp.Look = c.Look
+		return cp.Build()
+	case "builtin:convdecoder":
+		return nil, fmt.Errorf("generator.model builtin:convdecoder is not built yet; use builtin:cppn")
+	}
+	return LoadManifest(c.Model)
+}
+
+// Open resolves the configured model and loads it.
+func (c *Config) Open() (*Model, Warning, error) {
+	man, err := c.Manifest()
+	if err != nil {
+		return nil, "", err
+	}
+	return Load(man, c.Session())
+}

@@ -1,0 +1,72 @@
+package gen
+
+import (
+	"math"
+	"testing"
+)
+
+// A CPPN written by the builder loads in ONNX Runtime and renders a picture
+// with structure: not flat, not saturated, and different for another latent.
+func TestCPPNRoundTrip(t *testing.T) {
+	for _, size := range [][2]int{{64, 48}, {200, 120}} {
+		for _, look := range LookNames() {
+			c := DefaultCPPN(3, size[0], size[1])
+			c.Look = look
+			man, err := c.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, warn, err := Load(man, SessionConfig{Provider: "cpu"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if warn != "" {
+				t.Errorf("unexpected warning %q", warn)
+			}
+			a := make([]byte, 4*size[0]*size[1])
+			b := make([]byte, len(a))
+			z := make([]float32, man.Latent.Dim)
+			if err := m.Run(z, a); err != nil {
+				t.Fatal(err)
+			}
+			for i := range z {
+				z[i] = float32(math.Sin(float64(i))) * 1.5
+			}
+			if err := m.Run(z, b); err != nil {
+				t.Fatal(err)
+			}
+			m.Close()
+			mean, std := lumaStats(a)
+			if std < 10 {
+				t.Errorf("%s %v: flat image, luma std %.1f", look, size, std)
+			}
+			if mean < 20 || mean > 235 {
+				t.Errorf("%s %v: mean luma %.1f, expected mid-range", look, size, mean)
+			}
+			if d := meanAbsDiff(a, b); d < 5 {
+				t.Errorf("%s %v: another latent changed the image by only %.2f", look, size, d)
+			}
+		}
+	}
+}
+
+func lumaStats(rgba []byte) (mean, std float64) {
+	n := len(rgba) / 4
+	var s, s2 float64
+	for i := 0; i < n; i++ {
+		l := 0.299*float64(rgba[4*i]) + 0.587*float64(rgba[4*i+1]) + 0.114*float64(rgba[4*i+2])
+		s += l
+		s2 += l * l
+	}
+	mean = s / float64(n)
+	return mean, math.Sqrt(s2/float64(n) - mean*mean)
+}
+
+func meanAbsDiff(a, b []byte) float64 {
+	var s float64
+	for i := range a {
+		d := float64(a[i]) - float64(b[i])
+		s += math.Abs(d)
+	}
+	return s / float64(len(a))
+}

@@ -1,0 +1,173 @@
+package gen
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Manifest describes a generator model: which input takes the latent, which
+// output holds the image and how to read it. It lives in a YAML file beside
+// the .onnx file; the built-in models produce theirs in memory.
+type Manifest struct {
+	Name   string      `yaml:"name"`
+	Model  string      `yaml:"model"` // the .onnx file, relative to the manifest
+	Latent LatentSpec  `yaml:"latent"`
+	Inputs []InputSpec `yaml:"inputs,omitempty"`
+	Output OutputSpec  `yaml:"output"`
+	// Directions is an optional file of latent directions (k rows of dim
+	// float32 values, little-endian, GANSpace-style) for the scene to move along.
+	Directions string `yaml:"directions,omitempty"`
+
+	path string // the manifest file, "" for built-ins
+	onnx []byte // model bytes held in memory by built-ins
+}
+
+// LatentSpec is the model's latent input.
+type LatentSpec struct {
+	Input        string `yaml:"input"`
+	Dim          int    `yaml:"dim"`
+	Distribution string `yaml:"distribution"` // normal | uniform
+}
+
+// InputSpec is an extra model input held at a fixed value, or exposed as a
+// controllable parameter when Param is set (truncation psi, noise strength).
+type InputSpec struct {
+	Name   string    `yaml:"name"`
+	Shape  []int64   `yaml:"shape"`
+	Value  float32   `yaml:"value"`            // every element, unless Values is set
+	Values []float32 `yaml:"values,omitempty"` // the whole tensor (a class vector)
+	Param  string    `yaml:"param,omitempty"`  // the name a controller sets it by
+	Min    float32   `yaml:"min,omitempty"`
+	Max    float32   `yaml:"max,omitempty"`
+}
+
+// OutputSpec is the model's image output.
+type OutputSpec struct {
+	Name   string     `yaml:"name"`
+	Layout string     `yaml:"layout"` // NCHW | NHWC
+	Range  [2]float32 `yaml:"range"`  // [-1, 1], [0, 1] or [0, 255]
+	DType  string     `yaml:"dtype"`  // float32 | float16 | uint8
+	Width  int        `yaml:"width"`
+	Height int        `yaml:"height"`
+}
+
+// Path is the manifest file, or "" for a model built in memory.
+func (m *Manifest) Path() string { return m.path }
+
+// ModelPath is the .onnx file the manifest names, resolved against the
+// manifest's folder.
+func (m *Manifest) ModelPath() string {
+	if m.Model == "" || filepath.IsAbs(m.Model) || m.path == "" {
+		return m.Model
+	}
+	return filepath.Join(filepath.Dir(m.path), m.Model)
+}
+
+// Source names the model in messages: its file, or its built-in name.
+func (m *Manifest) Source() string {
+	if m.onnx != nil {
+		return "builtin:" + m.Name
+	}
+	return m.ModelPath()
+}
+
+// LoadManifest reads and validates a manifest file. Unknown keys are errors.
+func LoadManifest(path string) (*Manifest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("model manifest %s: %w", path, unwrapPathError(err))
+	}
+	m := &Manifest{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(m); err != nil {
+		return nil, fmt.Errorf("model manifest %s: %v", path, err)
+	}
+	m.path = path
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("model manifest %s: %w", path, err)
+	}
+	return m, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Validate checks the manifest for values reverie cannot work with.
+func (m *Manifest) Validate() error {
+	if m.onnx == nil && m.Model == "" {
+		return errors.New("model: missing, expected the .onnx file name")
+	}
+	if m.Latent.Input == "" {
+		return errors.New("latent.input: missing, expected the name of the model's latent input")
+	}
+	if m.Latent.Dim < 1 || m.Latent.Dim > 65536 {
+		return fmt.Errorf("latent.dim: %d, expected 1..65536", m.Latent.Dim)
+	}
+	switch m.Latent.Distribution {
+	case "normal", "uniform":
+	case "":
+		m.Latent.Distribution = "normal"
+	default:
+		return fmt.Errorf("latent.distribution: %q, expected normal or uniform", m.Latent.Distribution)
+	}
+	for i, in := range m.Inputs {
+		if in.Name == "" {
+			return fmt.Errorf("inputs[%d].name: missing", i)
+		}
+		n := int64(1)
+		for _, d := range in.Shape {
+			if d < 1 {
+				return fmt.Errorf("inputs[%d] %q: shape %v has a dimension below 1; give concrete sizes", i, in.Name, in.Shape)
+			}
+			n *= d
+		}
+		if in.Values != nil && int64(len(in.Values)) != n {
+			return fmt.Errorf("inputs[%d] %q: %d values for shape %v, expected %d", i, in.Name, len(in.Values), in.Shape, n)
+		}
+	}
+	o := &m.Output
+	if o.Name == "" {
+		return errors.New("output.name: missing, expected the name of the model's image output")
+	}
+	switch o.Layout {
+	case "NCHW", "NHWC":
+	default:
+		return fmt.Errorf("output.layout: %q, expected NCHW or NHWC", o.Layout)
+	}
+	switch o.DType {
+	case "float32", "float16", "uint8":
+	case "":
+		o.DType = "float32"
+	default:
+		return fmt.Errorf("output.dtype: %q, expected float32, float16 or uint8", o.DType)
+	}
+	if !(o.Range[1] > o.Range[0]) {
+		return fmt.Errorf("output.range: %v, expected [low, high] with high > low, such as [-1, 1], [0, 1] or [0, 255]", o.Range)
+	}
+	if o.Width < 1 || o.Height < 1 || o.Width > 8192 || o.Height > 8192 {
+		return fmt.Errorf("output.width/height: %dx%d, expected 1..8192 each", o.Width, o.Height)
+	}
+	return nil
+}
+
+// Write saves the manifest as YAML at path, naming modelFile as its model.
+func (m *Manifest) Write(path, modelFile string) error {
+	c := *m
+	c.Model = modelFile
+	data, err := yaml.Marshal(&c)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}

@@ -1,0 +1,234 @@
+package onnxpb
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// DataType is an ONNX TensorProto.DataType.
+type DataType int32
+
+// The element types reverie writes or reads.
+const (
+	Float   DataType = 1
+	Uint8   DataType = 2
+	Int64   DataType = 7
+	Float16 DataType = 10
+)
+
+// Dynamic marks a dimension whose size is chosen at run time.
+const Dynamic int64 = -1
+
+// IRVersion and Opset are what the built-in models declare. ONNX Runtime 1.30
+// reads both.
+const (
+	IRVersion = 8
+	Opset     = 17
+)
+
+// Attr is one node attribute.
+type Attr struct {
+	name string
+	m    buf
+}
+
+// attribute types from AttributeProto.AttributeType
+const (
+	attrFloat  = 1
+	attrInt    = 2
+	attrString = 3
+	attrFloats = 6
+	attrInts   = 7
+)
+
+func newAttr(name string, typ int64, write func(*buf)) Attr {
+	var m buf
+	m.string(1, name)
+	write(&m)
+	m.int(20, typ)
+	return Attr{name: name, m: m}
+}
+
+// AttrInt is an integer attribute.
+func AttrInt(name string, v int64) Attr {
+	return newAttr(name, attrInt, func(b *buf) { b.int(3, v) })
+}
+
+// AttrFloat is a float attribute.
+func AttrFloat(name string, v float32) Attr {
+	return newAttr(name, attrFloat, func(b *buf) { b.float(2, v) })
+}
+
+// AttrString is a string attribute.
+func AttrString(name, v string) Attr {
+	return newAttr(name, attrString, func(b *buf) { b.string(4, v) })
+}
+
+// AttrInts is a list-of-integers attribute.
+func AttrInts(name string, v ...int64) Attr {
+	return newAttr(name, attrInts, func(b *buf) { b.packedInts(8, v) })
+}
+
+// AttrFloats is a list-of-floats attribute.
+func AttrFloats(name string, v ...float32) Attr {
+	return newAttr(name, attrFloats, func(b *buf) { b.packedFloats(7, v) })
+}
+
+// Graph builds one ONNX graph node by node. Names are generated for
+// intermediate values, so callers chain Op calls like expressions.
+type Graph struct {
+	name     string
+	nodes    []buf
+	inits    []buf
+	inputs   []buf
+	outputs  []buf
+	metadata [][2]string
+	next     int
+	MACs     int64 // multiply-adds, counted by the builders that know them
+}
+
+// NewGraph starts an empty graph.
+func NewGraph(name string) *Graph { return &Graph{name: name} }
+
+func (g *Graph) fresh(prefix string) string {
+	g.next++
+	return fmt.Sprintf("%s_%d", prefix, g.next)
+}
+
+func valueInfo(name string, dt DataType, dims []int64) buf {
+	var shape buf
+	for i, d := range dims {
+		var dim buf
+		if d == Dynamic {
+			dim.string(2, fmt.Sprintf("d%d", i))
+		} else {
+			dim.int(1, d)
+		}
+		shape.message(1, dim)
+	}
+	var tensor buf
+	tensor.int(1, int64(dt))
+	tensor.message(2, shape)
+	var typ buf
+	typ.message(1, tensor)
+	var vi buf
+	vi.string(1, name)
+	vi.message(2, typ)
+	return vi
+}
+
+// Input declares a graph input and returns its name.
+func (g *Graph) Input(name string, dt DataType, dims ...int64) string {
+	g.inputs = append(g.inputs, valueInfo(name, dt, dims))
+	return name
+}
+
+// Output declares value as a graph output.
+func (g *Graph) Output(name string, dt DataType, dims ...int64) {
+	g.outputs = append(g.outputs, valueInfo(name, dt, dims))
+}
+
+// Metadata adds a key/value pair to the model's metadata_props.
+func (g *Graph) Metadata(key, value string) {
+	g.metadata = append(g.metadata, [2]string{key, value})
+}
+
+func (g *Graph) initializer(name string, dt DataType, dims []int64, raw []byte) string {
+	if name == "" {
+		name = g.fresh("const")
+	}
+	var t buf
+	t.packedInts(1, dims)
+	t.int(2, int64(dt))
+	t.string(8, name)
+	t.bytes(9, raw)
+	g.inits = append(g.inits, t)
+	return name
+}
+
+// Const adds a float32 initializer of the given shape. An empty name gets a
+// generated one.
+func (g *Graph) Const(name string, dims []int64, data []float32) string {
+	n := int64(1)
+	for _, d := range dims {
+		n *= d
+	}
+	if n != int64(len(data)) {
+		panic(fmt.Sprintf("onnxpb: constant %q has %d values for shape %v", name, len(data), dims))
+	}
+	raw := make([]byte, 0, 4*len(data))
+	for _, v := range data {
+		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+	}
+	return g.initializer(name, Float, dims, raw)
+}
+
+// Scalar adds a float32 scalar-shaped ([1]) initializer.
+func (g *Graph) Scalar(v float32) string { return g.Const("", []int64{1}, []float32{v}) }
+
+// Ints adds a 1-D int64 initializer, as Reshape's shape or Slice's bounds need.
+func (g *Graph) Ints(v ...int64) string {
+	raw := make([]byte, 0, 8*len(v))
+	for _, x := range v {
+		raw = binary.LittleEndian.AppendUint64(raw, uint64(x))
+	}
+	return g.initializer("", Int64, []int64{int64(len(v))}, raw)
+}
+
+// Op adds a node with one output and returns the output's name.
+func (g *Graph) Op(opType string, inputs []string, attrs ...Attr) string {
+	out := g.fresh(opType)
+	g.OpTo(out, opType, inputs, attrs...)
+	return out
+}
+
+// OpTo adds a node whose single output has the given name.
+func (g *Graph) OpTo(out, opType string, inputs []string, attrs ...Attr) {
+	var n buf
+	for _, in := range inputs {
+		n.string(1, in)
+	}
+	n.string(2, out)
+	n.string(3, out+"_node")
+	n.string(4, opType)
+	for _, a := range attrs {
+		n.message(5, a.m)
+	}
+	g.nodes = append(g.nodes, n)
+}
+
+// Model serialises the graph as a complete ModelProto.
+func (g *Graph) Model(producer, version string) []byte {
+	var graph buf
+	for _, n := range g.nodes {
+		graph.message(1, n)
+	}
+	graph.string(2, g.name)
+	for _, t := range g.inits {
+		graph.message(5, t)
+	}
+	for _, in := range g.inputs {
+		graph.message(11, in)
+	}
+	for _, out := range g.outputs {
+		graph.message(12, out)
+	}
+	var opset buf
+	opset.string(1, "")
+	opset.int(2, Opset)
+
+	var m buf
+	m.int(1, IRVersion)
+	m.string(2, producer)
+	m.string(3, version)
+	m.message(7, graph)
+	m.message(8, opset)
+	for _, kv := range g.metadata {
+		var p buf
+		p.string(1, kv[0])
+		p.string(2, kv[1])
+		m.message(14, p)
+	}
+	return m
+}

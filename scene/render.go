@@ -1,0 +1,150 @@
+package scene
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"gocv.io/x/gocv"
+
+	"reverie/gen"
+	"reverie/vision"
+)
+
+// TraceLine is one line of trace.jsonl: what produced one output frame.
+type TraceLine struct {
+	Frame       int        `json:"frame"`
+	InputFrame  int        `json:"input_frame"`
+	T           float64    `json:"t"`
+	Motion      float32    `json:"motion"`
+	Presence    bool       `json:"presence"`
+	Level       float32    `json:"level"`
+	Centroid    [2]float32 `json:"centroid"`
+	Flow        [2]float32 `json:"flow"`
+	LightChange bool       `json:"light_change"`
+	Latent      []float32  `json:"latent"`
+	GenMs       float64    `json:"gen_ms"`
+}
+
+// Offline renders a video file through the whole pipeline in lockstep: one
+// output frame per input frame, a fixed time step, and latents that depend
+// only on the input, the config and the seeds.
+type Offline struct {
+	Source   vision.Source
+	Analyzer *vision.Analyzer
+	Runner   *gen.Runner
+	Director *Director
+	Frames   int    // output frames to write
+	OutDir   string // frame_00000.png … and trace.jsonl
+
+	frame  gocv.Mat
+	n      int
+	input  int
+	dt     float64
+	trace  *bufio.Writer
+	file   *os.File
+	pixels []byte
+	img    *image.RGBA
+	enc    png.Encoder
+	line   TraceLine
+	done   bool
+	Err    error
+}
+
+// Start opens the trace file and prepares buffers. The game must use a
+// virtual clock of one input frame per tick.
+func (o *Offline) Start(w, h int) error {
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return fmt.Errorf("output folder %s: %w", o.OutDir, err)
+	}
+	f, err := os.Create(filepath.Join(o.OutDir, "trace.jsonl"))
+	if err != nil {
+		return fmt.Errorf("output folder %s is not writable: %w", o.OutDir, err)
+	}
+	o.file = f
+	o.trace = bufio.NewWriter(f)
+	o.frame = gocv.NewMat()
+	o.dt = 1 / o.Source.FPS()
+	o.img = image.NewRGBA(image.Rect(0, 0, w, h))
+	o.enc.CompressionLevel = png.BestSpeed
+	return nil
+}
+
+// FrameStep is the virtual clock's step: one input frame.
+func (o *Offline) FrameStep() time.Duration {
+	return time.Duration(float64(time.Second) / o.Source.FPS())
+}
+
+// Tick implements Driver: read, analyse, direct and generate one frame.
+func (o *Offline) Tick(g *Game) error {
+	if o.done {
+		return ebiten.Termination
+	}
+	if err := o.Source.Read(&o.frame); err != nil {
+		o.Err = fmt.Errorf("input %s: %w after %d frames", o.Source.Name(), err, o.input)
+		return ebiten.Termination
+	}
+	t := float64(o.input) * o.dt
+	f := o.Analyzer.Analyze(o.frame, t)
+	z := o.Director.Step(f, o.dt)
+	fr, err := o.Runner.Step(z)
+	if err != nil {
+		o.Err = err
+		return ebiten.Termination
+	}
+	g.Upload(fr)
+	o.line = TraceLine{
+		Frame: o.n, InputFrame: o.input, T: t, Motion: f.Motion, Presence: f.Presence, Level: f.Level,
+		Centroid: f.Centroid, Flow: f.Flow, LightChange: f.LightChange, Latent: z,
+		GenMs: float64(fr.GenDur.Microseconds()) / 1000,
+	}
+	o.input++
+	return nil
+}
+
+// AfterChain implements the game's after-chain hook: read the output back
+// and write the frame and its trace line.
+func (o *Offline) AfterChain(g *Game) error {
+	g.Chain.Output().ReadPixels(o.img.Pix)
+	path := filepath.Join(o.OutDir, fmt.Sprintf("frame_%05d.png", o.n))
+	f, err := os.Create(path)
+	if err == nil {
+		err = o.enc.Encode(f, o.img)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		o.Err = fmt.Errorf("writing %s: %w", path, err)
+		return ebiten.Termination
+	}
+	b, _ := json.Marshal(&o.line)
+	o.trace.Write(b)
+	o.trace.WriteByte('\n')
+	o.n++
+	if o.n >= o.Frames {
+		o.done = true
+		return ebiten.Termination
+	}
+	return nil
+}
+
+// Written is the number of frames written so far.
+func (o *Offline) Written() int { return o.n }
+
+// Close flushes the trace and frees the frame.
+func (o *Offline) Close() error {
+	o.frame.Close()
+	if o.file == nil {
+		return nil
+	}
+	err := o.trace.Flush()
+	return errors.Join(err, o.file.Close())
+}

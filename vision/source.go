@@ -1,0 +1,158 @@
+package vision
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"gocv.io/x/gocv"
+)
+
+// ErrEnd is returned by a file source set to stop at its end.
+var ErrEnd = errors.New("end of video")
+
+// ErrLost is returned when a device or stream stops delivering frames.
+var ErrLost = errors.New("source lost")
+
+// Source delivers camera frames as BGR Mats.
+type Source interface {
+	// Read fills dst with the next frame. It returns ErrEnd at the end of a
+	// file that does not loop, and ErrLost when a device gives nothing.
+	Read(dst *gocv.Mat) error
+	Name() string
+	// FPS is the source's nominal rate; files use it as their clock.
+	FPS() float64
+	Close() error
+}
+
+// SourceKind tells devices, files and streams apart.
+type SourceKind int
+
+// Source kinds.
+const (
+	KindDevice SourceKind = iota
+	KindFile
+	KindURL
+)
+
+func (k SourceKind) String() string {
+	return [...]string{"device", "file", "url"}[k]
+}
+
+// ParseSource classifies a source string: a device index, a URL (has "://")
+// or a file path.
+func ParseSource(s string) SourceKind {
+	if _, ok := DeviceIndex(s); ok {
+		return KindDevice
+	}
+	if strings.Contains(s, "://") {
+		return KindURL
+	}
+	return KindFile
+}
+
+type capSource struct {
+	vc     *gocv.VideoCapture
+	name   string
+	kind   SourceKind
+	loop   bool
+	mirror bool
+	fps    float64
+	frames int
+}
+
+// Open opens one source as configured. "auto" tries device 0 and falls back
+// to the sample clip; the returned note says so, for the log.
+func Open(cfg Config) (Source, string, error) {
+	if cfg.Source == "auto" {
+		c := cfg
+		c.Source = "0"
+		if s, err := OpenSource(c, c.Source); err == nil {
+			return s, "camera 0", nil
+		}
+		s, err := OpenSource(cfg, SampleClip)
+		if err != nil {
+			return nil, "", fmt.Errorf("vision.source auto: no camera at index 0 and the sample clip failed: %w", err)
+		}
+		return s, "no camera found at index 0: playing the sample clip " + SampleClip + " in a loop", nil
+	}
+	s, err := OpenSource(cfg, cfg.Source)
+	return s, "", err
+}
+
+// OpenSource opens spec (a device index, file or URL) with cfg's capture
+// settings.
+func OpenSource(cfg Config, spec string) (Source, error) {
+	kind := ParseSource(spec)
+	var vc *gocv.VideoCapture
+	var err error
+	switch kind {
+	case KindDevice:
+		idx, _ := DeviceIndex(spec)
+		if _, statErr := os.Stat(fmt.Sprintf("/dev/video%d", idx)); statErr != nil {
+			return nil, fmt.Errorf("camera %d: /dev/video%d does not exist", idx, idx)
+		}
+		vc, err = gocv.VideoCaptureDevice(idx)
+	case KindFile:
+		if _, statErr := os.Stat(spec); statErr != nil {
+			return nil, fmt.Errorf("video file %s: %w", spec, unwrapPathError(statErr))
+		}
+		vc, err = gocv.VideoCaptureFile(spec)
+	default:
+		vc, err = gocv.VideoCaptureFile(spec)
+	}
+	if err != nil || vc == nil || !vc.IsOpened() {
+		if vc != nil {
+			vc.Close()
+		}
+		return nil, fmt.Errorf("%s %s: OpenCV could not open it", kind, spec)
+	}
+	if kind == KindDevice {
+		if cfg.Width > 0 && cfg.Height > 0 {
+			vc.Set(gocv.VideoCaptureFrameWidth, float64(cfg.Width))
+			vc.Set(gocv.VideoCaptureFrameHeight, float64(cfg.Height))
+		}
+		if cfg.FPS > 0 {
+			vc.Set(gocv.VideoCaptureFPS, cfg.FPS)
+		}
+	}
+	fps := vc.Get(gocv.VideoCaptureFPS)
+	if fps <= 0 || fps > 1000 {
+		fps = 30
+	}
+	return &capSource{vc: vc, name: spec, kind: kind, loop: cfg.AtEnd != "stop", mirror: cfg.Mirror, fps: fps}, nil
+}
+
+func (s *capSource) Name() string { return s.name }
+func (s *capSource) FPS() float64 { return s.fps }
+func (s *capSource) Close() error { return s.vc.Close() }
+
+func (s *capSource) Read(dst *gocv.Mat) error {
+	ok := s.vc.Read(dst)
+	if (!ok || dst.Empty()) && s.kind == KindFile {
+		if !s.loop || s.frames == 0 {
+			return ErrEnd
+		}
+		// Seek back to the first frame rather than reopening the file.
+		s.vc.Set(gocv.VideoCapturePosFrames, 0)
+		s.frames = 0
+		ok = s.vc.Read(dst)
+	}
+	if !ok || dst.Empty() {
+		return ErrLost
+	}
+	s.frames++
+	if s.mirror {
+		gocv.Flip(*dst, dst, 1)
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"reverie/cmd/reverie/headless"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -22,6 +23,9 @@ func cmdRun(args []string) error {
 	cfg, err := loadConfig(fs, *cfgPath)
 	if err != nil {
 		return err
+	}
+	if headless.Virtual() {
+		slog.Warn("DISPLAY is unset: running on a virtual display (Xvfb); nothing shows on a screen")
 	}
 	runner, err := openRunner(cfg.Generator)
 	if err != nil {

@@ -19,11 +19,14 @@ type Config struct {
 	Threads    int    `yaml:"threads"`     // intra-op threads, 0 = ONNX Runtime's choice
 	Strict     bool   `yaml:"strict"`      // fail instead of falling back to CPU
 	ORTLibrary string `yaml:"ort_library"` // path to libonnxruntime.so.1, "" to search
+	// Crossfade is the seconds a hot swap takes to blend from the old model's
+	// last frame to the new model's frames.
+	Crossfade float64 `yaml:"crossfade"`
 }
 
 // DefaultConfig is the generator section's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
-	return Config{Model: "builtin:cppn", Seed: 7, Width: 320, Height: 180, Look: "marble", Provider: "cpu", Threads: 0}
+	return Config{Model: "builtin:cppn", Seed: 7, Width: 320, Height: 180, Look: "marble", Provider: "cpu", Threads: 0, Crossfade: 1.5}
 }
 
 // FieldError names the config key a validation failure is about.
@@ -68,6 +71,9 @@ func (c *Config) Validate() error {
 	if c.Threads < 0 || c.Threads > 256 {
 		return &FieldError{"threads", fmt.Sprintf("%d: expected 0 (automatic) .. 256", c.Threads)}
 	}
+	if c.Crossfade < 0 || c.Crossfade > 60 {
+		return &FieldError{"crossfade", fmt.Sprintf("%g: expected 0 (cut) .. 60 seconds", c.Crossfade)}
+	}
 	return nil
 }
 
@@ -85,7 +91,7 @@ func (c *Config) Manifest() (*Manifest, error) {
 		cp.Look = c.Look
 		return cp.Build()
 	case "builtin:convdecoder":
-		return nil, fmt.Errorf("generator.model builtin:convdecoder is not built yet; use builtin:cppn")
+		return DefaultConvDecoder(c.Seed, c.Width, c.Height).Build()
 	}
 	return LoadManifest(c.Model)
 }

@@ -85,7 +85,9 @@ func (c CPPN) Build() (*Manifest, error) {
 		for x := 0; x < c.Width; x++ {
 			fx := (2*(float32(x)+0.5)/float32(c.Width) - 1) * aspect * c.Zoom
 			fy := (2*(float32(y)+0.5)/float32(c.Height) - 1) * c.Zoom
-			coords = append(coords, fx, fy, float32(math.Hypot(float64(fx), float64(fy))))
+			// r is softened near the centre: a plain distance has a kink at the
+			// origin that every latent turns into the same eye.
+			coords = append(coords, fx, fy, float32(math.Sqrt(float64(fx*fx+fy*fy)+0.3)))
 		}
 	}
 	h := int64(c.Hidden)

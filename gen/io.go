@@ -23,7 +23,8 @@ func compareIO(man *Manifest, ins, outs []ort.InputOutputInfo) error {
 	names := func(list []ort.InputOutputInfo) string {
 		var s []string
 		for _, x := range list {
-			s = append(s, fmt.Sprintf("%q %v %v", x.Name, x.Dimensions, x.DataType))
+			ti := tensorInfo(x)
+			s = append(s, fmt.Sprintf("%q %v %s", ti.Name, ti.Shape, ti.DType))
 		}
 		return strings.Join(s, ", ")
 	}
@@ -34,7 +35,7 @@ func compareIO(man *Manifest, ins, outs []ort.InputOutputInfo) error {
 			return
 		}
 		if info.DataType != dt {
-			problems = append(problems, fmt.Sprintf("%s %q: the model's type is %v, the manifest says %s", what, name, info.DataType, dtName))
+			problems = append(problems, fmt.Sprintf("%s %q: the model's type is %s, the manifest says %s", what, name, tensorInfo(*info).DType, dtName))
 		}
 		if !fits(info.Dimensions, dims) {
 			problems = append(problems, fmt.Sprintf("%s %q: the model's shape is %v, the manifest implies %v", what, name, info.Dimensions, dims))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
+	"unsafe"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -77,33 +79,7 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 		inputs = append(inputs, t)
 		names = append(names, in.Name)
 	}
-	o := man.Output
-	shape := ort.NewShape(1, 3, int64(o.Height), int64(o.Width))
-	if o.Layout == "NHWC" {
-		shape = ort.NewShape(1, int64(o.Height), int64(o.Width), 3)
-	}
-	switch o.DType {
-	case "float16":
-		t, e := ort.NewEmptyTensor[uint16](shape)
-		m.output, err = t, e
-		if e == nil {
-			m.f16 = t.GetData()
-		}
-	case "uint8":
-		t, e := ort.NewEmptyTensor[uint8](shape)
-		m.output, err = t, e
-		if e == nil {
-			m.u8 = t.GetData()
-		}
-	default:
-		t, e := ort.NewEmptyTensor[float32](shape)
-		m.output, err = t, e
-		if e == nil {
-			m.f32 = t.GetData()
-		}
-	}
-	if err != nil {
-		m.output = nil
+	if err := m.newOutput(); err != nil {
 		m.Close()
 		return nil, "", fmt.Errorf("model %s: output tensor: %w", man.Source(), err)
 	}
@@ -118,7 +94,7 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 	}
 	defer opts.Destroy()
 	m.Provider = provider
-	m.session, err = ort.NewAdvancedSessionWithONNXData(data, names, []string{o.Name}, inputs, []ort.Value{m.output}, opts)
+	m.session, err = ort.NewAdvancedSessionWithONNXData(data, names, []string{man.Output.Name}, inputs, []ort.Value{m.output}, opts)
 	if err != nil {
 		m.Close()
 		return nil, "", fmt.Errorf("model %s: ONNX Runtime could not create a session: %v", man.Source(), err)
@@ -131,14 +107,56 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 func checkIO(man *Manifest, data []byte) error {
 	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil {
-		return fmt.Errorf("model %s: not a readable ONNX model: %v", man.Source(), err)
+		msg := strings.TrimPrefix(err.Error(), "Error creating temporary session: ")
+		return fmt.Errorf("model %s: not a readable ONNX model (%s); expected a file written by an ONNX exporter such as torch.onnx.export", man.Source(), firstLine(errors.New(msg)))
 	}
 	return compareIO(man, ins, outs)
+}
+
+// newOutput allocates the output tensor in the manifest's layout and dtype.
+// float16 has no Go type, so it is a custom-typed tensor read as uint16 bits.
+func (m *Model) newOutput() error {
+	o := m.Manifest.Output
+	shape := ort.NewShape(1, 3, int64(o.Height), int64(o.Width))
+	if o.Layout == "NHWC" {
+		shape = ort.NewShape(1, int64(o.Height), int64(o.Width), 3)
+	}
+	switch o.DType {
+	case "float16":
+		raw := make([]uint16, 3*o.Width*o.Height)
+		t, err := ort.NewCustomDataTensor(shape, unsafe.Slice((*byte)(unsafe.Pointer(&raw[0])), 2*len(raw)), ort.TensorElementDataTypeFloat16)
+		if err != nil {
+			return err
+		}
+		m.output, m.f16 = t, raw
+	case "uint8":
+		t, err := ort.NewEmptyTensor[uint8](shape)
+		if err != nil {
+			return err
+		}
+		m.output, m.u8 = t, t.GetData()
+	default:
+		t, err := ort.NewEmptyTensor[float32](shape)
+		if err != nil {
+			return err
+		}
+		m.output, m.f32 = t, t.GetData()
+	}
+	return nil
 }
 
 // Run writes z into the latent tensor, runs the session and converts the
 // output into dst as RGBA (len W*H*4). It allocates nothing.
 func (m *Model) Run(z []float32, dst []byte) error {
+	if err := m.Infer(z); err != nil {
+		return err
+	}
+	return m.Convert(dst)
+}
+
+// Infer runs the session on z and leaves the result in the output tensor:
+// Run without the RGBA conversion.
+func (m *Model) Infer(z []float32) error {
 	if len(z) != m.Manifest.Latent.Dim {
 		return fmt.Errorf("model %s: latent has %d values, expected %d", m.Manifest.Source(), len(z), m.Manifest.Latent.Dim)
 	}
@@ -146,8 +164,13 @@ func (m *Model) Run(z []float32, dst []byte) error {
 	if err := m.session.Run(); err != nil {
 		return fmt.Errorf("model %s: run failed: %v", m.Manifest.Source(), err)
 	}
-	return m.convert(dst)
+	return nil
 }
+
+// RunSession runs the session on its tensors as they are, with nothing
+// around it: the bare baseline that Run's and the Runner's overhead is
+// measured against.
+func (m *Model) RunSession() error { return m.session.Run() }
 
 // SetInput sets every element of a controllable extra input.
 func (m *Model) SetInput(name string, v float32) error {
@@ -166,52 +189,125 @@ func (m *Model) SetInput(name string, v float32) error {
 // ErrNonFinite is wrapped by Run when a model outputs NaN or Inf.
 var ErrNonFinite = errors.New("output contains NaN or Inf")
 
-// convert maps the output tensor to RGBA bytes by layout, range and dtype.
-func (m *Model) convert(dst []byte) error {
+// Convert maps the output tensor to RGBA bytes by layout, range and dtype.
+// A NaN or Inf anywhere makes it fail with ErrNonFinite.
+func (m *Model) Convert(dst []byte) error {
 	o := m.Manifest.Output
-	w, h := o.Width, o.Height
-	n := w * h
+	n := o.Width * o.Height
 	if len(dst) < 4*n {
 		return fmt.Errorf("frame buffer holds %d bytes, expected %d", len(dst), 4*n)
 	}
+	dst = dst[:4*n]
+	// x·scale + bias maps the range onto [0.5, 255.5), so truncation rounds.
 	scale := 255 / (o.Range[1] - o.Range[0])
-	lo := o.Range[0]
-	// Element i of channel c sits at c*n+i (NCHW) or i*3+c (NHWC).
-	cs, ps := n, 1
-	if o.Layout == "NHWC" {
-		cs, ps = 1, 3
+	bias := 0.5 - o.Range[0]*scale
+	nhwc := o.Layout == "NHWC"
+	var ok bool
+	switch {
+	case m.f32 != nil && nhwc:
+		ok = f32NHWC(dst, m.f32, scale, bias)
+	case m.f32 != nil:
+		ok = f32NCHW(dst, m.f32[:n], m.f32[n:2*n], m.f32[2*n:3*n], scale, bias)
+	case m.f16 != nil:
+		ok = f16Any(dst, m.f16, n, nhwc, scale, bias)
+	case o.Range == [2]float32{0, 255}:
+		u8Direct(dst, m.u8, n, nhwc)
+		ok = true
+	default:
+		u8Scaled(dst, m.u8, n, nhwc, scale, bias)
+		ok = true
 	}
-	bad := false
-	for i := 0; i < n; i++ {
-		for c := 0; c < 3; c++ {
-			k := c*cs + i*ps
-			var v float32
-			switch {
-			case m.f32 != nil:
-				v = m.f32[k]
-			case m.f16 != nil:
-				v = halfToFloat(m.f16[k])
-			default:
-				v = float32(m.u8[k])
-			}
-			if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
-				bad = true
-				v = lo
-			}
-			x := (v - lo) * scale
-			if x < 0 {
-				x = 0
-			} else if x > 255 {
-				x = 255
-			}
-			dst[i*4+c] = uint8(x + 0.5)
-		}
-		dst[i*4+3] = 255
-	}
-	if bad {
+	if !ok {
 		return fmt.Errorf("model %s: %w", m.Manifest.Source(), ErrNonFinite)
 	}
 	return nil
+}
+
+// toByte clamps an already scaled and biased value into a byte. NaN becomes 0.
+func toByte(x float32) byte {
+	if x >= 255 {
+		return 255
+	}
+	if x >= 0 {
+		return byte(x)
+	}
+	return 0
+}
+
+// The loops below are specialised by dtype and layout so the inner loop has
+// no branches besides the clamp. finite accumulates v-v, which is 0 for every
+// finite v and NaN once any value is NaN or Inf.
+func f32NHWC(dst []byte, src []float32, scale, bias float32) bool {
+	var finite float32
+	for i, j := 0, 0; j+2 < len(src) && i+3 < len(dst); i, j = i+4, j+3 {
+		r, g, b := src[j], src[j+1], src[j+2]
+		finite += (r - r) + (g - g) + (b - b)
+		dst[i] = toByte(r*scale + bias)
+		dst[i+1] = toByte(g*scale + bias)
+		dst[i+2] = toByte(b*scale + bias)
+		dst[i+3] = 255
+	}
+	return finite == 0
+}
+
+func f32NCHW(dst []byte, rs, gs, bs []float32, scale, bias float32) bool {
+	var finite float32
+	gs, bs = gs[:len(rs)], bs[:len(rs)]
+	for k, r := range rs {
+		g, b := gs[k], bs[k]
+		finite += (r - r) + (g - g) + (b - b)
+		i := 4 * k
+		d := dst[i : i+4 : i+4]
+		d[0] = toByte(r*scale + bias)
+		d[1] = toByte(g*scale + bias)
+		d[2] = toByte(b*scale + bias)
+		d[3] = 255
+	}
+	return finite == 0
+}
+
+func f16Any(dst []byte, src []uint16, n int, nhwc bool, scale, bias float32) bool {
+	cs, ps := n, 1
+	if nhwc {
+		cs, ps = 1, 3
+	}
+	for k := 0; k < n; k++ {
+		for c := 0; c < 3; c++ {
+			h := src[c*cs+k*ps]
+			if h&0x7c00 == 0x7c00 { // exponent all ones: Inf or NaN
+				return false
+			}
+			dst[4*k+c] = toByte(halfToFloat(h)*scale + bias)
+		}
+		dst[4*k+3] = 255
+	}
+	return true
+}
+
+func u8Direct(dst, src []byte, n int, nhwc bool) {
+	cs, ps := n, 1
+	if nhwc {
+		cs, ps = 1, 3
+	}
+	for k := 0; k < n; k++ {
+		dst[4*k] = src[k*ps]
+		dst[4*k+1] = src[cs+k*ps]
+		dst[4*k+2] = src[2*cs+k*ps]
+		dst[4*k+3] = 255
+	}
+}
+
+func u8Scaled(dst, src []byte, n int, nhwc bool, scale, bias float32) {
+	cs, ps := n, 1
+	if nhwc {
+		cs, ps = 1, 3
+	}
+	for k := 0; k < n; k++ {
+		for c := 0; c < 3; c++ {
+			dst[4*k+c] = toByte(float32(src[c*cs+k*ps])*scale + bias)
+		}
+		dst[4*k+3] = 255
+	}
 }
 
 // halfToFloat converts an IEEE 754 binary16 value.

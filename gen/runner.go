@@ -2,6 +2,7 @@ package gen
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -37,6 +38,21 @@ func (f *frames) publish() {
 	f.mu.Unlock()
 }
 
+// newest is the most recently published frame, nil before the first. The
+// caller holds the producer's side (Runner.step), so no pixels change under it.
+func (f *frames) newest() *Frame {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.mid
+	if f.front.Seq > n.Seq {
+		n = f.front
+	}
+	if n.Seq == 0 {
+		return nil
+	}
+	return n
+}
+
 func (f *frames) take() (*Frame, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -48,45 +64,74 @@ func (f *frames) take() (*Frame, bool) {
 	return f.front, true
 }
 
-// Stats are the runner's measured rates.
+// Stats are the runner's measurements and state.
 type Stats struct {
-	Frames  uint64
-	GenMs   float64 // exponential moving average of model time per frame
-	FPS     float64 // frames published per second, averaged the same way
-	LastErr string
-	Model   string
+	Frames   uint64
+	GenMs    float64 // exponential moving average of model time per frame
+	FPS      float64 // frames published per second, averaged the same way
+	LastErr  string  // the last failed frame's error, "" after a good frame
+	Errors   uint64  // failed frames since the start
+	Model    string  // the model's source: builtin:NAME or its .onnx file
+	Provider string  // the execution provider it runs on
+	Width    int     // frame size; it changes when a swap brings another size
+	Height   int
+	Warning  string // the last load's fallback warning, "" when none
+	Swaps    uint64 // hot swaps completed
+	Fading   bool   // a crossfade to a newly swapped model is under way
 }
 
 // Runner owns one model and produces frames from the newest latent in its own
 // goroutine. The scene sets latents and takes frames; neither call blocks.
+// Swap replaces the model while frames keep coming.
 type Runner struct {
-	mu     sync.Mutex
+	mu     sync.Mutex // guards latent, dirty, stats and the model pointer
+	step   sync.Mutex // held for each frame; Swap and Close take it to change the model
+	swapMu sync.Mutex // one swap at a time
 	model  *Model
 	frames *frames
 	latent []float32 // newest latent from the scene
 	work   []float32 // the runner goroutine's copy
+	fit    []float32 // a latent of another length, fitted to the model
 	dirty  bool
 	wake   chan struct{}
 	seq    uint64
 	stats  Stats
 	last   time.Time
 	onErr  func(error)
+	fade   crossfade
+}
+
+// crossfade blends from the old model's last frame into the new model's frames.
+type crossfade struct {
+	from  []byte // the old frame, resampled to the new size
+	start time.Time
+	dur   time.Duration
 }
 
 // NewRunner takes ownership of model.
 func NewRunner(model *Model) *Runner {
 	d := model.Manifest.Latent.Dim
-	return &Runner{
-		model:  model,
+	r := &Runner{
 		frames: newFrames(model.Width(), model.Height()),
 		latent: make([]float32, d),
 		work:   make([]float32, d),
 		wake:   make(chan struct{}, 1),
-		stats:  Stats{Model: model.Manifest.Source()},
 	}
+	r.setModel(model)
+	return r
 }
 
-// Model is the model the runner is using.
+// setModel installs m; the caller holds step (or owns r exclusively).
+func (r *Runner) setModel(m *Model) {
+	r.mu.Lock()
+	r.model = m
+	r.stats.Model, r.stats.Provider = m.Manifest.Source(), m.Provider
+	r.stats.Width, r.stats.Height = m.Width(), m.Height()
+	r.mu.Unlock()
+	r.fit = make([]float32, m.Manifest.Latent.Dim)
+}
+
+// Model is the model the runner is using, nil after Close.
 func (r *Runner) Model() *Model {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -98,9 +143,14 @@ func (r *Runner) Model() *Model {
 func (r *Runner) OnError(f func(error)) { r.onErr = f }
 
 // SetLatent hands the runner a new latent. Values are copied; a latent the
-// runner has not started on yet is replaced.
+// runner has not started on yet is replaced. Its length need not match the
+// model's: after a swap to a model with another latent size, the runner pads
+// with zeros or truncates.
 func (r *Runner) SetLatent(z []float32) {
 	r.mu.Lock()
+	if len(r.latent) != len(z) {
+		r.latent = make([]float32, len(z))
+	}
 	copy(r.latent, z)
 	r.dirty = true
 	r.mu.Unlock()
@@ -112,7 +162,7 @@ func (r *Runner) SetLatent(z []float32) {
 
 // Latest returns the newest frame and whether it is new since the last call.
 // Only one goroutine (the display) may call it; the frame stays valid until
-// its next call.
+// its next call. Its Width and Height can change after a Swap.
 func (r *Runner) Latest() (*Frame, bool) { return r.frames.take() }
 
 // Stats returns a copy of the runner's measurements.
@@ -135,6 +185,9 @@ func (r *Runner) Run(ctx context.Context) {
 			r.mu.Unlock()
 			continue
 		}
+		if len(r.work) != len(r.latent) {
+			r.work = make([]float32, len(r.latent))
+		}
 		copy(r.work, r.latent)
 		r.dirty = false
 		r.mu.Unlock()
@@ -145,18 +198,38 @@ func (r *Runner) Run(ctx context.Context) {
 }
 
 // Step generates one frame from z synchronously and publishes it. Offline
-// rendering calls it directly; Run calls it from the runner's goroutine.
+// rendering calls it directly; Run calls it from the runner's goroutine. A
+// failed frame is not published, so the display keeps the last good one.
 func (r *Runner) Step(z []float32) (*Frame, error) {
+	r.step.Lock()
+	defer r.step.Unlock()
+	m := r.model
+	if m == nil {
+		return nil, errClosed
+	}
+	w, h := m.Width(), m.Height()
 	back := r.frames.back
+	if back.Width != w || back.Height != h {
+		// The first frames after a swap to another size.
+		back = &Frame{Pix: make([]byte, 4*w*h), Width: w, Height: h}
+		r.frames.back = back
+	}
 	start := time.Now()
-	err := r.model.Run(z, back.Pix)
+	err := m.Run(r.fitLatent(z), back.Pix)
 	dur := time.Since(start)
+	fading := false
+	if err == nil && r.fade.from != nil {
+		fading = r.blend(back.Pix, start.Add(dur))
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
 		r.stats.LastErr = err.Error()
+		r.stats.Errors++
 		return nil, err
 	}
+	r.stats.LastErr = ""
+	r.stats.Fading = fading
 	r.seq++
 	back.Seq, back.GenDur, back.At = r.seq, dur, start.Add(dur)
 	r.stats.Frames = r.seq
@@ -180,12 +253,120 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 	return back, nil
 }
 
-// Close destroys the model's session.
-func (r *Runner) Close() {
+// fitLatent returns z, or z padded with zeros or truncated to the model's
+// latent size. It allocates nothing.
+func (r *Runner) fitLatent(z []float32) []float32 {
+	if len(z) == len(r.fit) {
+		return z
+	}
+	n := copy(r.fit, z)
+	clear(r.fit[n:])
+	return r.fit
+}
+
+// blend mixes the crossfade's old frame into pix by the fade's progress at
+// time t, and reports whether the fade is still under way.
+func (r *Runner) blend(pix []byte, t time.Time) bool {
+	f := &r.fade
+	a := 1.0
+	if f.dur > 0 {
+		a = float64(t.Sub(f.start)) / float64(f.dur)
+	}
+	if a >= 1 || len(f.from) != len(pix) {
+		f.from = nil
+		return false
+	}
+	// 8-bit fixed point: new·k + old·(256-k), alpha untouched.
+	k := uint32(max(a, 0) * 256)
+	from := f.from[:len(pix)]
+	for i := 0; i+3 < len(pix); i += 4 {
+		p, o := pix[i:i+3:i+3], from[i:i+3:i+3]
+		p[0] = byte((uint32(p[0])*k + uint32(o[0])*(256-k)) >> 8)
+		p[1] = byte((uint32(p[1])*k + uint32(o[1])*(256-k)) >> 8)
+		p[2] = byte((uint32(p[2])*k + uint32(o[2])*(256-k)) >> 8)
+	}
+	return true
+}
+
+// Swap loads the model c names and switches to it. It does the slow part
+// (building or reading the model, creating the session, a first run) in the
+// calling goroutine, so call it in the background: the old model keeps
+// producing frames meanwhile. On any error the old model stays and the error
+// names the model and the problem. On success the frames crossfade from the
+// old model's last frame over c.Crossfade seconds, and the old session is
+// destroyed. The new model may have another frame size or latent size.
+func (r *Runner) Swap(c Config) error {
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("model swap refused: generator.%w", err)
+	}
+	r.swapMu.Lock()
+	defer r.swapMu.Unlock()
+	if r.Model() == nil {
+		return errClosed
+	}
+	m, warning, err := c.Open()
+	if err != nil {
+		return fmt.Errorf("model swap to %s refused, keeping the current model: %w", c.Model, err)
+	}
+	// A first run warms the session up off the display path and refuses a
+	// model that cannot make a picture (NaN, Inf, a failing kernel).
+	pix := make([]byte, 4*m.Width()*m.Height())
+	z := make([]float32, m.Manifest.Latent.Dim)
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.model != nil {
-		r.model.Close()
-		r.model = nil
+	copy(z, r.latent)
+	r.mu.Unlock()
+	if err := m.Run(z, pix); err != nil {
+		m.Close()
+		return fmt.Errorf("model swap to %s refused, keeping the current model: first run: %w", c.Model, err)
+	}
+
+	r.step.Lock()
+	old := r.model
+	if old == nil {
+		r.step.Unlock()
+		m.Close()
+		return errClosed
+	}
+	r.fade = crossfade{dur: time.Duration(c.Crossfade * float64(time.Second))}
+	if newest := r.frames.newest(); newest != nil && r.fade.dur > 0 {
+		r.fade.from = resample(pix, newest, m.Width(), m.Height())
+		r.fade.start = time.Now()
+	}
+	r.setModel(m)
+	r.mu.Lock()
+	r.stats.Swaps++
+	r.stats.Warning = string(warning)
+	r.mu.Unlock()
+	r.step.Unlock()
+	old.Close()
+	return nil
+}
+
+// resample scales f to w×h by nearest neighbour into dst (reused when it has
+// the right length). It runs once per swap, so simple beats fast.
+func resample(dst []byte, f *Frame, w, h int) []byte {
+	if len(dst) != 4*w*h {
+		dst = make([]byte, 4*w*h)
+	}
+	for y := 0; y < h; y++ {
+		sy := y * f.Height / h
+		for x := 0; x < w; x++ {
+			sx := x * f.Width / w
+			copy(dst[4*(y*w+x):4*(y*w+x)+4], f.Pix[4*(sy*f.Width+sx):])
+		}
+	}
+	return dst
+}
+
+// Close destroys the model's session. It waits for a frame in progress.
+func (r *Runner) Close() {
+	r.step.Lock()
+	defer r.step.Unlock()
+	r.mu.Lock()
+	m := r.model
+	r.model = nil
+	r.mu.Unlock()
+	if m != nil {
+		m.Close()
 	}
 }

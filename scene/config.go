@@ -14,9 +14,13 @@ type Config struct {
 	RenderW    int            `yaml:"render_width"` // internal render size
 	RenderH    int            `yaml:"render_height"`
 	Fullscreen bool           `yaml:"fullscreen"`
+	Monitor    int            `yaml:"monitor"`    // index of the monitor to fill
 	AllowQuit  bool           `yaml:"allow_quit"` // Esc quits
 	Passes     []PassConfig   `yaml:"passes"`
 	Director   DirectorConfig `yaml:"director"`
+	Preset     string         `yaml:"preset"`      // preset at start, "" for the passes as listed
+	PresetTime float64        `yaml:"preset_time"` // seconds a preset switch takes
+	Presets    []Preset       `yaml:"presets"`
 }
 
 // PassConfig is one entry of scene.passes: the pass's kind and its parameters.
@@ -25,23 +29,80 @@ type PassConfig struct {
 	Params map[string]float64 `yaml:",inline"`
 }
 
+// Preset is a named set of live parameter values ("warp.zoom": 1.02). What
+// it leaves out returns to the value scene.passes and scene.director set.
+type Preset struct {
+	Name   string             `yaml:"name"`
+	Params map[string]float64 `yaml:",inline"`
+}
+
 // DirectorConfig is scene.director.
 type DirectorConfig struct {
-	Seed      uint64  `yaml:"seed"`       // directions and the idle walk
-	Smoothing float64 `yaml:"smoothing"`  // spring time constant, seconds
-	Gain      float64 `yaml:"gain"`       // how far motion pushes the latent
-	IdleSpeed float64 `yaml:"idle_speed"` // seconds per idle keyframe
+	Seed       uint64    `yaml:"seed"`       // directions and the idle walk
+	Smoothing  float64   `yaml:"smoothing"`  // spring time constant, seconds
+	Gain       float64   `yaml:"gain"`       // how far the audience pushes the latent
+	IdleSpeed  float64   `yaml:"idle_speed"` // seconds per idle keyframe
+	Transition float64   `yaml:"transition"` // seconds of the turn on arrival and departure
+	HomeAfter  float64   `yaml:"home_after"` // seconds of absence before drifting home
+	Directions string    `yaml:"directions"` // auto | seeded | model
+	Mapping    []Mapping `yaml:"mapping"`
 }
+
+// Mapping says which feature pushes along which latent direction, and how
+// hard. The grid feature pushes cell i along direction Direction+i.
+type Mapping struct {
+	Feature   string  `yaml:"feature"`
+	Direction int     `yaml:"direction"`
+	Gain      float64 `yaml:"gain"`
+}
+
+// Features the director can map, in the order config.yaml documents them.
+var featureNames = []string{"motion", "centroid_x", "centroid_y", "flow_x", "flow_y", "presence", "grid", "people"}
 
 // DefaultConfig is the scene section's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
 	return Config{
-		RenderW: 1280, RenderH: 720, Fullscreen: true, AllowQuit: true,
+		RenderW: 1280, RenderH: 720, Fullscreen: true, Monitor: 0, AllowQuit: true,
 		Passes: []PassConfig{
-			{Pass: "warp", Params: map[string]float64{"zoom": 1.01, "rotate": 0.002}},
-			{Pass: "inject", Params: map[string]float64{"mix": 0.1}},
+			{Pass: "warp", Params: map[string]float64{"zoom": 1.008, "rotate": 0.002, "follow": 0.3}},
+			{Pass: "flow", Params: map[string]float64{"amount": 6}},
+			{Pass: "dream", Params: map[string]float64{"strength": 0.1, "scale": 3, "octaves": 3, "relief": 0.02}},
+			{Pass: "inject", Params: map[string]float64{"mix": 0.08, "motion_mix": 0.1, "local": 0.1}},
+			{Pass: "color", Params: map[string]float64{"hue": 0.003, "saturation": 1.02, "decay": 0.01, "gamma": 1.005}},
+			{Pass: "output", Params: map[string]float64{"vignette": 0.4, "fill": 0}},
 		},
-		Director: DirectorConfig{Seed: 11, Smoothing: 0.6, Gain: 2.5, IdleSpeed: 12},
+		Director: DirectorConfig{
+			Seed: 11, Smoothing: 0.6, Gain: 2.5, IdleSpeed: 12, Transition: 3, HomeAfter: 120,
+			Directions: "auto",
+			Mapping: []Mapping{
+				{"motion", 0, 1}, {"centroid_x", 1, 1}, {"centroid_y", 2, 1},
+				{"flow_x", 3, 1}, {"flow_y", 4, 1}, {"presence", 5, 0.5},
+			},
+		},
+		PresetTime: 4,
+		Presets: []Preset{
+			{Name: "tide", Params: map[string]float64{
+				"warp.zoom": 1.003, "warp.rotate": 0.0008, "warp.follow": 0,
+				"flow.amount": 3, "dream.strength": 0.05, "dream.octaves": 2,
+				"inject.mix": 0.05, "inject.motion_mix": 0.05, "inject.local": 0,
+				"color.hue": 0.001, "color.saturation": 1.0, "color.decay": 0.004,
+				"director.smoothing": 2, "director.gain": 1.5,
+			}},
+			{Name: "bloom", Params: map[string]float64{
+				"warp.zoom": 1.02, "warp.rotate": 0.006, "warp.follow": 0.8,
+				"flow.amount": 14, "dream.strength": 0.18, "dream.scale": 4, "dream.octaves": 4, "dream.relief": 0.05,
+				"inject.mix": 0.06, "inject.motion_mix": 0.2, "inject.presence_mix": 0.1, "inject.local": 0.4,
+				"color.hue": 0.008, "color.saturation": 1.06, "color.decay": 0.015, "color.gamma": 1.01,
+				"director.smoothing": 0.3, "director.gain": 5,
+			}},
+			{Name: "mirror", Params: map[string]float64{
+				"warp.zoom": 1.012, "warp.rotate": 0, "warp.follow": 0,
+				"flow.amount": 10, "dream.strength": 0.12,
+				"inject.mix": 0.06, "inject.local": 0, "inject.silhouette": 0.6,
+				"color.hue": 0.002, "color.decay": 0.012,
+				"output.vignette": 0.6,
+			}},
+		},
 	}
 }
 
@@ -56,7 +117,8 @@ func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
 // FieldKey is the key below the section.
 func (e *FieldError) FieldKey() string { return e.Key }
 
-// Validate checks every value, including each pass's parameters.
+// Validate checks every value, including each pass's parameters and every
+// preset against the chain it would change.
 func (c *Config) Validate() error {
 	if c.RenderW < 64 || c.RenderW > 7680 {
 		return &FieldError{"render_width", fmt.Sprintf("%d: expected 64..7680", c.RenderW)}
@@ -64,22 +126,26 @@ func (c *Config) Validate() error {
 	if c.RenderH < 64 || c.RenderH > 4320 {
 		return &FieldError{"render_height", fmt.Sprintf("%d: expected 64..4320", c.RenderH)}
 	}
+	if c.Monitor < 0 || c.Monitor > 15 {
+		return &FieldError{"monitor", fmt.Sprintf("%d: expected 0..15", c.Monitor)}
+	}
 	if len(c.Passes) == 0 {
 		return &FieldError{"passes", "empty; list at least one pass (" + strings.Join(PassNames(), ", ") + ")"}
 	}
+	outputs := 0
 	for i, pc := range c.Passes {
 		key := fmt.Sprintf("passes[%d]", i)
 		def, ok := passDefs[pc.Pass]
 		if !ok {
 			return &FieldError{key + ".pass", fmt.Sprintf("%q: expected one of %s", pc.Pass, strings.Join(PassNames(), ", "))}
 		}
-		for name, v := range pc.Params {
-			var spec *Param
-			for j := range def.params {
-				if def.params[j].Name == name {
-					spec = &def.params[j]
-				}
+		if pc.Pass == "output" {
+			if outputs++; outputs > 1 || i != len(c.Passes)-1 {
+				return &FieldError{key + ".pass", "output must be the last pass, and there is only one"}
 			}
+		}
+		for name, v := range pc.Params {
+			spec := findParam(def.params, name)
 			if spec == nil {
 				var known []string
 				for _, p := range def.params {
@@ -93,7 +159,40 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	d := c.Director
+	if err := c.Director.validate(); err != nil {
+		return err
+	}
+	if c.PresetTime < 0 || c.PresetTime > 600 {
+		return &FieldError{"preset_time", fmt.Sprintf("%g: expected 0..600 seconds", c.PresetTime)}
+	}
+	specs := paramSpecs(c)
+	names := map[string]bool{}
+	for i, p := range c.Presets {
+		key := fmt.Sprintf("presets[%d]", i)
+		if p.Name == "" {
+			return &FieldError{key + ".name", "missing; every preset needs a name"}
+		}
+		if names[p.Name] {
+			return &FieldError{key + ".name", fmt.Sprintf("%q is used twice", p.Name)}
+		}
+		names[p.Name] = true
+		for k, v := range p.Params {
+			s, ok := specs[k]
+			if !ok {
+				return &FieldError{key + "." + k, "not a parameter of this chain; expected pass.param (e.g. warp.zoom), director.gain, director.smoothing, director.idle_speed or map.FEATURE"}
+			}
+			if v < s.Min || v > s.Max {
+				return &FieldError{key + "." + k, fmt.Sprintf("%g: expected %g..%g", v, s.Min, s.Max)}
+			}
+		}
+	}
+	if c.Preset != "" && !names[c.Preset] {
+		return &FieldError{"preset", fmt.Sprintf("%q: no preset of that name (have %s)", c.Preset, strings.Join(presetNames(c.Presets), ", "))}
+	}
+	return nil
+}
+
+func (d *DirectorConfig) validate() error {
 	if d.Smoothing < 0.01 || d.Smoothing > 30 {
 		return &FieldError{"director.smoothing", fmt.Sprintf("%g: expected 0.01..30 seconds", d.Smoothing)}
 	}
@@ -103,5 +202,93 @@ func (c *Config) Validate() error {
 	if d.IdleSpeed < 0.5 || d.IdleSpeed > 600 {
 		return &FieldError{"director.idle_speed", fmt.Sprintf("%g: expected 0.5..600 seconds per keyframe", d.IdleSpeed)}
 	}
+	if d.Transition < 0.1 || d.Transition > 60 {
+		return &FieldError{"director.transition", fmt.Sprintf("%g: expected 0.1..60 seconds", d.Transition)}
+	}
+	if d.HomeAfter < 1 || d.HomeAfter > 86400 {
+		return &FieldError{"director.home_after", fmt.Sprintf("%g: expected 1..86400 seconds", d.HomeAfter)}
+	}
+	switch d.Directions {
+	case "auto", "seeded", "model":
+	default:
+		return &FieldError{"director.directions", fmt.Sprintf("%q: expected auto, seeded or model", d.Directions)}
+	}
+	for i, m := range d.Mapping {
+		key := fmt.Sprintf("director.mapping[%d]", i)
+		if !isFeature(m.Feature) {
+			return &FieldError{key + ".feature", fmt.Sprintf("%q: expected one of %s", m.Feature, strings.Join(featureNames, ", "))}
+		}
+		if m.Direction < 0 || m.Direction > 4095 {
+			return &FieldError{key + ".direction", fmt.Sprintf("%d: expected 0..4095", m.Direction)}
+		}
+		if m.Gain < -10 || m.Gain > 10 {
+			return &FieldError{key + ".gain", fmt.Sprintf("%g: expected -10..10", m.Gain)}
+		}
+	}
 	return nil
+}
+
+func isFeature(s string) bool {
+	for _, f := range featureNames {
+		if f == s {
+			return true
+		}
+	}
+	return false
+}
+
+func findParam(ps []Param, name string) *Param {
+	for i := range ps {
+		if ps[i].Name == name {
+			return &ps[i]
+		}
+	}
+	return nil
+}
+
+func presetNames(ps []Preset) []string {
+	var s []string
+	for _, p := range ps {
+		s = append(s, p.Name)
+	}
+	return s
+}
+
+// mappingIDs names each mapping's gain for live control: map.motion, and
+// map.motion#2 for a feature's second entry.
+func mappingIDs(ms []Mapping) []string {
+	seen := map[string]int{}
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		seen[m.Feature]++
+		ids[i] = "map." + m.Feature
+		if n := seen[m.Feature]; n > 1 {
+			ids[i] = fmt.Sprintf("map.%s#%d", m.Feature, n)
+		}
+	}
+	return ids
+}
+
+// paramSpecs lists every live parameter of this config with its configured
+// value: the passes' (pass.param), the director's, and each mapping's gain.
+func paramSpecs(c *Config) map[string]ParamInfo {
+	out := map[string]ParamInfo{}
+	for i, id := range passIDs(c.Passes) {
+		def := passDefs[c.Passes[i].Pass]
+		for _, p := range def.params {
+			v := p.Default
+			if x, ok := c.Passes[i].Params[p.Name]; ok {
+				v = x
+			}
+			out[id+"."+p.Name] = ParamInfo{Name: id + "." + p.Name, Value: v, Min: p.Min, Max: p.Max, Doc: p.Doc}
+		}
+	}
+	d := c.Director
+	out["director.gain"] = ParamInfo{"director.gain", d.Gain, 0, 20, "how far the audience pushes the latent"}
+	out["director.smoothing"] = ParamInfo{"director.smoothing", d.Smoothing, 0.01, 30, "spring time constant, seconds"}
+	out["director.idle_speed"] = ParamInfo{"director.idle_speed", d.IdleSpeed, 0.5, 600, "seconds per keyframe of the idle walk"}
+	for i, id := range mappingIDs(d.Mapping) {
+		out[id] = ParamInfo{id, d.Mapping[i].Gain, -10, 10, fmt.Sprintf("gain of %s along direction %d", d.Mapping[i].Feature, d.Mapping[i].Direction)}
+	}
+	return out
 }

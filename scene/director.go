@@ -1,41 +1,128 @@
 package scene
 
 import (
+	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 
+	"reverie/gen"
 	"reverie/vision"
 )
 
 // Director moves a point through the generator's latent space: a slow
-// autonomous walk between random keyframes, pushed along fixed directions by
-// what the audience does, and smoothed by a critically damped spring so the
-// image never jumps. Given the same seed, features and time steps it produces
-// the same latents.
+// autonomous walk between random keyframes, pushed along directions by what
+// the audience does, and smoothed by a critically damped spring so the image
+// never jumps. A visitor's arrival or departure turns the walk toward a new
+// keyframe; a long absence walks it home. Given the same seed, features and
+// time steps it produces the same latents.
 type Director struct {
 	cfg  DirectorConfig
 	dim  int
 	rng  *rand.Rand
-	dirs [][]float32 // orthonormal directions motion pushes along
+	dirs [][]float32 // unit directions the audience pushes along
 
-	key0, key1 []float32 // idle walk keyframes
-	keyT       float64   // seconds into the current keyframe
+	home       []float32 // the look an empty room returns to
+	key0, key1 []float32 // the walk's current segment
+	keyT       float64   // seconds into the segment
+	segLen     float64   // the segment's length in seconds
+	walk       []float32 // the walk's point, before the audience's push
 
+	present bool
+	absent  float64 // seconds since anyone was present
+	atHome  bool
+
+	offset       []float32 // live offsets per component (OSC)
 	target, z, v []float32
 	started      bool
 }
 
-// NewDirector prepares a director for a latent of dim values.
+// NewDirector prepares a director for a latent of dim values, with seeded
+// orthonormal directions.
 func NewDirector(cfg DirectorConfig, dim int) *Director {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x64697265))
+	cfg.Mapping = append([]Mapping(nil), cfg.Mapping...) // live control changes gains
 	d := &Director{cfg: cfg, dim: dim, rng: rng}
-	d.dirs = orthonormal(rng, min(dim, 8), dim)
-	d.key0 = d.randomLatent()
+	d.dirs = orthonormal(rng, min(dim, directionsNeeded(cfg.Mapping)), dim)
+	d.home = d.randomLatent()
+	d.key0 = append([]float32(nil), d.home...)
 	d.key1 = d.randomLatent()
+	d.segLen = cfg.IdleSpeed
+	d.walk = append([]float32(nil), d.home...)
+	d.offset = make([]float32, dim)
 	d.target = make([]float32, dim)
 	d.z = make([]float32, dim)
 	d.v = make([]float32, dim)
 	return d
+}
+
+// NewDirectorFor prepares a director for a model: it uses the model's own
+// directions file when the config asks for it (model) or allows it (auto)
+// and the manifest names one.
+func NewDirectorFor(cfg DirectorConfig, man *gen.Manifest) (*Director, error) {
+	d := NewDirector(cfg, man.Latent.Dim)
+	if cfg.Directions == "seeded" || (cfg.Directions == "auto" && man.Directions == "") {
+		return d, nil
+	}
+	if man.Directions == "" {
+		return nil, fmt.Errorf("scene.director.directions is model, but the model %s names no directions file", man.Source())
+	}
+	path := man.Directions
+	if !filepath.IsAbs(path) && man.Path() != "" {
+		path = filepath.Join(filepath.Dir(man.Path()), path)
+	}
+	dirs, err := LoadDirections(path, man.Latent.Dim)
+	if err != nil {
+		return nil, err
+	}
+	d.dirs = dirs
+	return d, nil
+}
+
+// LoadDirections reads k×dim float32 little-endian values and normalises
+// each row, so a gain means the same along every direction.
+func LoadDirections(path string, dim int) ([][]float32, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("directions file %s: %w", path, err)
+	}
+	row := 4 * dim
+	if len(b) == 0 || len(b)%row != 0 {
+		return nil, fmt.Errorf("directions file %s: %d bytes, expected a multiple of %d (rows of %d float32 values, the latent size)", path, len(b), row, dim)
+	}
+	var dirs [][]float32
+	for off := 0; off < len(b); off += row {
+		u := make([]float32, dim)
+		var n float64
+		for i := range u {
+			u[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off+4*i:]))
+			n += float64(u[i]) * float64(u[i])
+		}
+		if n < 1e-12 || math.IsNaN(n) || math.IsInf(n, 0) {
+			return nil, fmt.Errorf("directions file %s: row %d is zero or not finite", path, off/row)
+		}
+		for i := range u {
+			u[i] = float32(float64(u[i]) / math.Sqrt(n))
+		}
+		dirs = append(dirs, u)
+	}
+	return dirs, nil
+}
+
+// directionsNeeded is how many directions the mapping addresses; the grid
+// takes one per cell, assumed at most 64 cells.
+func directionsNeeded(ms []Mapping) int {
+	n := 1
+	for _, m := range ms {
+		k := m.Direction + 1
+		if m.Feature == "grid" {
+			k = m.Direction + 64
+		}
+		n = max(n, k)
+	}
+	return n
 }
 
 func (d *Director) randomLatent() []float32 {
@@ -83,36 +170,96 @@ func orthonormal(rng *rand.Rand, k, n int) [][]float32 {
 // Latent is the current latent. It belongs to the director.
 func (d *Director) Latent() []float32 { return d.z }
 
+// Dim is the latent's length.
+func (d *Director) Dim() int { return d.dim }
+
+// Directions is how many directions the audience can push along.
+func (d *Director) Directions() int { return len(d.dirs) }
+
+// paramSlot is where a live director parameter lives (see paramSpecs).
+func (d *Director) paramSlot(name string) *float64 {
+	switch name {
+	case "director.gain":
+		return &d.cfg.Gain
+	case "director.smoothing":
+		return &d.cfg.Smoothing
+	case "director.idle_speed":
+		return &d.cfg.IdleSpeed
+	}
+	for i, id := range mappingIDs(d.cfg.Mapping) {
+		if id == name {
+			return &d.cfg.Mapping[i].Gain
+		}
+	}
+	return nil
+}
+
+// Present reports whether the director currently counts someone present.
+func (d *Director) Present() bool { return d.present }
+
+// SetOffset adds v to latent component i from now on (live control).
+func (d *Director) SetOffset(i int, v float32) {
+	if i >= 0 && i < d.dim {
+		d.offset[i] = v
+	}
+}
+
+// nextSegment starts a walk segment from where the walk is now toward a new
+// keyframe over seconds: near home after a long absence, anywhere otherwise.
+func (d *Director) nextSegment(seconds float64) {
+	copy(d.key0, d.walk)
+	for i := range d.key1 {
+		d.key1[i] = float32(d.rng.NormFloat64())
+	}
+	if d.atHome {
+		// Breathe around home rather than leave it.
+		slerp(d.key1, d.home, d.key1, 0.2)
+	}
+	d.keyT = 0
+	d.segLen = seconds
+}
+
 // Step advances the director by dt seconds under the given features (nil
 // when no camera is available) and returns the new latent.
 func (d *Director) Step(f *vision.Features, dt float64) []float32 {
-	var motion, level, cx, cy, fx, fy float64
-	if f != nil {
-		motion, level = float64(f.Motion), float64(f.Level)
-		cx, cy = float64(f.Centroid[0])-0.5, float64(f.Centroid[1])-0.5
-		fx, fy = float64(f.Flow[0]), float64(f.Flow[1])
+	present := f != nil && f.Presence
+	switch {
+	case present && !d.present:
+		d.atHome = false
+		d.nextSegment(d.cfg.Transition) // greet the arrival
+	case !present && d.present:
+		d.nextSegment(d.cfg.Transition) // see them off
 	}
-	// The idle walk hurries a little while people move.
-	d.keyT += dt * (1 + 2*motion)
-	if d.keyT >= d.cfg.IdleSpeed {
-		d.keyT -= d.cfg.IdleSpeed
-		copy(d.key0, d.key1)
-		for i := range d.key1 {
-			d.key1[i] = float32(d.rng.NormFloat64())
+	d.present = present
+	if present {
+		d.absent = 0
+	} else {
+		d.absent += dt
+		if d.absent >= d.cfg.HomeAfter && !d.atHome {
+			copy(d.key0, d.walk)
+			copy(d.key1, d.home)
+			d.keyT, d.segLen, d.atHome = 0, 4*d.cfg.Transition, true
 		}
 	}
-	s := d.keyT / d.cfg.IdleSpeed
-	slerp(d.target, d.key0, d.key1, s*s*(3-2*s))
 
-	push := [...]float64{motion, cx * level * 2, cy * level * 2, fx, fy}
-	g := d.cfg.Gain
-	for k, amount := range push {
-		if k >= len(d.dirs) || amount == 0 {
-			continue
-		}
-		for i, u := range d.dirs[k] {
-			d.target[i] += float32(g * amount * float64(u))
-		}
+	var motion float64
+	if f != nil {
+		motion = float64(f.Motion)
+	}
+	// The walk hurries a little while people move.
+	d.keyT += dt * (1 + 2*motion)
+	if d.keyT >= d.segLen {
+		copy(d.walk, d.key1)
+		d.nextSegment(d.cfg.IdleSpeed)
+	}
+	s := d.keyT / d.segLen
+	slerp(d.walk, d.key0, d.key1, s*s*(3-2*s))
+	copy(d.target, d.walk)
+	for i, o := range d.offset {
+		d.target[i] += o
+	}
+	if f != nil && len(d.dirs) > 0 {
+		d.push(f)
 	}
 
 	if !d.started {
@@ -131,6 +278,51 @@ func (d *Director) Step(f *vision.Features, dt float64) []float32 {
 		d.v[i] = float32((v0 - w*c*dt) * e)
 	}
 	return d.z
+}
+
+// push adds each mapped feature along its direction. Directions beyond the
+// ones available wrap around.
+func (d *Director) push(f *vision.Features) {
+	level := float64(f.Level)
+	g := d.cfg.Gain
+	for _, m := range d.cfg.Mapping {
+		if m.Gain == 0 {
+			continue
+		}
+		if m.Feature == "grid" {
+			for k, e := range f.Grid {
+				d.along((m.Direction+k)%len(d.dirs), g*m.Gain*float64(e))
+			}
+			continue
+		}
+		var x float64
+		switch m.Feature {
+		case "motion":
+			x = float64(f.Motion)
+		case "centroid_x":
+			x = (float64(f.Centroid[0]) - 0.5) * 2 * level
+		case "centroid_y":
+			x = (float64(f.Centroid[1]) - 0.5) * 2 * level
+		case "flow_x":
+			x = math.Max(-2, math.Min(2, float64(f.Flow[0])))
+		case "flow_y":
+			x = math.Max(-2, math.Min(2, float64(f.Flow[1])))
+		case "presence":
+			x = level
+		case "people":
+			x = math.Min(float64(f.People), 4) / 4
+		}
+		d.along(m.Direction%len(d.dirs), g*m.Gain*x)
+	}
+}
+
+func (d *Director) along(k int, amount float64) {
+	if amount == 0 {
+		return
+	}
+	for i, u := range d.dirs[k] {
+		d.target[i] += float32(amount * float64(u))
+	}
 }
 
 // slerp interpolates spherically from a to b, so a walk between normally

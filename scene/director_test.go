@@ -1,9 +1,14 @@
 package scene
 
 import (
+	"encoding/binary"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"reverie/gen"
 	"reverie/vision"
 )
 
@@ -61,3 +66,128 @@ func dist32(a, b []float32) float64 {
 	}
 	return math.Sqrt(s)
 }
+
+// From rest, a step in the features moves the latent to the new target
+// without passing it by more than a small bound: the spring is critically
+// damped.
+func TestDirectorSpringOvershootIsBounded(t *testing.T) {
+	cfg := DefaultConfig().Director
+	cfg.IdleSpeed = 600
+	cfg.Smoothing = 0.4
+	d := NewDirector(cfg, 16)
+	quiet := &vision.Features{}
+	for i := 0; i < 600; i++ {
+		d.Step(quiet, 1.0/60)
+	}
+	start := append([]float32(nil), d.Latent()...)
+	jump := &vision.Features{Motion: 1}
+	// The latent approaches the target from behind along the push; past
+	// it is overshoot. The slow walk moves the target a little too, so
+	// measure against the target of each step.
+	over := math.Inf(-1)
+	for i := 0; i < 1200; i++ {
+		z := d.Step(jump, 1.0/60)
+		over = math.Max(over, proj(z, d.target, d.dirs[0]))
+	}
+	moved := proj(d.Latent(), start, d.dirs[0])
+	want := cfg.Gain // motion 1 × mapping gain 1 × director gain
+	if math.Abs(moved-want) > 0.1*want {
+		t.Fatalf("settled %.3f along the motion direction, want about %.3f", moved, want)
+	}
+	if over > 0.01*want {
+		t.Errorf("passed the target by %.3f on a %.3f move", over, want)
+	}
+}
+
+func proj(z, origin, u []float32) float64 {
+	var s float64
+	for i := range z {
+		s += float64(z[i]-origin[i]) * float64(u[i])
+	}
+	return s
+}
+
+// A long empty room walks the latent back to its home look.
+func TestDirectorReturnsHomeAfterAbsence(t *testing.T) {
+	cfg := DefaultConfig().Director
+	cfg.HomeAfter, cfg.IdleSpeed, cfg.Transition = 20, 5, 1
+	d := NewDirector(cfg, 16)
+	home := append([]float32(nil), d.home...)
+	busy := &vision.Features{Presence: true, Level: 1, Motion: 0.5, Centroid: [2]float32{0.8, 0.3}}
+	for i := 0; i < 30*30; i++ {
+		d.Step(busy, 1.0/30)
+	}
+	away := dist32(d.Latent(), home)
+	for i := 0; i < 30*26; i++ { // 20 s until home, 4 s to walk there
+		d.Step(&vision.Features{}, 1.0/30)
+	}
+	back := dist32(d.Latent(), home)
+	if back > 0.35*norm32(home) || back > away/2 {
+		t.Errorf("after the room emptied the latent is %.2f from home (was %.2f away, |home| %.2f)", back, away, norm32(home))
+	}
+}
+
+// An arrival turns the walk toward a new keyframe at once: the latent moves
+// faster in the seconds after someone arrives than while the room idles.
+func TestDirectorArrivalStartsATransition(t *testing.T) {
+	cfg := DefaultConfig().Director
+	cfg.IdleSpeed, cfg.Transition, cfg.Gain = 600, 2, 0
+	d := NewDirector(cfg, 16)
+	for i := 0; i < 60; i++ {
+		d.Step(nil, 1.0/30)
+	}
+	a := append([]float32(nil), d.Latent()...)
+	for i := 0; i < 60; i++ {
+		d.Step(nil, 1.0/30)
+	}
+	idle := dist32(d.Latent(), a)
+	b := append([]float32(nil), d.Latent()...)
+	for i := 0; i < 60; i++ {
+		d.Step(&vision.Features{Presence: true, Level: 1}, 1.0/30)
+	}
+	arrived := dist32(d.Latent(), b)
+	if arrived < 5*idle || arrived < 1 {
+		t.Errorf("latent moved %.3f in 2 s after an arrival, %.3f in 2 s idle", arrived, idle)
+	}
+}
+
+func TestDirectionsFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dirs.bin")
+	// Two rows of dim 4: along axes 2 and 0, unnormalised.
+	var b []byte
+	for _, v := range []float32{0, 0, 3, 0, 5, 0, 0, 0} {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	os.WriteFile(path, b, 0o644)
+	cfg := DefaultConfig().Director
+	cfg.Mapping = []Mapping{{"motion", 0, 1}, {"presence", 1, 1}}
+	cfg.IdleSpeed = 600
+	man := &gen.Manifest{Latent: gen.LatentSpec{Dim: 4}, Directions: path}
+	d, err := NewDirectorFor(cfg, man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Directions() != 2 || d.dirs[0][2] != 1 || d.dirs[1][0] != 1 {
+		t.Fatalf("directions %v: want unit rows along axes 2 and 0", d.dirs)
+	}
+	// Motion pushes along axis 2 only.
+	z0 := append([]float32(nil), d.Step(&vision.Features{}, 1.0/30)...)
+	for i := 0; i < 300; i++ {
+		d.Step(&vision.Features{Motion: 1}, 1.0/30)
+	}
+	z := d.Latent()
+	if moved := z[2] - z0[2]; math.Abs(float64(moved)-cfg.Gain) > 0.1 {
+		t.Errorf("axis 2 moved %.3f under full motion, want %.2f", moved, cfg.Gain)
+	}
+	os.WriteFile(path, b[:12], 0o644)
+	if _, err := NewDirectorFor(cfg, man); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "multiple of 16") {
+		t.Errorf("a truncated file: %v", err)
+	}
+	cfg.Directions = "model"
+	if _, err := NewDirectorFor(cfg, &gen.Manifest{Latent: gen.LatentSpec{Dim: 4}}); err == nil || !strings.Contains(err.Error(), "directions") {
+		t.Errorf("directions: model without a file: %v", err)
+	}
+}
+
+func norm32(a []float32) float64 { return dist32(a, make([]float32, len(a))) }

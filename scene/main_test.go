@@ -14,11 +14,24 @@ type loopGame struct {
 	work chan func()
 	done chan int
 	code int
+
+	// A benchmark's per-frame work: run once per Update, with no channel
+	// traffic, so allocs/op counts only the work.
+	frameFn   func()
+	frameLeft int
+	frameDone chan struct{}
 }
 
 var loop = &loopGame{work: make(chan func()), done: make(chan int, 1)}
 
 func (g *loopGame) Update() error {
+	if g.frameLeft > 0 {
+		g.frameFn()
+		if g.frameLeft--; g.frameLeft == 0 {
+			close(g.frameDone)
+		}
+		return nil
+	}
 	for {
 		select {
 		case f := <-g.work:
@@ -39,6 +52,14 @@ func onLoop(f func()) {
 	finished := make(chan struct{})
 	loop.work <- func() { f(); close(finished) }
 	<-finished
+}
+
+// onFrames runs f once per frame for n frames, each frame flushed to the
+// GPU as in the installation, and waits for the last.
+func onFrames(n int, f func()) {
+	done := make(chan struct{})
+	onLoop(func() { loop.frameFn, loop.frameLeft, loop.frameDone = f, n, done })
+	<-done
 }
 
 func TestMain(m *testing.M) {

@@ -19,9 +19,11 @@ type Param struct {
 }
 
 // Inputs are the images a pass may read besides the fed-back image. Each has
-// the render size.
+// the render size, because every source of one Kage draw must.
 type Inputs struct {
 	GenOlder, GenNewer *ebiten.Image // the two newest generator frames
+	Flow               *ebiten.Image // camera flow: red x, green y, 0.5 still
+	Audience           *ebiten.Image // where people move: red 0..1
 }
 
 // passDef is a kind of pass: its shader file, parameters and extra sources.
@@ -40,14 +42,50 @@ var passDefs = map[string]passDef{
 			{"center_y", 0.5, 0, 1, "zoom centre, 0..1 of the height"},
 			{"translate_x", 0, -20, 20, "shift per frame, pixels"},
 			{"translate_y", 0, -20, 20, "shift per frame, pixels"},
+			{"follow", 0, 0, 1, "how far the zoom centre follows the audience's centroid"},
+		},
+		dynamic: []string{"AudienceX", "AudienceY"},
+	},
+	"flow": {
+		params: []Param{
+			{"amount", 6, 0, 40, "pixels per frame for a flow of one frame width per second"},
+		},
+		sources: func(in *Inputs) []*ebiten.Image { return []*ebiten.Image{in.Flow} },
+	},
+	"dream": {
+		params: []Param{
+			{"strength", 0.1, 0, 1, "detail gain per octave per frame"},
+			{"scale", 3, 0.5, 16, "radius of the finest octave, pixels"},
+			{"octaves", 3, 1, 4, "how many octaves, each twice the size of the last"},
+			{"relief", 0.02, 0, 0.5, "embossed light from the upper left"},
 		},
 	},
 	"inject": {
 		params: []Param{
 			{"mix", 0.1, 0, 1, "share of the generator frame mixed in per frame"},
+			{"motion_mix", 0, 0, 1, "added share per unit of motion energy"},
+			{"presence_mix", 0, 0, 1, "added share per unit of presence level"},
+			{"local", 0, 0, 1, "added share where the audience moves"},
+			{"silhouette", 0, 0, 1, "where the audience moves, show the inverted generator frame"},
 		},
-		sources: func(in *Inputs) []*ebiten.Image { return []*ebiten.Image{in.GenOlder, in.GenNewer} },
-		dynamic: []string{"Fade"},
+		sources: func(in *Inputs) []*ebiten.Image {
+			return []*ebiten.Image{in.GenOlder, in.GenNewer, in.Audience}
+		},
+		dynamic: []string{"Fade", "Motion", "Level"},
+	},
+	"color": {
+		params: []Param{
+			{"hue", 0.003, -0.2, 0.2, "hue rotation, radians per frame"},
+			{"saturation", 1.02, 0, 2, "1 keeps; above 1 richer, below paler (per frame)"},
+			{"decay", 0.01, 0, 0.2, "share of brightness lost per frame"},
+			{"gamma", 1.005, 0.9, 1.2, "1 keeps; above 1 deepens the shadows (per frame)"},
+		},
+	},
+	"output": {
+		params: []Param{
+			{"vignette", 0.4, 0, 1, "darkening of the corners"},
+			{"fill", 0, 0, 1, "0 fits the screen with bars, 1 fills it by cropping"},
+		},
 	},
 }
 
@@ -72,9 +110,25 @@ func uniformName(key string) string {
 	return strings.Join(parts, "")
 }
 
+// passIDs names each pass of a chain: its kind, and "warp#2" for the second
+// pass of one kind.
+func passIDs(passes []PassConfig) []string {
+	seen := map[string]int{}
+	ids := make([]string, len(passes))
+	for i, pc := range passes {
+		seen[pc.Pass]++
+		ids[i] = pc.Pass
+		if n := seen[pc.Pass]; n > 1 {
+			ids[i] = fmt.Sprintf("%s#%d", pc.Pass, n)
+		}
+	}
+	return ids
+}
+
 // Pass is one compiled step of the feedback chain with its live parameters.
 type Pass struct {
-	Name     string
+	Name     string // the kind: warp, flow, …
+	ID       string // the name live controls use: warp, or warp#2
 	def      passDef
 	shader   *ebiten.Shader
 	uniforms map[string]any       // values are one-element slices, updated in place
@@ -97,7 +151,7 @@ func NewPass(pc PassConfig) (*Pass, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shader %s.kage does not compile: %v", pc.Pass, err)
 	}
-	p := &Pass{Name: pc.Pass, def: def, shader: sh, uniforms: map[string]any{}, values: map[string][]float32{}}
+	p := &Pass{Name: pc.Pass, ID: pc.Pass, def: def, shader: sh, uniforms: map[string]any{}, values: map[string][]float32{}}
 	for _, prm := range def.params {
 		v := []float32{float32(prm.Default)}
 		if x, ok := pc.Params[prm.Name]; ok {
@@ -114,6 +168,9 @@ func NewPass(pc PassConfig) (*Pass, error) {
 	p.opts.Uniforms = p.uniforms
 	return p, nil
 }
+
+// Params lists the pass kind's parameters.
+func (p *Pass) Params() []Param { return p.def.params }
 
 // Set changes a parameter (config key) or a dynamic uniform. It allocates
 // nothing.
@@ -134,28 +191,53 @@ func (p *Pass) Get(name string) (float32, bool) {
 	return s[0], true
 }
 
+// slot is where a parameter's value lives, for presets and live control.
+func (p *Pass) slot(name string) *float32 {
+	if s, ok := p.values[name]; ok {
+		return &s[0]
+	}
+	return nil
+}
+
 // Draw runs the pass from src into dst. dst and src must differ.
 func (p *Pass) Draw(dst, src *ebiten.Image, in *Inputs) {
+	p.bind(src, in)
+	p.opts.GeoM.Reset()
+	b := src.Bounds()
+	dst.DrawRectShader(b.Dx(), b.Dy(), p.shader, &p.opts)
+}
+
+// DrawScaled runs the pass with src placed on dst by geo, for the output
+// pass, whose destination is the screen.
+func (p *Pass) DrawScaled(dst, src *ebiten.Image, geo ebiten.GeoM) {
+	p.bind(src, nil)
+	p.opts.GeoM = geo
+	b := src.Bounds()
+	dst.DrawRectShader(b.Dx(), b.Dy(), p.shader, &p.opts)
+}
+
+func (p *Pass) bind(src *ebiten.Image, in *Inputs) {
 	p.opts.Images[0] = src
 	for i := 1; i < len(p.opts.Images); i++ {
 		p.opts.Images[i] = nil
 	}
-	if p.def.sources != nil {
+	if p.def.sources != nil && in != nil {
 		for i, img := range p.def.sources(in) {
 			p.opts.Images[i+1] = img
 		}
 	}
-	b := dst.Bounds()
-	dst.DrawRectShader(b.Dx(), b.Dy(), p.shader, &p.opts)
 }
 
 // Dispose frees the compiled shader.
 func (p *Pass) Dispose() { p.shader.Deallocate() }
 
 // Chain is the ordered feedback chain over two offscreen images swapped each
-// pass, since Ebiten cannot draw an image into itself.
+// pass, since Ebiten cannot draw an image into itself. The output pass is
+// not fed back: it runs only when the result goes on screen.
 type Chain struct {
-	Passes []*Pass
+	Passes []*Pass // the feedback passes, in config order
+	Out    *Pass   // the output pass; a plain one when the config has none
+	OutCfg bool    // whether the config lists the output pass
 	buf    [2]*ebiten.Image
 	cur    int // index of the buffer holding the latest output
 }
@@ -163,13 +245,32 @@ type Chain struct {
 // NewChain compiles the passes and allocates the buffers at w×h.
 func NewChain(passes []PassConfig, w, h int) (*Chain, error) {
 	c := &Chain{}
+	ids := passIDs(passes)
 	for i, pc := range passes {
 		p, err := NewPass(pc)
 		if err != nil {
 			c.Dispose()
 			return nil, fmt.Errorf("scene.passes[%d]: %w", i, err)
 		}
+		p.ID = ids[i]
+		if pc.Pass == "output" {
+			if c.Out != nil {
+				p.Dispose()
+				c.Dispose()
+				return nil, fmt.Errorf("scene.passes[%d]: a second output pass; the chain has one screen", i)
+			}
+			c.Out, c.OutCfg = p, true
+			continue
+		}
 		c.Passes = append(c.Passes, p)
+	}
+	if c.Out == nil {
+		p, err := NewPass(PassConfig{Pass: "output", Params: map[string]float64{"vignette": 0}})
+		if err != nil {
+			c.Dispose()
+			return nil, err
+		}
+		c.Out = p
 	}
 	for i := range c.buf {
 		c.buf[i] = ebiten.NewImage(w, h)
@@ -188,13 +289,27 @@ func (c *Chain) Step(in *Inputs) *ebiten.Image {
 	return c.buf[c.cur]
 }
 
+// SetAll sets a dynamic uniform on every pass that has it.
+func (c *Chain) SetAll(name string, v float32) {
+	for _, p := range c.Passes {
+		p.Set(name, v)
+	}
+}
+
 // Seed replaces the fed-back image with img.
 func (c *Chain) Seed(img *ebiten.Image) {
 	c.buf[c.cur].DrawImage(img, &ebiten.DrawImageOptions{Blend: ebiten.BlendCopy})
 }
 
-// Output is the latest result.
+// Output is the latest result of the feedback passes (before the output
+// pass).
 func (c *Chain) Output() *ebiten.Image { return c.buf[c.cur] }
+
+// Present draws the latest result through the output pass into dst, scaled
+// by geo.
+func (c *Chain) Present(dst *ebiten.Image, geo ebiten.GeoM) {
+	c.Out.DrawScaled(dst, c.buf[c.cur], geo)
+}
 
 // Pass returns the first pass of the given kind, or nil.
 func (c *Chain) Pass(name string) *Pass {
@@ -203,6 +318,9 @@ func (c *Chain) Pass(name string) *Pass {
 			return p
 		}
 	}
+	if name == "output" {
+		return c.Out
+	}
 	return nil
 }
 
@@ -210,6 +328,9 @@ func (c *Chain) Pass(name string) *Pass {
 func (c *Chain) Dispose() {
 	for _, p := range c.Passes {
 		p.Dispose()
+	}
+	if c.Out != nil {
+		c.Out.Dispose()
 	}
 	for _, b := range c.buf {
 		if b != nil {

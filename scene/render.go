@@ -77,6 +77,9 @@ func (o *Offline) Start(w, h int) error {
 	return nil
 }
 
+// LatentDirector implements the game's director source.
+func (o *Offline) LatentDirector() *Director { return o.Director }
+
 // FrameStep is the virtual clock's step: one input frame.
 func (o *Offline) FrameStep() time.Duration {
 	return time.Duration(float64(time.Second) / o.Source.FPS())
@@ -93,6 +96,7 @@ func (o *Offline) Tick(g *Game) error {
 	}
 	t := float64(o.input) * o.dt
 	f := o.Analyzer.Analyze(o.frame, t)
+	g.SetFeatures(f)
 	z := o.Director.Step(f, o.dt)
 	fr, err := o.Runner.Step(z)
 	if err != nil {
@@ -112,7 +116,7 @@ func (o *Offline) Tick(g *Game) error {
 // AfterChain implements the game's after-chain hook: read the output back
 // and write the frame and its trace line.
 func (o *Offline) AfterChain(g *Game) error {
-	g.Chain.Output().ReadPixels(o.img.Pix)
+	g.ReadFrame(o.img.Pix)
 	path := filepath.Join(o.OutDir, fmt.Sprintf("frame_%05d.png", o.n))
 	f, err := os.Create(path)
 	if err == nil {

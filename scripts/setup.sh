@@ -19,6 +19,7 @@ APT_PACKAGES=(
   xvfb xauth         # headless display for tests
   libgl1-mesa-dri    # Mesa llvmpipe
   npm                # fetches the ONNX Runtime tarball
+  chromium           # headless browser for the web panel's test
 )
 
 missing=()

@@ -2,123 +2,340 @@ package vision
 
 import (
 	"image"
+	"log/slog"
 	"math"
 
 	"gocv.io/x/gocv"
 )
 
+// Analysis constants that are not worth a config key.
+const (
+	// lightAdapt is how many seconds the brightness reference takes to follow
+	// a lasting change. Long, so the background model never sees a jump; the
+	// model keeps up with the slow drift that remains.
+	lightAdapt = 300.0
+	// lightWindow is the time constant of the short brightness average a
+	// change is detected against; lightJump is how far (a fraction of the
+	// reference) the brightness must leave it to count as a light change.
+	lightWindow = 0.5
+	lightJump   = 0.03
+	// presenceOn and presenceOff are the hysteresis thresholds on the level.
+	presenceOn  = 0.3
+	presenceOff = 0.1
+	// riseTau is how fast the presence level rises to new evidence, seconds.
+	riseTau = 0.2
+	// minActive is the fraction of the watched area that must be active
+	// before a centroid or mean flow is reported: fewer pixels are noise.
+	minActive = 0.001
+	// saturated is the channel value above which a pixel counts as clipped.
+	saturated = 250
+)
+
 // Analyzer turns frames into Features. It works on a downscaled grey copy of
-// each frame and reuses every Mat and slice, so it allocates nothing per frame.
+// each frame and reuses every Mat and slice, so it allocates nothing per frame
+// once the first two frames have set it up.
 type Analyzer struct {
-	cfg   Config
-	small gocv.Mat
-	gray  gocv.Mat
-	prev  gocv.Mat
-	diff  gocv.Mat
-	f     Features
-	t0    float64
-	n     int
-	level float32
+	cfg  Config
+	w, h int
+
+	small, gray, norm, prev, usable gocv.Mat
+	fgRaw, fg, diff, active, bg     gocv.Mat
+	roi, kernel, flow               gocv.Mat
+	mog                             gocv.BackgroundSubtractorMOG2
+	hasMOG                          bool
+	det                             *detector
+
+	// Lookup tables from a pixel's column or row to its grid and flow cell.
+	gridCol, gridRow, flowCol, flowRow []int32
+	cellArea, flowArea                 []float32
+	roiPixels                          float64
+
+	diffThresh float32
+	varThresh  float64
+	presenceK  float64
+
+	f          Features
+	n          int
+	t0, prevT  float64
+	ref, fast  float64
+	level      float64
+	activeFrac float64
+	lastDetect float64
 }
 
-// NewAnalyzer prepares an analyzer for cfg. Call Close when done.
+// NewAnalyzer prepares an analyzer for cfg, which must be valid. Call Close
+// when done. If people or face detection cannot start, it logs why and runs
+// without it.
 func NewAnalyzer(cfg Config) *Analyzer {
-	return &Analyzer{
-		cfg:   cfg,
-		small: gocv.NewMat(),
-		gray:  gocv.NewMat(),
-		prev:  gocv.NewMat(),
-		diff:  gocv.NewMat(),
+	w, h := cfg.AnalyzeW, cfg.AnalyzeH
+	s := cfg.Sensitivity
+	a := &Analyzer{
+		cfg: cfg, w: w, h: h,
+		small: gocv.NewMat(), gray: gocv.NewMat(), norm: gocv.NewMat(), prev: gocv.NewMat(), usable: gocv.NewMat(),
+		fgRaw: gocv.NewMat(), fg: gocv.NewMat(), diff: gocv.NewMat(), active: gocv.NewMat(), bg: gocv.NewMat(),
+		flow: gocv.NewMat(),
+		roi:  regionMask(cfg, w, h),
+		// Sensitivity 0..1 maps to a frame-difference threshold of 30..6 grey
+		// levels, an MOG2 variance threshold of 64..4 and a presence gain of
+		// 5..80 per unit of foreground fraction.
+		diffThresh: float32(30 - 24*s),
+		varThresh:  16 * math.Pow(4, 1-2*s),
+		presenceK:  100 * math.Pow(4, 2*s-1),
 		f: Features{
-			Grid:  make([]float32, cfg.GridW*cfg.GridH),
-			GridW: cfg.GridW,
-			GridH: cfg.GridH,
+			Grid: make([]float32, cfg.GridW*cfg.GridH), GridW: cfg.GridW, GridH: cfg.GridH,
+			FlowField: make([]float32, cfg.FlowW*cfg.FlowH*2), FlowW: cfg.FlowW, FlowH: cfg.FlowH,
+			Centroid: [2]float32{0.5, 0.5},
 		},
-		t0: -1,
+		lastDetect: math.Inf(-1),
 	}
-}
+	// Opening with a kernel about 2% of the picture wide removes sensor-noise
+	// specks but keeps a distant visitor.
+	k := max(3, w/60|1)
+	a.kernel = gocv.GetStructuringElement(gocv.MorphEllipse, image.Pt(k, k))
+	a.roi.CopyTo(&a.bg)
 
-// Close releases the analyzer's Mats.
-func (a *Analyzer) Close() {
-	a.small.Close()
-	a.gray.Close()
-	a.prev.Close()
-	a.diff.Close()
-}
-
-// Analyze measures one BGR frame captured at t seconds. The returned Features
-// belong to the analyzer and are overwritten by the next call.
-func (a *Analyzer) Analyze(frame gocv.Mat, t float64) *Features {
-	f := &a.f
-	if a.t0 < 0 {
-		a.t0 = t
-	}
-	f.Frame = a.n
-	f.T = t
-	a.n++
-	gocv.Resize(frame, &a.small, image.Pt(a.cfg.AnalyzeW, a.cfg.AnalyzeH), 0, 0, gocv.InterpolationArea)
-	gocv.CvtColor(a.small, &a.gray, gocv.ColorBGRToGray)
-	gocv.GaussianBlur(a.gray, &a.gray, image.Pt(5, 5), 0, 0, gocv.BorderDefault)
-	if a.prev.Empty() {
-		a.gray.CopyTo(&a.prev)
-		return f
-	}
-	gocv.AbsDiff(a.gray, a.prev, &a.diff)
-	a.gray.CopyTo(&a.prev)
-
-	// Pixels whose change exceeds the threshold count as moving; sensitivity
-	// lowers the threshold from 40 (dull) to 6 grey levels (keen).
-	thresh := byte(40 - 34*a.cfg.Sensitivity)
-	data, err := a.diff.DataPtrUint8()
-	if err != nil {
-		return f
-	}
-	w, h := a.cfg.AnalyzeW, a.cfg.AnalyzeH
-	for i := range f.Grid {
-		f.Grid[i] = 0
-	}
-	var moving, sx, sy float64
+	a.gridCol, a.gridRow = cells(w, cfg.GridW), cells(h, cfg.GridH)
+	a.flowCol, a.flowRow = cells(w, cfg.FlowW), cells(h, cfg.FlowH)
+	a.cellArea = make([]float32, cfg.GridW*cfg.GridH)
+	a.flowArea = make([]float32, cfg.FlowW*cfg.FlowH)
+	roi, _ := a.roi.DataPtrUint8()
 	for y := 0; y < h; y++ {
-		row := data[y*w : (y+1)*w]
-		gy := y * f.GridH / h
-		for x, d := range row {
-			if d < thresh {
-				continue
+		for x := 0; x < w; x++ {
+			a.flowArea[int(a.flowRow[y])*cfg.FlowW+int(a.flowCol[x])]++
+			if roi[y*w+x] != 0 {
+				a.roiPixels++
+				a.cellArea[int(a.gridRow[y])*cfg.GridW+int(a.gridCol[x])]++
 			}
-			moving++
-			sx += float64(x)
-			sy += float64(y)
-			f.Grid[gy*f.GridW+x*f.GridW/w]++
 		}
 	}
-	cell := float32(w*h) / float32(f.GridW*f.GridH)
-	for i := range f.Grid {
-		f.Grid[i] = min(1, f.Grid[i]/cell*4)
+	if cfg.People || cfg.Faces {
+		d, err := newDetector(cfg)
+		if err != nil {
+			slog.Warn("people/face detection is off", "err", err)
+		}
+		a.det = d
 	}
-	frac := moving / float64(w*h)
-	// A quarter of the picture moving is full energy.
-	f.Motion = float32(math.Min(1, frac*4))
-	if moving > 0 {
-		f.Centroid = [2]float32{float32(sx / moving / float64(w)), float32(sy / moving / float64(h))}
+	return a
+}
+
+// cells maps each of n pixels to one of k equal cells.
+func cells(n, k int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = int32(i * k / n)
 	}
-	warm := t-a.t0 >= a.cfg.Warmup
-	f.Warm = warm
-	// Presence level follows motion with a slow release; hysteresis keeps the
-	// flag from flickering around one threshold.
-	target := float32(math.Min(1, frac*40))
-	if !warm {
-		target = 0
+	return out
+}
+
+// Close releases the analyzer's Mats and detectors.
+func (a *Analyzer) Close() {
+	for _, m := range []*gocv.Mat{&a.small, &a.gray, &a.norm, &a.prev, &a.usable, &a.fgRaw, &a.fg,
+		&a.diff, &a.active, &a.bg, &a.roi, &a.kernel, &a.flow} {
+		m.Close()
 	}
-	if target > a.level {
-		a.level += 0.5 * (target - a.level)
-	} else {
-		a.level += 0.05 * (target - a.level)
+	if a.hasMOG {
+		a.mog.Close()
+		a.hasMOG = false
 	}
-	f.Level = a.level
-	if f.Presence {
-		f.Presence = a.level > 0.15
-	} else {
-		f.Presence = a.level > 0.35
+	if a.det != nil {
+		a.det.Close()
+		a.det = nil
+	}
+}
+
+// Foreground is the latest presence silhouette: an analyze_width ×
+// analyze_height mask, 255 where the background model sees someone. It
+// belongs to the analyzer; the preview draws it.
+func (a *Analyzer) Foreground() gocv.Mat { return a.fg }
+
+// Analyze measures one BGR (or grey) frame captured at t seconds. The
+// returned Features belong to the analyzer and are overwritten by the next
+// call. An empty frame reads as stillness.
+func (a *Analyzer) Analyze(frame gocv.Mat, t float64) *Features {
+	f := &a.f
+	f.Frame, f.T = a.n, t
+	if frame.Empty() {
+		a.still()
+		return f
+	}
+	a.n++
+	dt := 1.0 / 30
+	if a.n == 1 {
+		a.t0 = t
+	} else if d := t - a.prevT; d > 0 {
+		dt = min(d, 1)
+	}
+	a.prevT = t
+
+	gocv.Resize(frame, &a.small, image.Pt(a.w, a.h), 0, 0, gocv.InterpolationArea)
+	// A pixel saturated in any channel cannot be brought back by a gain, so
+	// it says nothing about motion when the light changes.
+	switch a.small.Channels() {
+	case 3:
+		gocv.InRangeWithScalar(a.small, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(saturated, saturated, saturated, 0), &a.usable)
+		gocv.CvtColor(a.small, &a.gray, gocv.ColorBGRToGray)
+	case 4:
+		gocv.InRangeWithScalar(a.small, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(saturated, saturated, saturated, 255), &a.usable)
+		gocv.CvtColor(a.small, &a.gray, gocv.ColorBGRAToGray)
+	default:
+		gocv.Threshold(a.small, &a.usable, saturated, 255, gocv.ThresholdBinaryInv)
+		a.small.CopyTo(&a.gray)
+	}
+	gocv.BitwiseAnd(a.usable, a.roi, &a.usable)
+	gocv.GaussianBlur(a.gray, &a.gray, image.Pt(5, 5), 0, 0, gocv.BorderDefault)
+	a.normalise(f, dt)
+
+	if !a.hasMOG && a.n >= 2 {
+		// The model's history is set in seconds; the frame rate is known
+		// from the second frame on.
+		history := int(min(max(a.cfg.Learn/dt, 10), 100000))
+		a.mog = gocv.NewBackgroundSubtractorMOG2WithParams(history, a.varThresh, true)
+		a.hasMOG = true
+	}
+	if !a.hasMOG {
+		a.norm.CopyTo(&a.prev)
+		return f
+	}
+	// Foreground is 255, shadows 127: a visitor's shadow is not a visitor.
+	a.mog.Apply(a.norm, &a.fgRaw)
+	gocv.Threshold(a.fgRaw, &a.fg, 200, 255, gocv.ThresholdBinary)
+	gocv.BitwiseAnd(a.fg, a.usable, &a.fg)
+	gocv.MorphologyEx(a.fg, &a.fg, gocv.MorphOpen, a.kernel)
+
+	gocv.AbsDiff(a.norm, a.prev, &a.diff)
+	gocv.Threshold(a.diff, &a.diff, a.diffThresh, 255, gocv.ThresholdBinary)
+	gocv.BitwiseAnd(a.diff, a.usable, &a.diff)
+	gocv.MorphologyEx(a.diff, &a.diff, gocv.MorphOpen, a.kernel)
+
+	gocv.CalcOpticalFlowFarneback(a.prev, a.norm, &a.flow, 0.5, 3, 13, 3, 5, 1.1, 0)
+	a.norm.CopyTo(&a.prev)
+
+	gocv.BitwiseOr(a.fg, a.diff, &a.active)
+	// The brightness of the next frame is measured on what is background
+	// now, with a margin, so visitors do not count as a change of light.
+	gocv.Dilate(a.active, &a.bg, a.kernel)
+	gocv.BitwiseNot(a.bg, &a.bg)
+	gocv.BitwiseAnd(a.bg, a.roi, &a.bg)
+	if float64(gocv.CountNonZero(a.bg)) < a.roiPixels/10 {
+		a.roi.CopyTo(&a.bg)
+	}
+
+	a.measure(f, dt)
+	a.presence(f, t, dt)
+	if a.det != nil && t-a.lastDetect >= a.cfg.DetectEvery {
+		a.lastDetect = t
+		f.People, f.Faces = a.det.detect(frame, a.roi)
 	}
 	return f
+}
+
+// normalise scales the grey frame so its background keeps the brightness
+// it had, and reports a sudden change of light.
+func (a *Analyzer) normalise(f *Features, dt float64) {
+	mean := max(a.gray.MeanWithMask(a.bg).Val1, 1)
+	if a.ref == 0 {
+		a.ref, a.fast = mean, mean
+	}
+	gain := min(max(a.ref/mean, 0.25), 4)
+	f.LightChange = math.Abs(mean-a.fast) > lightJump*a.ref
+	a.fast += (mean - a.fast) * (1 - math.Exp(-dt/lightWindow))
+	a.ref += (mean - a.ref) * (1 - math.Exp(-dt/lightAdapt))
+	f.Gain = float32(gain)
+	a.gray.ConvertToWithParams(&a.norm, gocv.MatTypeCV8U, float32(gain), 0)
+}
+
+// measure fills motion, grid, centroid and flow from the masks and the flow.
+func (a *Analyzer) measure(f *Features, dt float64) {
+	diff, _ := a.diff.DataPtrUint8()
+	act, _ := a.active.DataPtrUint8()
+	flow, _ := a.flow.DataPtrFloat32()
+	clear(f.Grid)
+	clear(f.FlowField)
+	w, gw, fw := a.w, a.cfg.GridW, a.cfg.FlowW
+	var nDiff, nAct, sx, sy, sfx, sfy float64
+	for y := 0; y < a.h; y++ {
+		gr, fr := int(a.gridRow[y])*gw, int(a.flowRow[y])*fw
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			if diff[i] != 0 {
+				nDiff++
+				f.Grid[gr+int(a.gridCol[x])]++
+			}
+			if act[i] == 0 {
+				continue
+			}
+			nAct++
+			sx += float64(x)
+			sy += float64(y)
+			fx, fy := flow[2*i], flow[2*i+1]
+			sfx += float64(fx)
+			sfy += float64(fy)
+			k := 2 * (fr + int(a.flowCol[x]))
+			f.FlowField[k] += fx
+			f.FlowField[k+1] += fy
+		}
+	}
+	// A quarter of the watched area changing is full energy, for the whole
+	// and for each cell.
+	roi := max(a.roiPixels, 1)
+	f.Motion = float32(min(1, 4*nDiff/roi))
+	for i, c := range f.Grid {
+		if a.cellArea[i] > 0 {
+			f.Grid[i] = min(1, 4*c/a.cellArea[i])
+		}
+	}
+	// Flow is in pixels per frame; the features speak frame widths per second.
+	scale := 1 / (float64(w) * dt)
+	for i := range f.FlowField {
+		f.FlowField[i] *= float32(scale) / a.flowArea[i/2]
+	}
+	if nAct >= minActive*roi {
+		f.Centroid = [2]float32{float32((sx/nAct + 0.5) / float64(w)), float32((sy/nAct + 0.5) / float64(a.h))}
+		f.Flow = [2]float32{float32(sfx / nAct * scale), float32(sfy / nAct * scale)}
+	} else {
+		f.Flow = [2]float32{}
+	}
+	f.Foreground = float32(float64(gocv.CountNonZero(a.fg)) / roi)
+	// The silhouette goes out with the features, for the shaders to dissolve
+	// the audience into the dream; the slice is reused.
+	if fg, err := a.fg.DataPtrUint8(); err == nil {
+		f.Mask = append(f.Mask[:0], fg...)
+		f.MaskW, f.MaskH = a.fg.Cols(), a.fg.Rows()
+	}
+	a.activeFrac = nAct / roi
+}
+
+// presence turns the foreground fraction into a level that rises fast and
+// fades over hold seconds, and a flag with hysteresis on it.
+func (a *Analyzer) presence(f *Features, t, dt float64) {
+	f.Warm = t-a.t0 >= a.cfg.Warmup
+	// Evidence is the silhouette plus whatever moves: both survive the
+	// opening only as coherent blobs, which sensor noise never forms.
+	target := min(1, a.activeFrac*a.presenceK)
+	switch {
+	case !f.Warm:
+		target = 0
+	case f.LightChange && target > a.level:
+		// While the light jumps the model's view is suspect: hold, do not rise.
+		target = a.level
+	}
+	tau := a.cfg.Hold / 2
+	if target > a.level {
+		tau = riseTau
+	}
+	a.level += (target - a.level) * (1 - math.Exp(-dt/tau))
+	f.Level = float32(a.level)
+	if f.Presence {
+		f.Presence = a.level > presenceOff
+	} else {
+		f.Presence = a.level > presenceOn
+	}
+}
+
+// still reports no motion, for a frame that carried nothing.
+func (a *Analyzer) still() {
+	f := &a.f
+	f.Motion, f.Flow = 0, [2]float32{}
+	clear(f.Grid)
+	clear(f.FlowField)
 }

@@ -3,6 +3,7 @@ package vision
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -24,10 +25,17 @@ const (
 // A lost source is reopened with backoff while the rest of the program runs on.
 type Capture struct {
 	open func() (Source, error)
+	// OnState, if set before Run, hears every change of state, from the
+	// capture goroutine.
+	OnState func(State, error)
+	// frames gets a token when a new frame is in the mailbox; it holds one,
+	// so a slow reader finds one token and the newest frame, never a queue.
+	frames chan struct{}
 
 	mu     sync.Mutex
 	src    Source
 	latest gocv.Mat
+	closed bool
 	seq    uint64
 	at     time.Time
 	state  State
@@ -37,8 +45,15 @@ type Capture struct {
 
 // NewCapture starts from an open source; open reopens it after a loss.
 func NewCapture(src Source, open func() (Source, error)) *Capture {
-	return &Capture{src: src, open: open, latest: gocv.NewMat(), state: StateOK, opened: time.Now()}
+	state := StateOK
+	if src == nil {
+		state = StateReconnecting
+	}
+	return &Capture{src: src, open: open, latest: gocv.NewMat(), state: state, opened: time.Now(), frames: make(chan struct{}, 1)}
 }
+
+// Frames signals that a new frame can be taken with Latest.
+func (c *Capture) Frames() <-chan struct{} { return c.frames }
 
 // State returns the loop's state and the last error.
 func (c *Capture) State() (State, error) {
@@ -49,8 +64,27 @@ func (c *Capture) State() (State, error) {
 
 func (c *Capture) setState(s State, err error) {
 	c.mu.Lock()
+	changed := c.state != s
 	c.state, c.err = s, err
+	name := ""
+	if c.src != nil {
+		name = c.src.Name()
+	}
 	c.mu.Unlock()
+	if !changed {
+		return
+	}
+	switch s {
+	case StateLost:
+		slog.Warn("camera lost; reopening it with backoff while the piece runs on", "source", name, "err", err)
+	case StateOK:
+		slog.Info("camera delivering frames", "source", name)
+	case StateEnded:
+		slog.Info("video ended", "source", name)
+	}
+	if c.OnState != nil {
+		c.OnState(s, err)
+	}
 }
 
 // Latest copies the newest frame into dst if it is newer than seq, and
@@ -59,7 +93,7 @@ func (c *Capture) setState(s State, err error) {
 func (c *Capture) Latest(dst *gocv.Mat, seq uint64) (uint64, time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.seq == seq || c.latest.Empty() {
+	if c.closed || c.seq == seq || c.latest.Empty() {
 		return seq, time.Time{}, false
 	}
 	c.latest.CopyTo(dst)
@@ -77,7 +111,9 @@ func (c *Capture) Run(ctx context.Context) {
 			c.src.Close()
 			c.src = nil
 		}
+		// Readers may still ask after the loop ends: they get nothing new.
 		c.latest.Close()
+		c.closed = true
 		c.mu.Unlock()
 	}()
 	backoff := 250 * time.Millisecond
@@ -85,6 +121,10 @@ func (c *Capture) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		if c.src == nil {
 			c.setState(StateReconnecting, c.lastErr())
+			if c.open == nil {
+				c.setState(StateEnded, errors.New("no source and no way to reopen one"))
+				return
+			}
 			src, err := c.open()
 			if err != nil {
 				c.setState(StateReconnecting, err)
@@ -97,7 +137,6 @@ func (c *Capture) Run(ctx context.Context) {
 			c.mu.Lock()
 			c.src = src
 			c.mu.Unlock()
-			backoff = 250 * time.Millisecond
 		}
 		err := c.src.Read(&frame)
 		if errors.Is(err, ErrEnd) {
@@ -110,6 +149,12 @@ func (c *Capture) Run(ctx context.Context) {
 			c.src.Close()
 			c.src = nil
 			c.mu.Unlock()
+			// Give a replugged camera or a restarting stream a moment before
+			// the first try, and longer after each failure.
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, 8*time.Second)
 			continue
 		}
 		now := time.Now()
@@ -117,13 +162,18 @@ func (c *Capture) Run(ctx context.Context) {
 		frame.CopyTo(&c.latest)
 		c.seq++
 		c.at = now
-		c.state, c.err = StateOK, nil
 		kind := KindDevice
 		if cs, ok := c.src.(*capSource); ok {
 			kind = cs.kind
 		}
 		fps := c.src.FPS()
 		c.mu.Unlock()
+		c.setState(StateOK, nil)
+		backoff = 250 * time.Millisecond
+		select {
+		case c.frames <- struct{}{}:
+		default:
+		}
 		if kind == KindFile {
 			if next.IsZero() || now.Sub(next) > time.Second {
 				next = now

@@ -4,6 +4,7 @@ package vision
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -12,25 +13,49 @@ import (
 // source falls back to it when no camera is present.
 const SampleClip = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
+// FaceCascade is the frontal-face Haar cascade Debian's opencv-data ships.
+const FaceCascade = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+
+// Polygon is a closed outline in normalised picture coordinates: x from 0
+// (left) to 1 (right), y from 0 (top) to 1 (bottom).
+type Polygon [][2]float64
+
 // Config is the vision section of config.yaml.
 type Config struct {
-	Source      string  `yaml:"source"` // auto | device index | file | URL
-	Width       int     `yaml:"width"`  // requested capture size, 0 = the device's
-	Height      int     `yaml:"height"`
-	FPS         float64 `yaml:"fps"`           // requested capture rate, 0 = the device's
-	Mirror      bool    `yaml:"mirror"`        // flip horizontally, so the piece mirrors visitors
-	AtEnd       string  `yaml:"at_end"`        // loop | stop, for files
-	AnalyzeW    int     `yaml:"analyze_width"` // analysis resolution
-	AnalyzeH    int     `yaml:"analyze_height"`
-	Sensitivity float64 `yaml:"sensitivity"` // 0..1, higher reads smaller motion
-	GridW       int     `yaml:"grid_width"`
-	GridH       int     `yaml:"grid_height"`
-	Warmup      float64 `yaml:"warmup"` // seconds before presence may be reported
+	Source      string    `yaml:"source"` // auto | device index | file | URL
+	Width       int       `yaml:"width"`  // requested capture size, 0 = the device's
+	Height      int       `yaml:"height"`
+	FPS         float64   `yaml:"fps"`           // requested capture rate, 0 = the device's
+	Mirror      bool      `yaml:"mirror"`        // flip horizontally, so the piece mirrors visitors
+	AtEnd       string    `yaml:"at_end"`        // loop | stop, for files
+	AnalyzeW    int       `yaml:"analyze_width"` // analysis resolution
+	AnalyzeH    int       `yaml:"analyze_height"`
+	Sensitivity float64   `yaml:"sensitivity"` // 0..1, higher reads smaller motion
+	Regions     []Polygon `yaml:"regions"`     // where to look; empty = everywhere
+	Ignore      []Polygon `yaml:"ignore"`      // where never to look (doorway, screen)
+	GridW       int       `yaml:"grid_width"`
+	GridH       int       `yaml:"grid_height"`
+	FlowW       int       `yaml:"flow_width"` // low-resolution flow field for the shaders
+	FlowH       int       `yaml:"flow_height"`
+	Warmup      float64   `yaml:"warmup"` // seconds before presence may be reported
+	Hold        float64   `yaml:"hold"`   // seconds presence fades over once evidence stops
+	Learn       float64   `yaml:"learn"`  // seconds of history the background model keeps
+	People      bool      `yaml:"people"` // HOG people detector
+	Faces       bool      `yaml:"faces"`  // Haar face detector
+	DetectEvery float64   `yaml:"detect_every"`
+	DetectW     int       `yaml:"detect_width"`
+	FaceModel   string    `yaml:"face_cascade"`
 }
 
 // DefaultConfig is the vision section's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
-	return Config{Source: "auto", AtEnd: "loop", AnalyzeW: 160, AnalyzeH: 120, Sensitivity: 0.5, GridW: 8, GridH: 6, Warmup: 2}
+	return Config{
+		Source: "auto", AtEnd: "loop", AnalyzeW: 160, AnalyzeH: 120, Sensitivity: 0.5,
+		Regions: []Polygon{}, Ignore: []Polygon{},
+		GridW: 8, GridH: 6, FlowW: 16, FlowH: 12,
+		Warmup: 2, Hold: 1.5, Learn: 20,
+		People: false, Faces: false, DetectEvery: 1, DetectW: 640, FaceModel: FaceCascade,
+	}
 }
 
 // FieldError names the config key a validation failure is about.
@@ -67,14 +92,53 @@ func (c *Config) Validate() error {
 	if c.Sensitivity < 0 || c.Sensitivity > 1 {
 		return &FieldError{"sensitivity", fmt.Sprintf("%g: expected 0..1", c.Sensitivity)}
 	}
+	for _, p := range []struct {
+		key   string
+		polys []Polygon
+	}{{"regions", c.Regions}, {"ignore", c.Ignore}} {
+		for i, poly := range p.polys {
+			key := fmt.Sprintf("%s[%d]", p.key, i)
+			if len(poly) < 3 {
+				return &FieldError{key, fmt.Sprintf("%d points: a polygon needs at least 3 [x, y] points", len(poly))}
+			}
+			for j, pt := range poly {
+				if pt[0] < 0 || pt[0] > 1 || pt[1] < 0 || pt[1] > 1 {
+					return &FieldError{key, fmt.Sprintf("point %d [%g, %g]: expected coordinates 0..1 (fractions of the picture's width and height)", j, pt[0], pt[1])}
+				}
+			}
+		}
+	}
 	if c.GridW < 1 || c.GridW > 64 {
 		return &FieldError{"grid_width", fmt.Sprintf("%d: expected 1..64", c.GridW)}
 	}
 	if c.GridH < 1 || c.GridH > 64 {
 		return &FieldError{"grid_height", fmt.Sprintf("%d: expected 1..64", c.GridH)}
 	}
+	if c.FlowW < 1 || c.FlowW > 128 || c.FlowW > c.AnalyzeW {
+		return &FieldError{"flow_width", fmt.Sprintf("%d: expected 1..128 and at most analyze_width", c.FlowW)}
+	}
+	if c.FlowH < 1 || c.FlowH > 128 || c.FlowH > c.AnalyzeH {
+		return &FieldError{"flow_height", fmt.Sprintf("%d: expected 1..128 and at most analyze_height", c.FlowH)}
+	}
 	if c.Warmup < 0 || c.Warmup > 600 {
 		return &FieldError{"warmup", fmt.Sprintf("%g: expected 0..600 seconds", c.Warmup)}
+	}
+	if c.Hold < 0.1 || c.Hold > 60 {
+		return &FieldError{"hold", fmt.Sprintf("%g: expected 0.1..60 seconds", c.Hold)}
+	}
+	if c.Learn < 1 || c.Learn > 3600 {
+		return &FieldError{"learn", fmt.Sprintf("%g: expected 1..3600 seconds", c.Learn)}
+	}
+	if c.DetectEvery < 0.1 || c.DetectEvery > 60 {
+		return &FieldError{"detect_every", fmt.Sprintf("%g: expected 0.1..60 seconds", c.DetectEvery)}
+	}
+	if c.DetectW < 64 || c.DetectW > 1920 {
+		return &FieldError{"detect_width", fmt.Sprintf("%d: expected 64..1920 pixels", c.DetectW)}
+	}
+	if c.Faces {
+		if st, err := os.Stat(c.FaceModel); err != nil || st.IsDir() {
+			return &FieldError{"face_cascade", fmt.Sprintf("%q: no such file; expected a Haar cascade XML such as %s (Debian package opencv-data)", c.FaceModel, FaceCascade)}
+		}
 	}
 	return nil
 }

@@ -19,17 +19,23 @@ type Features struct {
 	FlowField   []float32 // FlowW×FlowH×2 flow vectors (dx, dy), in frame widths per second
 	FlowW       int
 	FlowH       int
-	People      int  // people detected (HOG), carried from the latest detection
-	Faces       int  // faces detected (Haar), carried likewise
-	LightChange bool // a global brightness change was detected and normalised away
+	People      int     // people detected (HOG), carried from the latest detection
+	Faces       int     // faces detected (Haar), carried likewise
+	LightChange bool    // a global brightness change was detected and normalised away
+	Gain        float32 // brightness normalisation gain applied (1 = none)
+	Foreground  float32 // fraction of the watched area the background model sees as someone, 0..1
+	Mask        []uint8 // MaskW×MaskH silhouette at analysis size, row-major, 0 or 255
+	MaskW       int
+	MaskH       int
 	Warm        bool // warm-up is over; before it nothing counts as presence
 }
 
 // CopyFrom copies src into f, reusing f's slices, so a consumer can keep a
 // Features without allocating per frame.
 func (f *Features) CopyFrom(src *Features) {
-	grid, flow := f.Grid, f.FlowField
+	grid, flow, mask := f.Grid, f.FlowField, f.Mask
 	*f = *src
 	f.Grid = append(grid[:0], src.Grid...)
 	f.FlowField = append(flow[:0], src.FlowField...)
+	f.Mask = append(mask[:0], src.Mask...)
 }

@@ -50,14 +50,12 @@ func (w *Watcher) Run(ctx context.Context) {
 	defer frame.Close()
 	var seq uint64
 	start := time.Now()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
 			return
-		case <-tick.C:
+		case <-w.Capture.Frames():
 		}
 		s, at, ok := w.Capture.Latest(&frame, seq)
 		if !ok {

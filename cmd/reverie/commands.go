@@ -19,7 +19,10 @@ type command struct {
 var commands = map[string]command{
 	"run":     {"open the installation (default camera, or the sample clip)", cmdRun},
 	"render":  {"render a video file offline to PNG frames and a trace", cmdRender},
+	"analyze": {"print the motion features of a camera, file or stream, one JSON line per frame", cmdAnalyze},
+	"bench":   {"measure every stage against a bare baseline, and the input-to-response latency", cmdBench},
 	"version": {"print the versions of reverie, OpenCV, ONNX Runtime and Ebiten", cmdVersion},
+	"models":  {"inspect a generator model against its manifest, or build a built-in one", cmdModels},
 }
 
 func dispatch(args []string) error {

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"reverie/control"
 	"reverie/gen"
 	"reverie/scene"
 	"reverie/vision"
@@ -18,10 +19,11 @@ import (
 
 // Config is config.yaml: one section per package, each owning its options.
 type Config struct {
-	Log       LogConfig     `yaml:"log"`
-	Vision    vision.Config `yaml:"vision"`
-	Generator gen.Config    `yaml:"generator"`
-	Scene     scene.Config  `yaml:"scene"`
+	Log       LogConfig      `yaml:"log"`
+	Vision    vision.Config  `yaml:"vision"`
+	Generator gen.Config     `yaml:"generator"`
+	Scene     scene.Config   `yaml:"scene"`
+	Control   control.Config `yaml:"control"`
 }
 
 // LogConfig is the log section.
@@ -37,6 +39,7 @@ func DefaultConfig() Config {
 		Vision:    vision.DefaultConfig(),
 		Generator: gen.DefaultConfig(),
 		Scene:     scene.DefaultConfig(),
+		Control:   control.DefaultConfig(),
 	}
 }
 
@@ -111,6 +114,7 @@ func ParseConfig(file string, data []byte) (Config, error) {
 		{"vision", cfg.Vision.Validate()},
 		{"generator", cfg.Generator.Validate()},
 		{"scene", cfg.Scene.Validate()},
+		{"control", cfg.Control.Validate()},
 	} {
 		if s.err == nil {
 			continue

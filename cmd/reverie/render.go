@@ -58,9 +58,12 @@ func cmdRender(args []string) error {
 	an := vision.NewAnalyzer(vc)
 	defer an.Close()
 	m := runner.Model()
+	director, err := scene.NewDirectorFor(cfg.Scene.Director, m.Manifest)
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
 	off := &scene.Offline{
-		Source: src, Analyzer: an, Runner: runner, Frames: *frames, OutDir: *out,
-		Director: scene.NewDirector(cfg.Scene.Director, m.Manifest.Latent.Dim),
+		Source: src, Analyzer: an, Runner: runner, Frames: *frames, OutDir: *out, Director: director,
 	}
 	if err := off.Start(cfg.Scene.RenderW, cfg.Scene.RenderH); err != nil {
 		return fmt.Errorf("render: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"reverie/cmd/reverie/headless"
+	"reverie/control"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -54,7 +55,10 @@ func cmdRun(args []string) error {
 	go runner.Run(ctx)
 
 	m := runner.Model()
-	director := scene.NewDirector(cfg.Scene.Director, m.Manifest.Latent.Dim)
+	director, err := scene.NewDirectorFor(cfg.Scene.Director, m.Manifest)
+	if err != nil {
+		return err
+	}
 	live := &scene.Live{Watcher: watcher, Runner: runner, Director: director}
 	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), live)
 	if err != nil {
@@ -62,14 +66,20 @@ func cmdRun(args []string) error {
 	}
 	defer game.Dispose()
 
-	ebiten.SetWindowTitle("reverie")
-	ebiten.SetWindowSize(cfg.Scene.RenderW, cfg.Scene.RenderH)
-	ebiten.SetWindowResizingMode(ebiten.WindowResizingModeEnabled)
-	ebiten.SetFullscreen(cfg.Scene.Fullscreen && !*windowed)
-	if cfg.Scene.Fullscreen && !*windowed {
-		ebiten.SetCursorMode(ebiten.CursorModeHidden)
+	eng := newEngine(game.Controls(), runner, watcher, cfg.Generator)
+	srv, err := control.New(cfg.Control, eng, journal)
+	if err != nil {
+		return err
 	}
-	ebiten.SetVsyncEnabled(true)
+	registerMatGauge(srv)
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	go watchConfig(ctx, *cfgPath, cfg, liveReload(srv, eng))
+
+	if note := scene.SetupDisplay(cfg.Scene, *windowed); note != "" {
+		slog.Warn(note)
+	}
 	if err := ebiten.RunGame(game); err != nil && !scene.IsTermination(err) {
 		return fmt.Errorf("display: %w", err)
 	}

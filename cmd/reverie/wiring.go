@@ -39,7 +39,7 @@ func setupLog(c LogConfig) {
 	if c.Format == "json" {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	slog.SetDefault(slog.New(h))
+	slog.SetDefault(slog.New(journal.Handler(h))) // warnings and errors also feed /api/status
 }
 
 // openRunner loads ONNX Runtime and the configured model, warms it up (the

@@ -1,0 +1,290 @@
+// Package bench measures every stage against a bare baseline in one run: the
+// generator through the Runner and through a bare ONNX Runtime session, the
+// CPPN's FLOP/s against a MatMul peak, the vision analysis against the same
+// gocv calls made bare, the pass chain against a plain texture blit, and the
+// input-to-response latency of the live pipeline with each stage's share.
+// The machines it runs on are shared and noisy, so every figure is a ratio
+// against a baseline measured alternately with it, in the same process.
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"time"
+
+	"reverie/gen"
+	"reverie/scene"
+	"reverie/vision"
+)
+
+// Config says what to measure with. The sections are config.yaml's, so the
+// bench measures the installation as configured (provider, threads, model,
+// passes, render size).
+type Config struct {
+	Generator gen.Config
+	Vision    vision.Config
+	Scene     scene.Config
+	// Quick runs fewer iterations and latency events; it finishes in under a
+	// minute and reports the same keys.
+	Quick bool
+	// Iterations and Events override the counts Quick chooses when positive.
+	Iterations int
+	Events     int
+	// Clip is the footage the vision figures analyse; "" is the sample clip.
+	Clip string
+}
+
+// counts are the iterations each part runs.
+type counts struct {
+	gen, matmul, vision, display, events int
+}
+
+func (c *Config) counts() counts {
+	n := counts{gen: 30, matmul: 10, vision: 150, display: 60, events: 10}
+	if c.Quick {
+		n = counts{gen: 8, matmul: 4, vision: 40, display: 15, events: 3}
+	}
+	if c.Iterations > 0 {
+		n.gen, n.matmul, n.vision, n.display = c.Iterations, max(2, c.Iterations/2), c.Iterations, c.Iterations
+	}
+	if c.Events > 0 {
+		n.events = c.Events
+	}
+	return n
+}
+
+// Validate checks the bench's own options and the sections it uses.
+func (c *Config) Validate() error {
+	if c.Iterations < 0 || c.Iterations > 100000 {
+		return fmt.Errorf("bench iterations %d: expected 0 (automatic) .. 100000", c.Iterations)
+	}
+	if c.Events < 0 || c.Events > 1000 {
+		return fmt.Errorf("bench events %d: expected 0 (automatic) .. 1000", c.Events)
+	}
+	if c.Clip != "" {
+		if st, err := os.Stat(c.Clip); err != nil {
+			return fmt.Errorf("bench clip %s: %w", c.Clip, unwrapPath(err))
+		} else if st.IsDir() {
+			return fmt.Errorf("bench clip %s is a folder, expected a video file", c.Clip)
+		}
+	}
+	if err := c.Generator.Validate(); err != nil {
+		return fmt.Errorf("generator.%w", err)
+	}
+	if err := c.Vision.Validate(); err != nil {
+		return fmt.Errorf("vision.%w", err)
+	}
+	if err := c.Scene.Validate(); err != nil {
+		return fmt.Errorf("scene.%w", err)
+	}
+	return nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Report is every figure of one run. Its JSON keys are stable: scripts and
+// docs/PERFORMANCE.md rely on them. Times are milliseconds per frame, the
+// median of the timed iterations; a ratio is the stage over its baseline.
+type Report struct {
+	Env        Env              `json:"env"`
+	Generator  GeneratorReport  `json:"generator"`
+	Efficiency EfficiencyReport `json:"efficiency"`
+	Vision     VisionReport     `json:"vision"`
+	Display    DisplayReport    `json:"display"`
+	Latency    LatencyReport    `json:"latency"`
+	Seconds    float64          `json:"seconds"` // the whole run's wall time
+}
+
+// Env says where and how the figures were taken.
+type Env struct {
+	CPUs       int    `json:"cpus"`
+	GOARCH     string `json:"goarch"`
+	ORT        string `json:"onnxruntime"`
+	Provider   string `json:"provider"` // the provider sessions actually ran on
+	Threads    int    `json:"threads"`  // generator.threads, 0 = ONNX Runtime's choice
+	Model      string `json:"model"`    // generator.model, which the latency probe runs
+	Render     string `json:"render"`   // scene.render_width×height of the latency probe
+	Quick      bool   `json:"quick"`
+	Iterations int    `json:"iterations"` // timed generator iterations per figure
+}
+
+// GenFigure is one model at one size: through gen.Runner.Step (latent copy,
+// session run, RGBA conversion, frame publishing) and through a bare session
+// run on tensors of the same shapes and values.
+type GenFigure struct {
+	RunnerMs float64 `json:"runner_ms"`
+	BareMs   float64 `json:"bare_ms"`
+	Overhead float64 `json:"overhead"` // runner_ms / bare_ms
+}
+
+// GenSizes are one model's figures at 256×256 and 512×512.
+type GenSizes struct {
+	S256 GenFigure `json:"256"`
+	S512 GenFigure `json:"512"`
+}
+
+// GeneratorReport holds both built-in models.
+type GeneratorReport struct {
+	CPPN        GenSizes `json:"cppn"`
+	ConvDecoder GenSizes `json:"convdecoder"`
+}
+
+// EfficiencyReport compares the CPPN's achieved FLOP/s (2 × its multiply-adds
+// per bare run) with the machine's peak, a 1024³ MatMul through ONNX Runtime.
+type EfficiencyReport struct {
+	MatMulMs       float64 `json:"matmul_ms"`   // best run: peak is what the machine can do
+	PeakGFLOPS     float64 `json:"peak_gflops"` // 2·1024³ / matmul_ms
+	CPPN256GFLOPS  float64 `json:"cppn_256_gflops"`
+	CPPN512GFLOPS  float64 `json:"cppn_512_gflops"`
+	CPPN256OfPeak  float64 `json:"cppn_256_of_peak"` // cppn_256_gflops / peak_gflops
+	CPPN512OfPeak  float64 `json:"cppn_512_of_peak"`
+	CPPN512MFLOPFr float64 `json:"cppn_512_mflop_per_frame"`
+}
+
+// VisionReport is the analysis of 640×480 frames of real footage.
+type VisionReport struct {
+	AnalyzerMs float64 `json:"analyzer_ms"`
+	BareMs     float64 `json:"bare_ms"`
+	Ratio      float64 `json:"ratio"` // analyzer_ms / bare_ms
+}
+
+// DisplayFigure is one render size: the configured pass chain against one
+// plain blit of the same size, both timed to GPU completion.
+type DisplayFigure struct {
+	ChainMs float64 `json:"chain_ms"`
+	BlitMs  float64 `json:"blit_ms"`
+	Ratio   float64 `json:"ratio"` // chain_ms / blit_ms
+}
+
+// DisplayReport holds both render sizes.
+type DisplayReport struct {
+	Passes int           `json:"passes"` // passes in the chain
+	HD     DisplayFigure `json:"1280x720"`
+	FullHD DisplayFigure `json:"1920x1080"`
+}
+
+// Stages splits a latency into the pipeline's hand-overs; they add up to it.
+type Stages struct {
+	Capture   float64 `json:"capture"`   // frame arrives → analysis starts on it
+	Analysis  float64 `json:"analysis"`  // the Analyzer on that frame
+	Director  float64 `json:"director"`  // features published → latent handed to the runner
+	Generator float64 `json:"generator"` // latent handed over → a frame made from it is published
+	Upload    float64 `json:"upload"`    // frame published → uploaded by the display
+	Passes    float64 `json:"passes"`    // uploaded → pass chain done and the screen drawn, GPU-synced
+}
+
+// LatencyReport is the live pipeline's input-to-response latency: from a
+// synthetic motion event's arrival to the first presented frame its pixels
+// reach. ms and stages are means over the events, so the stages add up.
+type LatencyReport struct {
+	Events         int     `json:"events"`
+	Ms             float64 `json:"ms"`
+	MaxMs          float64 `json:"max_ms"`
+	DisplayFrameMs float64 `json:"display_frame_ms"` // measured interval between display ticks
+	DisplayFrames  float64 `json:"display_frames"`   // ms / display_frame_ms
+	EventMotion    float64 `json:"event_motion"`     // the analysis's motion on the event frames, > 0
+	StagesMs       Stages  `json:"stages_ms"`
+	Share          Stages  `json:"share"` // each stage / ms
+}
+
+// Run measures everything. It must be called on the main goroutine, once
+// per process: the display figures and the latency probe run inside Ebiten's
+// game loop, which needs the main thread and starts only once.
+func Run(cfg Config) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	n := cfg.counts()
+	if _, err := gen.Init(cfg.Generator.ORTLibrary); err != nil {
+		return nil, err
+	}
+	r := &Report{Env: Env{
+		CPUs: runtime.NumCPU(), GOARCH: runtime.GOARCH, ORT: gen.RuntimeVersion(),
+		Threads: cfg.Generator.Threads, Quick: cfg.Quick, Iterations: n.gen,
+		Model:  fmt.Sprintf("%s %dx%d", cfg.Generator.Model, cfg.Generator.Width, cfg.Generator.Height),
+		Render: fmt.Sprintf("%dx%d", cfg.Scene.RenderW, cfg.Scene.RenderH),
+	}}
+	if err := measureGenerators(cfg.Generator, n, r); err != nil {
+		return nil, err
+	}
+	clip := cfg.Clip
+	if clip == "" {
+		clip = vision.SampleClip
+	}
+	var err error
+	if r.Vision, err = measureVision(cfg.Vision, clip, n.vision); err != nil {
+		return nil, err
+	}
+	if err := runLoop(cfg, clip, n, r); err != nil {
+		return nil, err
+	}
+	r.Seconds = time.Since(start).Seconds()
+	return r, nil
+}
+
+// median of the samples in milliseconds. It sorts s.
+func median(s []time.Duration) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return ms(m)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+func ratio(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+// alternate times a and b iters times each, after warm untimed calls of
+// each. They run in interleaved blocks (a a a a a, b b b b b, a …) so both
+// see the same machine load, and the first call of every block is not
+// timed: it pays for what the other side left behind (ONNX Runtime's
+// threads spin for a while after a run, caches hold the other's data), and
+// neither side should pay for that.
+func alternate(warm, iters int, a, b func() error) (ta, tb []time.Duration, err error) {
+	const block = 4
+	for _, f := range []func() error{a, b} {
+		for i := 0; i < warm; i++ {
+			if err := f(); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	ta, tb = make([]time.Duration, 0, iters), make([]time.Duration, 0, iters)
+	for len(ta) < iters || len(tb) < iters {
+		for _, side := range []struct {
+			f   func() error
+			dst *[]time.Duration
+		}{{a, &ta}, {b, &tb}} {
+			for k := 0; k <= block; k++ {
+				t := time.Now()
+				if err := side.f(); err != nil {
+					return nil, nil, err
+				}
+				if d := time.Since(t); k > 0 && len(*side.dst) < iters {
+					*side.dst = append(*side.dst, d)
+				}
+			}
+		}
+	}
+	return ta, tb, nil
+}

@@ -1,0 +1,313 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"reverie/gen"
+	"reverie/gen/onnxpb"
+)
+
+// matmulN is the side of the square MatMul that measures the machine's peak:
+// large enough that ONNX Runtime's kernel runs at full speed, small enough
+// to take tens of milliseconds.
+const matmulN = 1024
+
+// measureGenerators fills the generator and efficiency figures.
+func measureGenerators(gc gen.Config, n counts, r *Report) error {
+	peak, err := measureMatMul(gc, n.matmul)
+	if err != nil {
+		return err
+	}
+	r.Efficiency.MatMulMs = peak
+	r.Efficiency.PeakGFLOPS = 2 * float64(matmulN*matmulN*matmulN) / (peak * 1e6)
+	for _, m := range []struct {
+		kind string
+		dst  *GenSizes
+	}{{"cppn", &r.Generator.CPPN}, {"convdecoder", &r.Generator.ConvDecoder}} {
+		for _, s := range []struct {
+			size int
+			dst  *GenFigure
+		}{{256, &m.dst.S256}, {512, &m.dst.S512}} {
+			fig, provider, err := measureModel(gc, m.kind, s.size, n.gen)
+			if err != nil {
+				return err
+			}
+			*s.dst = fig
+			r.Env.Provider = provider
+		}
+	}
+	for _, s := range []struct {
+		size          int
+		fig           GenFigure
+		gflops, share *float64
+	}{
+		{256, r.Generator.CPPN.S256, &r.Efficiency.CPPN256GFLOPS, &r.Efficiency.CPPN256OfPeak},
+		{512, r.Generator.CPPN.S512, &r.Efficiency.CPPN512GFLOPS, &r.Efficiency.CPPN512OfPeak},
+	} {
+		c := cppnAt(gc, s.size)
+		*s.gflops = 2 * float64(c.MACs()) / (s.fig.BareMs * 1e6)
+		*s.share = ratio(*s.gflops, r.Efficiency.PeakGFLOPS)
+		if s.size == 512 {
+			r.Efficiency.CPPN512MFLOPFr = 2 * float64(c.MACs()) / 1e6
+		}
+	}
+	return nil
+}
+
+func cppnAt(gc gen.Config, size int) gen.CPPN {
+	c := gen.DefaultCPPN(gc.Seed, size, size)
+	c.Look = gc.Look
+	return c
+}
+
+// manifestAt builds a built-in model at size×size with the configured seed
+// and look.
+func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
+	if kind == "cppn" {
+		return cppnAt(gc, size).Build()
+	}
+	gc.Model, gc.Width, gc.Height = "builtin:"+kind, size, size
+	return gc.Manifest()
+}
+
+// measureModel times one model through the Runner and through a bare
+// session, alternating the two so both see the same machine load.
+func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, string, error) {
+	what := fmt.Sprintf("generator %s %dx%d", kind, size, size)
+	man, err := manifestAt(gc, kind, size)
+	if err != nil {
+		return GenFigure{}, "", fmt.Errorf("%s: %w", what, err)
+	}
+	model, _, err := gen.Load(man, gc.Session())
+	if err != nil {
+		return GenFigure{}, "", fmt.Errorf("%s: %w", what, err)
+	}
+	provider := model.Provider
+	runner := gen.NewRunner(model)
+	defer runner.Close()
+	bare, err := newBareSession(man, provider, gc.Threads)
+	if err != nil {
+		return GenFigure{}, "", fmt.Errorf("%s: bare session: %w", what, err)
+	}
+	defer bare.Close()
+
+	rng := rand.New(rand.NewPCG(gc.Seed, 1))
+	z := make([]float32, man.Latent.Dim)
+	for i := range z {
+		z[i] = float32(rng.NormFloat64())
+	}
+	// The first runs allocate and pick kernels; they are not the steady state.
+	runnerT, bareT, err := alternate(2, iters, func() error {
+		z[0] += 0.01 // a moving latent, as the director gives
+		_, err := runner.Step(z)
+		return err
+	}, func() error {
+		if err := bare.Run(z); err != nil {
+			return fmt.Errorf("bare session: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return GenFigure{}, "", fmt.Errorf("%s: %w", what, err)
+	}
+	f := GenFigure{RunnerMs: median(runnerT), BareMs: median(bareT)}
+	f.Overhead = ratio(f.RunnerMs, f.BareMs)
+	return f, provider, nil
+}
+
+// bareSession is the baseline: an ONNX Runtime session on the model's bytes
+// with the manifest's input and output names and tensors of the same shapes
+// and values, and nothing else around it.
+type bareSession struct {
+	session *ort.AdvancedSession
+	latent  *ort.Tensor[float32]
+	values  []ort.Value
+}
+
+func newBareSession(man *gen.Manifest, provider string, threads int) (*bareSession, error) {
+	data := man.ONNX()
+	if data == nil {
+		var err error
+		if data, err = os.ReadFile(man.ModelPath()); err != nil {
+			return nil, fmt.Errorf("model %s: %w", man.ModelPath(), unwrapPath(err))
+		}
+	}
+	b := &bareSession{}
+	var err error
+	if b.latent, err = ort.NewEmptyTensor[float32](ort.NewShape(1, int64(man.Latent.Dim))); err != nil {
+		return nil, err
+	}
+	b.values = append(b.values, b.latent)
+	inputs := []ort.Value{b.latent}
+	names := []string{man.Latent.Input}
+	for _, in := range man.Inputs {
+		t, err := ort.NewEmptyTensor[float32](ort.NewShape(in.Shape...))
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("input %q: %w", in.Name, err)
+		}
+		b.values = append(b.values, t)
+		d := t.GetData()
+		for i := range d {
+			d[i] = in.Value
+			if in.Values != nil {
+				d[i] = in.Values[i]
+			}
+		}
+		inputs = append(inputs, t)
+		names = append(names, in.Name)
+	}
+	out, err := outputTensor(man.Output)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("output %q: %w", man.Output.Name, err)
+	}
+	b.values = append(b.values, out)
+	opts, err := sessionOptions(provider, threads)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	defer opts.Destroy()
+	b.session, err = ort.NewAdvancedSessionWithONNXData(data, names, []string{man.Output.Name}, inputs, []ort.Value{out}, opts)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func outputTensor(o gen.OutputSpec) (ort.Value, error) {
+	shape := ort.NewShape(1, 3, int64(o.Height), int64(o.Width))
+	if o.Layout == "NHWC" {
+		shape = ort.NewShape(1, int64(o.Height), int64(o.Width), 3)
+	}
+	switch o.DType {
+	case "uint8":
+		return ort.NewEmptyTensor[uint8](shape)
+	case "float16":
+		raw := make([]byte, 2*shape.FlattenedSize())
+		return ort.NewCustomDataTensor(shape, raw, ort.TensorElementDataTypeFloat16)
+	}
+	return ort.NewEmptyTensor[float32](shape)
+}
+
+// sessionOptions sets the same provider and thread count the Runner's
+// session runs with, so the two differ only in what surrounds the run.
+func sessionOptions(provider string, threads int) (*ort.SessionOptions, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	if threads > 0 {
+		if err := opts.SetIntraOpNumThreads(threads); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("generator.threads %d: %v", threads, err)
+		}
+	}
+	switch provider {
+	case "cpu", "":
+	case "cuda":
+		co, err := ort.NewCUDAProviderOptions()
+		if err == nil {
+			err = opts.AppendExecutionProviderCUDA(co)
+			co.Destroy()
+		}
+		if err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("generator.provider cuda: %v", err)
+		}
+	case "tensorrt":
+		to, err := ort.NewTensorRTProviderOptions()
+		if err == nil {
+			err = opts.AppendExecutionProviderTensorRT(to)
+			to.Destroy()
+		}
+		if err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("generator.provider tensorrt: %v", err)
+		}
+	default:
+		opts.Destroy()
+		return nil, fmt.Errorf("generator.provider %s: the bench's bare baseline supports cpu, cuda and tensorrt", provider)
+	}
+	return opts, nil
+}
+
+// Run copies z into the latent tensor and runs the session: what Model.Run
+// does, without converting the output or publishing a frame.
+func (b *bareSession) Run(z []float32) error {
+	copy(b.latent.GetData(), z)
+	return b.session.Run()
+}
+
+// Close destroys the session and its tensors.
+func (b *bareSession) Close() {
+	if b.session != nil {
+		b.session.Destroy()
+	}
+	for _, v := range b.values {
+		v.Destroy()
+	}
+}
+
+// measureMatMul returns the best time of a matmulN³ MatMul in milliseconds.
+// Both operands are graph inputs, so ONNX Runtime cannot fold the product
+// away when it loads the model.
+func measureMatMul(gc gen.Config, iters int) (float64, error) {
+	g := onnxpb.NewGraph("matmul")
+	a := g.Input("a", onnxpb.Float, matmulN, matmulN)
+	b := g.Input("b", onnxpb.Float, matmulN, matmulN)
+	g.OpTo("c", "MatMul", []string{a, b})
+	g.Output("c", onnxpb.Float, matmulN, matmulN)
+	data := g.Model("reverie-bench", gen.Version)
+
+	shape := ort.NewShape(matmulN, matmulN)
+	var ts [3]*ort.Tensor[float32]
+	for i := range ts {
+		t, err := ort.NewEmptyTensor[float32](shape)
+		if err != nil {
+			return 0, fmt.Errorf("matmul tensor: %w", err)
+		}
+		defer t.Destroy()
+		ts[i] = t
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, t := range ts[:2] {
+		for i, d := 0, t.GetData(); i < len(d); i++ {
+			d[i] = float32(rng.NormFloat64())
+		}
+	}
+	provider := gc.Provider
+	opts, err := sessionOptions(provider, gc.Threads)
+	if err != nil && provider != "cpu" {
+		// As the generator does without generator.strict: fall back to CPU.
+		opts, err = sessionOptions("cpu", gc.Threads)
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer opts.Destroy()
+	s, err := ort.NewAdvancedSessionWithONNXData(data, []string{"a", "b"}, []string{"c"},
+		[]ort.Value{ts[0], ts[1]}, []ort.Value{ts[2]}, opts)
+	if err != nil {
+		return 0, fmt.Errorf("matmul session: %w", err)
+	}
+	defer s.Destroy()
+	best := time.Duration(1<<63 - 1)
+	for i := -1; i < iters; i++ {
+		t := time.Now()
+		if err := s.Run(); err != nil {
+			return 0, fmt.Errorf("matmul run: %w", err)
+		}
+		if d := time.Since(t); i >= 0 && d < best {
+			best = d
+		}
+	}
+	return ms(best), nil
+}

@@ -1,0 +1,62 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// WriteText prints the report as tables a person reads.
+func (r *Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	e := r.Env
+	fmt.Fprintf(w, "reverie bench: %d CPUs (%s), ONNX Runtime %s on %s, threads %d, quick %v, %d iterations, %.1f s\n\n",
+		e.CPUs, e.GOARCH, e.ORT, e.Provider, e.Threads, e.Quick, e.Iterations, r.Seconds)
+
+	fmt.Fprintln(tw, "generator\tsize\trunner ms\tbare ms\toverhead\t")
+	for _, m := range []struct {
+		name string
+		s    GenSizes
+	}{{"cppn", r.Generator.CPPN}, {"convdecoder", r.Generator.ConvDecoder}} {
+		for _, f := range []struct {
+			size string
+			f    GenFigure
+		}{{"256²", m.s.S256}, {"512²", m.s.S512}} {
+			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.2f×\t\n", m.name, f.size, f.f.RunnerMs, f.f.BareMs, f.f.Overhead)
+		}
+	}
+	tw.Flush()
+
+	ef := r.Efficiency
+	fmt.Fprintf(w, "\npeak (MatMul 1024³, best of runs): %.1f GFLOP/s (%.2f ms)\n", ef.PeakGFLOPS, ef.MatMulMs)
+	fmt.Fprintf(w, "cppn 256²: %.1f GFLOP/s, %.0f%% of peak; cppn 512²: %.1f GFLOP/s, %.0f%% of peak (%.0f MFLOP a frame)\n",
+		ef.CPPN256GFLOPS, 100*ef.CPPN256OfPeak, ef.CPPN512GFLOPS, 100*ef.CPPN512OfPeak, ef.CPPN512MFLOPFr)
+
+	v := r.Vision
+	fmt.Fprintf(w, "\nvision 640×480: analyzer %.2f ms, bare OpenCV calls %.2f ms, ratio %.2f×\n", v.AnalyzerMs, v.BareMs, v.Ratio)
+
+	fmt.Fprintf(w, "\n")
+	fmt.Fprintf(tw, "display (%d passes)\tchain ms\tblit ms\tratio\t\n", r.Display.Passes)
+	fmt.Fprintf(tw, "1280×720\t%.2f\t%.2f\t%.2f×\t\n", r.Display.HD.ChainMs, r.Display.HD.BlitMs, r.Display.HD.Ratio)
+	fmt.Fprintf(tw, "1920×1080\t%.2f\t%.2f\t%.2f×\t\n", r.Display.FullHD.ChainMs, r.Display.FullHD.BlitMs, r.Display.FullHD.Ratio)
+	tw.Flush()
+
+	l := r.Latency
+	fmt.Fprintf(w, "\ninput-to-response latency (%s, render %s) over %d events: %.1f ms mean, %.1f ms max, %.1f display frames of %.1f ms (event motion %.2f)\n",
+		e.Model, e.Render, l.Events, l.Ms, l.MaxMs, l.DisplayFrames, l.DisplayFrameMs, l.EventMotion)
+	fmt.Fprintln(tw, "stage\tms\tshare\t")
+	for _, s := range []struct {
+		name   string
+		ms, sh float64
+	}{
+		{"capture", l.StagesMs.Capture, l.Share.Capture},
+		{"analysis", l.StagesMs.Analysis, l.Share.Analysis},
+		{"director", l.StagesMs.Director, l.Share.Director},
+		{"generator", l.StagesMs.Generator, l.Share.Generator},
+		{"upload", l.StagesMs.Upload, l.Share.Upload},
+		{"passes", l.StagesMs.Passes, l.Share.Passes},
+	} {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.0f%%\t\n", s.name, s.ms, 100*s.sh)
+	}
+	return tw.Flush()
+}

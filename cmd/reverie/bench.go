@@ -1,0 +1,34 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+
+	"reverie/bench"
+)
+
+func cmdBench(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	cfgPath := configFlag(fs)
+	asJSON := fs.Bool("json", false, "print one JSON object with a stable key per figure")
+	quick := fs.Bool("quick", false, "fewer iterations and latency events: finishes in under a minute")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(fs, *cfgPath)
+	if err != nil {
+		return err
+	}
+	r, err := bench.Run(bench.Config{Generator: cfg.Generator, Vision: cfg.Vision, Scene: cfg.Scene, Quick: *quick})
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	return r.WriteText(os.Stdout)
+}

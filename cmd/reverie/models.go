@@ -1,0 +1,203 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"reverie/gen"
+)
+
+// cmdModels is `reverie models inspect|build`.
+func cmdModels(args []string) error {
+	if len(args) == 0 {
+		return errors.New("models: expected a subcommand: inspect FILE.onnx [-manifest M.yaml], or build -kind cppn|convdecoder -out FILE.onnx")
+	}
+	switch args[0] {
+	case "inspect":
+		return cmdModelsInspect(args[1:])
+	case "build":
+		return cmdModelsBuild(args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Println("usage: reverie models inspect FILE.onnx [-manifest M.yaml] [-config FILE]")
+		fmt.Println("       reverie models build -kind cppn|convdecoder -seed N [-size WxH] [-look L] -out FILE.onnx")
+		return nil
+	}
+	return fmt.Errorf("models: unknown subcommand %q; expected inspect or build", args[0])
+}
+
+// cmdModelsInspect prints a model's inputs and outputs, checks its manifest
+// against them and, when they fit, runs one frame.
+func cmdModelsInspect(args []string) error {
+	fs := flag.NewFlagSet("models inspect", flag.ContinueOnError)
+	cfgPath := configFlag(fs)
+	manPath := fs.String("manifest", "", "the model's manifest (default: FILE.yaml beside FILE.onnx, when it exists)")
+	// The file may come before or after the flags.
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := parseFlagsWithFile(fs, args, &file); err != nil {
+		return err
+	}
+	if file == "" {
+		return errors.New("models inspect: expected the model file: reverie models inspect FILE.onnx [-manifest M.yaml]")
+	}
+	cfg, err := loadConfig(fs, *cfgPath)
+	if err != nil {
+		return err
+	}
+	if _, err := gen.Init(cfg.Generator.ORTLibrary); err != nil {
+		return err
+	}
+	info, err := gen.Inspect(file)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("model    %s\n", file)
+	if info.Producer != "" {
+		fmt.Printf("producer %s\n", info.Producer)
+	}
+	for _, t := range info.Inputs {
+		fmt.Printf("input    %s\n", t)
+	}
+	for _, t := range info.Outputs {
+		fmt.Printf("output   %s\n", t)
+	}
+	keys := make([]string, 0, len(info.Metadata))
+	for k := range info.Metadata {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Printf("meta     %s = %s\n", k, info.Metadata[k])
+	}
+
+	if *manPath == "" {
+		beside := strings.TrimSuffix(file, filepath.Ext(file)) + ".yaml"
+		if _, err := os.Stat(beside); err != nil {
+			fmt.Printf("manifest none: write %s (models/README.md shows how) to use this model\n", beside)
+			return nil
+		}
+		*manPath = beside
+	}
+	man, err := gen.LoadManifest(*manPath)
+	if err != nil {
+		return err
+	}
+	if err := info.Check(man); err != nil {
+		return fmt.Errorf("manifest %s: %w", *manPath, err)
+	}
+	fmt.Printf("manifest %s fits\n", *manPath)
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	man.Model = abs
+	m, warning, err := gen.Load(man, cfg.Generator.Session())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if warning != "" {
+		fmt.Printf("warning  %s\n", warning)
+	}
+	// Two runs: the first pays for kernel selection, the second is the rate.
+	z := make([]float32, man.Latent.Dim)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range z {
+		z[i] = float32(rng.NormFloat64())
+	}
+	pix := make([]byte, 4*m.Width()*m.Height())
+	var dur time.Duration
+	for i := 0; i < 2; i++ {
+		start := time.Now()
+		if err := m.Run(z, pix); err != nil {
+			return fmt.Errorf("test frame: %w", err)
+		}
+		dur = time.Since(start)
+	}
+	fmt.Printf("run      %dx%d frame in %.1f ms on %s, output finite\n", m.Width(), m.Height(), float64(dur.Microseconds())/1000, m.Provider)
+	return nil
+}
+
+// parseFlagsWithFile parses flags and takes one positional argument after
+// them into *file when it is still empty.
+func parseFlagsWithFile(fs *flag.FlagSet, args []string, file *string) error {
+	if *file == "" && len(args) > 0 {
+		last := args[len(args)-1]
+		prevIsFlag := len(args) > 1 && strings.HasPrefix(args[len(args)-2], "-") && !strings.Contains(args[len(args)-2], "=")
+		if !strings.HasPrefix(last, "-") && !prevIsFlag {
+			*file, args = last, args[:len(args)-1]
+		}
+	}
+	return parseFlags(fs, args)
+}
+
+// cmdModelsBuild writes a built-in model and its manifest.
+func cmdModelsBuild(args []string) error {
+	def := gen.DefaultConfig()
+	fs := flag.NewFlagSet("models build", flag.ContinueOnError)
+	kind := fs.String("kind", "cppn", "cppn or convdecoder")
+	seed := fs.Uint64("seed", def.Seed, "weights seed: each seed is a different piece")
+	size := fs.String("size", fmt.Sprintf("%dx%d", def.Width, def.Height), "frame size WxH, 16..4096 each")
+	look := fs.String("look", def.Look, "the CPPN's activation mix: "+strings.Join(gen.LookNames(), ", "))
+	out := fs.String("out", "", "the .onnx file to write; the manifest goes beside it as .yaml")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" || filepath.Ext(*out) != ".onnx" {
+		return fmt.Errorf("models build: -out %q: expected a file name ending in .onnx", *out)
+	}
+	if *kind != "cppn" && *kind != "convdecoder" {
+		return fmt.Errorf("models build: -kind %q: expected cppn or convdecoder", *kind)
+	}
+	w, h, err := parseSize(*size)
+	if err != nil {
+		return fmt.Errorf("models build: -size %q: %v", *size, err)
+	}
+	c := def
+	c.Model, c.Seed, c.Width, c.Height, c.Look = "builtin:"+*kind, *seed, w, h, *look
+	if err := c.Validate(); err != nil {
+		var fe *gen.FieldError
+		if errors.As(err, &fe) {
+			flagFor := map[string]string{"model": "kind", "width": "size", "height": "size"}
+			name := fe.FieldKey()
+			if f, ok := flagFor[name]; ok {
+				name = f
+			}
+			return fmt.Errorf("models build: -%s: %s", name, fe.Msg)
+		}
+		return fmt.Errorf("models build: %v", err)
+	}
+	man, err := c.Manifest()
+	if err != nil {
+		return fmt.Errorf("models build: %v", err)
+	}
+	if err := os.WriteFile(*out, man.ONNX(), 0o644); err != nil {
+		return fmt.Errorf("models build: %w", err)
+	}
+	manFile := strings.TrimSuffix(*out, ".onnx") + ".yaml"
+	if err := man.Write(manFile, filepath.Base(*out)); err != nil {
+		return fmt.Errorf("models build: manifest %s: %w", manFile, err)
+	}
+	fmt.Printf("wrote %s (%d KiB) and its manifest %s; use it with generator.model: %s\n", *out, len(man.ONNX())/1024, manFile, manFile)
+	return nil
+}
+
+func parseSize(s string) (int, int, error) {
+	ws, hs, ok := strings.Cut(s, "x")
+	w, err1 := strconv.Atoi(ws)
+	h, err2 := strconv.Atoi(hs)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, errors.New("expected WIDTHxHEIGHT, such as 320x180")
+	}
+	return w, h, nil
+}

@@ -1,0 +1,424 @@
+//go:build soak
+
+package main
+
+// The soak test runs the installation for SOAK_MINUTES on the looping
+// sample clip while injecting faults, and asserts that it survives them,
+// reports each one, and neither leaks memory nor Mats. Run it with
+// `make soak` (not part of make test): it needs bin/reverie-soak, built with
+// -tags matprofile, and a display (make soak provides Xvfb).
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"reverie/control/osc"
+)
+
+const (
+	sampleClip = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+	// rssBound is the RSS growth allowed from the end of warm-up to the end
+	// of the run: model swaps reload sessions, so the allocator's high-water
+	// mark may move a little; a leak per frame or per request exceeds it
+	// within minutes.
+	rssBound = 64 << 20
+	// matSlack is how far the Mat count may differ from its warm-up value:
+	// a capture or analysis step may hold a few temporaries at any moment.
+	matSlack = 4
+)
+
+type soak struct {
+	t       *testing.T
+	base    string
+	osc     string
+	cmd     *exec.Cmd
+	logPath string
+	clip    string
+	cfgPath string
+	cfgGood []byte
+	faults  map[string]int
+	reqs    int
+	packets int
+}
+
+func freePort(t *testing.T, network string) string {
+	if network == "udp" {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		return pc.LocalAddr().String()
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestSoak(t *testing.T) {
+	bin := os.Getenv("REVERIE_BIN")
+	if bin == "" {
+		t.Fatal("REVERIE_BIN is unset: run make soak")
+	}
+	minutes := 10.0
+	if m := os.Getenv("SOAK_MINUTES"); m != "" {
+		v, err := strconv.ParseFloat(m, 64)
+		if err != nil || v < 1 {
+			t.Fatalf("SOAK_MINUTES=%q: expected a number of minutes, at least 1", m)
+		}
+		minutes = v
+	}
+	dir := t.TempDir()
+	s := &soak{t: t, faults: map[string]int{}, logPath: filepath.Join(dir, "reverie.log"),
+		clip: filepath.Join(dir, "clip.avi"), cfgPath: filepath.Join(dir, "config.yaml")}
+	copyFile(t, sampleClip, s.clip)
+	httpAddr, oscAddr := freePort(t, "tcp"), freePort(t, "udp")
+	s.base, s.osc = "http://"+httpAddr, oscAddr
+	s.cfgGood = []byte(fmt.Sprintf("vision:\n  source: %s\nscene:\n  fullscreen: false\ncontrol:\n  listen: %s\n  stall_after: 10\n  osc:\n    listen: %s\n",
+		s.clip, httpAddr, oscAddr))
+	if err := os.WriteFile(s.cfgPath, s.cfgGood, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(s.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	s.cmd = exec.Command(bin, "run", "-config", s.cfgPath, "-windowed")
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- s.cmd.Wait() }()
+	defer func() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(s.logPath)
+			t.Logf("reverie log (tail):\n%s", tail(string(b), 4000))
+		}
+	}()
+	s.waitFor("/healthz 200", 90*time.Second, func() bool { c, _ := s.get("/healthz"); return c == 200 })
+
+	start := time.Now()
+	warm := time.Duration(min(60, minutes*60/5) * float64(time.Second))
+	time.Sleep(warm)
+	rss0, mats0 := s.rss(), s.metric("reverie_gocv_mats")
+	frames0, gen0 := s.metric("reverie_display_frames_total"), s.metric("reverie_generator_frames_total")
+	t.Logf("after %s warm-up: RSS %.1f MiB, %g Mats", warm, float64(rss0)/(1<<20), mats0)
+	rssMax, matsMax, matsMin := rss0, mats0, mats0
+
+	end := start.Add(time.Duration(minutes * float64(time.Minute)))
+	injections := []func(){s.cameraVanishes, s.modelSwap, s.badRequests, s.oscGarbage, s.badReload}
+	names := []string{"camera", "model swap", "bad requests", "OSC garbage", "bad reload"}
+	for i := 0; time.Now().Before(end); i++ {
+		select {
+		case err := <-exited:
+			t.Fatalf("reverie exited during the soak: %v", err)
+		default:
+		}
+		before := s.rss()
+		injections[i%len(injections)]()
+		r, m := s.rss(), s.metric("reverie_gocv_mats")
+		// Per injection, so growth can be traced to the fault that causes it.
+		t.Logf("injection %d (%s): RSS %+.1f MiB -> %.1f MiB, %g Mats", i, names[i%len(names)], mb(r)-mb(before), mb(r), m)
+		rssMax, matsMax, matsMin = max(rssMax, r), max(matsMax, m), min(matsMin, m)
+		if c, body := s.get("/healthz"); c != 200 {
+			t.Errorf("after injection %d: /healthz %d %s", i, c, body)
+		}
+		time.Sleep(5 * time.Second)
+	}
+	elapsed := time.Since(start)
+	rss1, mats1 := s.rss(), s.metric("reverie_gocv_mats")
+	frames := s.metric("reverie_display_frames_total") - frames0
+	gens := s.metric("reverie_generator_frames_total") - gen0
+	measured := elapsed - warm
+	fmt.Printf("\n=== soak summary ===\n")
+	fmt.Printf("ran %s (warm-up %s) on %s, looping\n", elapsed.Round(time.Second), warm, sampleClip)
+	fmt.Printf("load held after warm-up: %.0f frames displayed (%.1f fps), %.0f generated (%.1f fps), %d HTTP requests, %d OSC packets\n",
+		frames, frames/measured.Seconds(), gens, gens/measured.Seconds(), s.reqs, s.packets)
+	fmt.Printf("faults survived: camera vanished+returned %d, model swaps %d, bad API requests %d, OSC garbage packets %d, invalid config reloads %d\n",
+		s.faults["camera"], s.faults["swap"], s.faults["api"], s.faults["osc"], s.faults["reload"])
+	fmt.Printf("RSS: %.1f MiB after warm-up, %.1f MiB at end, %.1f MiB peak; growth %+.1f MiB (bound %d MiB)\n",
+		mb(rss0), mb(rss1), mb(rssMax), mb(rss1)-mb(rss0), rssBound>>20)
+	fmt.Printf("Mats: %g after warm-up, %g at end, range %g..%g (slack ±%d)\n", mats0, mats1, matsMin, matsMax, matSlack)
+	if rss1-rss0 > rssBound {
+		t.Errorf("RSS grew by %.1f MiB, more than the %d MiB bound", mb(rss1)-mb(rss0), rssBound>>20)
+	}
+	if d := mats1 - mats0; d > matSlack || d < -matSlack {
+		t.Errorf("Mat count moved from %g to %g", mats0, mats1)
+	}
+	for _, k := range []string{"camera", "swap", "api", "osc", "reload"} {
+		if s.faults[k] == 0 {
+			t.Errorf("fault %s was never injected: run longer", k)
+		}
+	}
+}
+
+func mb(n int64) float64 { return float64(n) / (1 << 20) }
+
+// cameraVanishes truncates the clip (the source fails and cannot reopen),
+// then puts it back.
+func (s *soak) cameraVanishes() {
+	if err := os.Truncate(s.clip, 0); err != nil {
+		s.t.Fatal(err)
+	}
+	s.waitFor("camera degraded in /api/status", 60*time.Second, func() bool {
+		st := s.status()
+		return st.Camera != "ok" && containsAny(st.Degraded, "camera")
+	})
+	tmp := s.clip + ".tmp"
+	copyFile(s.t, sampleClip, tmp)
+	if err := os.Rename(tmp, s.clip); err != nil {
+		s.t.Fatal(err)
+	}
+	s.waitFor("camera back", 60*time.Second, func() bool { st := s.status(); return st.Camera == "ok" && !containsAny(st.Degraded, "camera") })
+	s.logHas("camera lost", "degraded: camera", "recovered: camera")
+	s.faults["camera"]++
+}
+
+func (s *soak) modelSwap() {
+	for _, m := range []string{"builtin:convdecoder", "builtin:cppn"} {
+		if c, body := s.do("POST", "/api/model", `{"model":"`+m+`"}`); c != 200 {
+			s.t.Errorf("swap to %s: %d %s", m, c, body)
+		}
+		s.waitFor("model "+m+" in /api/status", 20*time.Second, func() bool { return s.status().Model == m })
+	}
+	if c, _ := s.do("POST", "/api/model", `{"model":"models/nonexistent.yaml"}`); c != 422 {
+		s.t.Errorf("swap to a missing manifest: %d", c)
+	}
+	st := s.status()
+	if st.Model != "builtin:cppn" || !faultHas(st, "model switch to models/nonexistent.yaml failed") {
+		s.t.Errorf("failed swap not in /api/status: %s", st.Model)
+	}
+	s.logHas("model switched", "model switch failed")
+	s.faults["swap"] += 3
+}
+
+func (s *soak) badRequests() {
+	bad := []struct{ method, path, body string }{
+		{"PATCH", "/api/params", `{"no.such.param": 1}`},
+		{"PATCH", "/api/params", `{"warp.zoom": 99}`},
+		{"PATCH", "/api/params", `{"warp.zoom":`},
+		{"PATCH", "/api/params", `{"x":"` + strings.Repeat("A", 100<<10) + `"}`},
+		{"POST", "/api/preset/no-such-preset", ``},
+		{"POST", "/api/model", `[1,2,3]`},
+	}
+	for _, b := range bad {
+		if c, _ := s.do(b.method, b.path, b.body); c != 400 {
+			s.t.Errorf("%s %s: %d, want 400", b.method, b.path, c)
+		}
+		s.faults["api"]++
+	}
+	if c, _ := s.do("GET", "/api/nothing", ""); c != 404 {
+		s.t.Errorf("unknown route: %d", c)
+	}
+	if !errorsHave(s.status(), "control: bad request") {
+		s.t.Error("bad requests not in /api/status errors")
+	}
+	s.logHas("control: bad request")
+}
+
+func (s *soak) oscGarbage() {
+	conn, err := net.Dial("udp", s.osc)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer conn.Close()
+	before := s.metric(`reverie_osc_messages_total{result="malformed"}`)
+	for range 20 {
+		junk := make([]byte, 4*(1+rand.IntN(64)))
+		for i := range junk {
+			junk[i] = byte(rand.IntN(256))
+		}
+		junk[0] = "/#x"[rand.IntN(3)]
+		conn.Write(junk)
+		s.packets++
+	}
+	good, _ := osc.AppendMessage(nil, &osc.Message{Address: "/reverie/param/warp.zoom", Args: []any{float32(1.01)}})
+	conn.Write(good)
+	s.packets++
+	s.waitFor("OSC garbage counted", 10*time.Second, func() bool {
+		return s.metric(`reverie_osc_messages_total{result="malformed"}`)+s.metric(`reverie_osc_messages_total{result="rejected"}`) > before
+	})
+	if !errorsHave(s.status(), "OSC: packet rejected") {
+		s.t.Error("OSC garbage not in /api/status errors")
+	}
+	s.logHas("OSC: packet rejected")
+	s.faults["osc"] += 20
+}
+
+func (s *soak) badReload() {
+	bad := append(bytes.Clone(s.cfgGood), []byte("log:\n  level: loud\n")...)
+	if err := os.WriteFile(s.cfgPath, bad, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGHUP)
+	s.waitFor("rejected reload in /api/status", 15*time.Second, func() bool {
+		return errorsHave(s.status(), "config reload rejected")
+	})
+	if err := os.WriteFile(s.cfgPath, s.cfgGood, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	s.waitFor("good config reloaded", 15*time.Second, func() bool {
+		b, _ := os.ReadFile(s.logPath)
+		return bytes.Count(b, []byte("config reloaded")) >= s.faults["reload"]+1
+	})
+	s.logHas("config reload rejected", "log.level")
+	s.faults["reload"]++
+}
+
+// --- helpers ---
+
+type soakStatus struct {
+	Camera   string   `json:"camera"`
+	Model    string   `json:"model"`
+	Degraded []string `json:"degraded"`
+	Faults   []struct {
+		What, Detail string
+	} `json:"faults"`
+	Errors []struct {
+		Msg, Attrs string
+	} `json:"errors"`
+}
+
+func (s *soak) status() soakStatus {
+	var st soakStatus
+	c, body := s.get("/api/status")
+	if c != 200 || json.Unmarshal([]byte(body), &st) != nil {
+		s.t.Fatalf("/api/status: %d %s", c, body)
+	}
+	return st
+}
+
+func containsAny(list []string, sub string) bool {
+	for _, l := range list {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func faultHas(st soakStatus, sub string) bool {
+	for _, f := range st.Faults {
+		if strings.Contains(f.Detail, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func errorsHave(st soakStatus, sub string) bool {
+	for _, e := range st.Errors {
+		if strings.Contains(e.Msg+" "+e.Attrs, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *soak) logHas(subs ...string) {
+	b, _ := os.ReadFile(s.logPath)
+	for _, sub := range subs {
+		if !bytes.Contains(b, []byte(sub)) {
+			s.t.Errorf("log lacks %q", sub)
+		}
+	}
+}
+
+func (s *soak) get(path string) (int, string) { return s.do("GET", path, "") }
+
+func (s *soak) do(method, path, body string) (int, string) {
+	s.reqs++
+	req, _ := http.NewRequest(method, s.base+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	c := &http.Client{Timeout: 60 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// metric reads one sample from /metrics by its name and labels.
+func (s *soak) metric(name string) float64 {
+	_, body := s.get("/metrics")
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, name+" ") {
+			v, _ := strconv.ParseFloat(strings.TrimSpace(l[len(name):]), 64)
+			return v
+		}
+	}
+	return 0
+}
+
+// rss is the process's resident set size in bytes.
+func (s *soak) rss() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		s.t.Fatalf("reverie is gone: %v", err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (s *soak) waitFor(what string, d time.Duration, cond func() bool) {
+	s.t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	s.t.Fatalf("timed out after %s waiting for %s", d, what)
+}
+
+func copyFile(t *testing.T, from, to string) {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}

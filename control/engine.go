@@ -1,0 +1,73 @@
+package control
+
+import (
+	"context"
+	"image"
+	"time"
+)
+
+// ParamInfo describes one live parameter (mirrors scene.ParamInfo).
+type ParamInfo struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+	Doc   string  `json:"doc,omitempty"`
+}
+
+// DisplayStats is what the render loop reports (mirrors scene.DisplayStats).
+type DisplayStats struct {
+	FPS       float64
+	Frames    uint64
+	Preset    string
+	Sleeping  bool
+	Width     int
+	Height    int
+	Heartbeat time.Time // the last Update: the loop is alive while this is recent
+}
+
+// Controls is the live control surface of the scene (scene.Controls has this
+// method set, with its own types). Every method is safe from any goroutine
+// and never blocks the render loop.
+type Controls interface {
+	List() []ParamInfo
+	Set(name string, v float64) error
+	Presets() []string
+	ApplyPreset(name string) error
+	SetLatent(i int, v float64) error
+	Snapshot(ctx context.Context) (*image.RGBA, error)
+	SetSleep(on bool)
+	Stats() DisplayStats
+}
+
+// GenStats is the generator's state.
+type GenStats struct {
+	Model   string
+	Ms      float64 // model time per frame, averaged
+	FPS     float64 // frames generated per second
+	Frames  uint64
+	LastErr string
+}
+
+// CameraStats is the camera's state.
+type CameraStats struct {
+	Source   string
+	State    string // ok, lost, reconnecting, ended, none
+	Err      string
+	Presence bool
+	Level    float64 // presence level 0..1
+}
+
+// Pipeline is the rest of the installation: the generator and the camera.
+type Pipeline interface {
+	Generator() GenStats
+	Models() []string             // models the panel offers
+	SwapModel(model string) error // hot swap; on error the old model keeps running
+	Camera() CameraStats
+}
+
+// Engine is everything the control server drives.
+type Engine interface {
+	Controls
+	Pipeline
+}

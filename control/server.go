@@ -1,0 +1,461 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// maxBody bounds every request body: the largest legitimate one, a PATCH of
+// every parameter, is a few kilobytes.
+const maxBody = 64 << 10
+
+// Server is the control server: HTTP, OSC, the schedule and the watchdog.
+type Server struct {
+	eng     Engine
+	journal *Journal
+	start   time.Time
+	metrics *metrics
+	preview *preview
+
+	mu    sync.Mutex
+	cfg   Config
+	sched *Schedule
+	allow *allowList
+	auth  *auth
+
+	health  *health
+	swapMu  sync.Mutex // one model load at a time
+	badReqs *limiter
+}
+
+// New builds a server over eng. The journal is where warnings and errors are
+// kept for /api/status; give it the one the logger feeds.
+func New(cfg Config, eng Engine, j *Journal) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("control.%w", err)
+	}
+	sched, _ := ParseSchedule(cfg.Schedule.Open)
+	allow, _ := parseAllow(cfg.OSC.Allow)
+	s := &Server{
+		eng: eng, journal: j, start: time.Now(), cfg: cfg, sched: sched,
+		allow: &allowList{prefixes: allow}, auth: newAuth(cfg.AccessToken()),
+		badReqs: newLimiter(10 * time.Second),
+	}
+	s.metrics = newMetrics(eng, j, s.start)
+	s.preview = newPreview(eng, cfg.PreviewFPS)
+	s.health = newHealth()
+	return s, nil
+}
+
+// Register adds a collector to /metrics (the Mat count, for example).
+func (s *Server) Register(c prometheus.Collector) error { return s.metrics.reg.Register(c) }
+
+// Reconfigure applies a reloaded control section. Addresses and the token
+// are bound at start: it returns the keys that need a restart to change.
+func (s *Server) Reconfigure(c Config) (restart []string, err error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("control.%w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.cfg
+	if c.Listen != old.Listen {
+		restart = append(restart, "control.listen")
+	}
+	if c.AccessToken() != old.AccessToken() {
+		restart = append(restart, "control.token")
+	}
+	if c.OSC.Listen != old.OSC.Listen {
+		restart = append(restart, "control.osc.listen")
+	}
+	s.sched, _ = ParseSchedule(c.Schedule.Open)
+	prefixes, _ := parseAllow(c.OSC.Allow)
+	s.allow.set(prefixes)
+	s.preview.setFPS(c.PreviewFPS)
+	c.Listen, c.Token, c.OSC.Listen = old.Listen, old.Token, old.OSC.Listen
+	s.cfg = c
+	return restart, nil
+}
+
+func (s *Server) config() Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Handler is the HTTP API and panel, behind the token check.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, h http.HandlerFunc) {
+		name := pattern[strings.IndexByte(pattern, ' ')+1:]
+		mux.Handle(pattern, s.count(name, h))
+	}
+	route("GET /healthz", s.handleHealth)
+	route("GET /api/status", s.handleStatus)
+	route("GET /api/params", s.handleParams)
+	route("PATCH /api/params", s.handlePatchParams)
+	route("GET /api/presets", s.handlePresets)
+	route("POST /api/preset/{name}", s.handlePreset)
+	route("GET /api/models", s.handleModels)
+	route("POST /api/model", s.handleModel)
+	route("GET /api/snapshot.png", s.handleSnapshot)
+	route("GET /stream.mjpeg", s.handleStream)
+	mux.Handle("GET /metrics", s.count("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+	route("GET /{$}", s.handlePanel)
+	return s.auth.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		}
+		mux.ServeHTTP(w, r)
+	}))
+}
+
+// statusWriter remembers the status code for the request counter.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(c int)           { w.code = c; w.ResponseWriter.WriteHeader(c) }
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *Server) count(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		h.ServeHTTP(sw, r)
+		s.metrics.requests.WithLabelValues(route, fmt.Sprint(sw.code)).Inc()
+	})
+}
+
+// Serve runs the HTTP server on ln until ctx ends.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second, // the MJPEG stream extends its own deadline
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = hs.Shutdown(sctx)
+		case <-done:
+		}
+	}()
+	err := hs.Serve(ln)
+	close(done)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Start listens on the configured addresses, so a port already in use is an
+// error naming it before the piece opens, then serves HTTP and OSC and runs
+// the supervisor until ctx ends.
+func (s *Server) Start(ctx context.Context) error {
+	cfg := s.config()
+	var ln net.Listener
+	var pc net.PacketConn
+	var err error
+	if cfg.Listen != "" {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fmt.Errorf("control.listen %s: %w", cfg.Listen, err)
+		}
+	}
+	if cfg.OSC.Listen != "" {
+		if pc, err = net.ListenPacket("udp", cfg.OSC.Listen); err != nil {
+			if ln != nil {
+				ln.Close()
+			}
+			return fmt.Errorf("control.osc.listen %s: %w", cfg.OSC.Listen, err)
+		}
+	}
+	if ln != nil {
+		slog.Info("control server listening", "url", "http://"+ln.Addr().String()+"/", "token_required", s.auth.token != "")
+		go func() {
+			if err := s.Serve(ctx, ln); err != nil {
+				slog.Error("control server stopped", "err", err)
+			}
+		}()
+	}
+	if pc != nil {
+		if !IsLoopback(cfg.OSC.Listen) && len(cfg.OSC.Allow) == 0 {
+			slog.Warn("OSC listens beyond this machine and control.osc.allow is empty: anyone on the network can drive the piece", "listen", cfg.OSC.Listen)
+		}
+		slog.Info("OSC listening", "addr", pc.LocalAddr().String())
+		go func() {
+			if err := s.ServeOSC(ctx, pc); err != nil {
+				slog.Error("OSC stopped", "err", err)
+			}
+		}()
+	}
+	go s.Supervise(ctx)
+	return nil
+}
+
+// --- handlers ---
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func httpError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, apiError{msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// badRequest answers 400 and logs it, at most once per 10 s per route, so
+// a misbehaving client shows in /api/status without flooding the log.
+func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
+	if ok, n := s.badReqs.allow(r.URL.Path); ok {
+		slog.Warn("control: bad request", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "err", msg, "similar_since_last_log", n)
+	}
+	httpError(w, http.StatusBadRequest, msg)
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ok, reason := s.alive()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, reason)
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// alive says whether the render loop has drawn recently.
+func (s *Server) alive() (bool, string) {
+	hb := s.eng.Stats().Heartbeat
+	stall := time.Duration(s.config().StallAfter * float64(time.Second))
+	switch {
+	case hb.IsZero():
+		return false, "render loop has not started"
+	case time.Since(hb) > stall:
+		return false, fmt.Sprintf("render loop stalled: no frame for %s (limit %s)", time.Since(hb).Round(time.Second), stall)
+	}
+	return true, ""
+}
+
+// Status is /api/status.
+type Status struct {
+	Alive     bool      `json:"alive"`
+	Reason    string    `json:"reason,omitempty"`
+	UptimeS   float64   `json:"uptime_s"`
+	FPS       float64   `json:"fps"`
+	Frames    uint64    `json:"frames"`
+	Width     int       `json:"width"`
+	Height    int       `json:"height"`
+	Preset    string    `json:"preset"`
+	Sleeping  bool      `json:"sleeping"`
+	Open      bool      `json:"open"` // inside the opening hours
+	Model     string    `json:"model"`
+	GenMs     float64   `json:"generator_ms"`
+	GenFPS    float64   `json:"generator_fps"`
+	GenFrames uint64    `json:"generator_frames"`
+	GenErr    string    `json:"generator_error,omitempty"`
+	Camera    string    `json:"camera"`
+	CameraErr string    `json:"camera_error,omitempty"`
+	Source    string    `json:"source,omitempty"`
+	Presence  bool      `json:"presence"`
+	Level     float64   `json:"presence_level"`
+	Degraded  []string  `json:"degraded"`
+	Faults    []Fault   `json:"faults"`
+	Errors    []Event   `json:"errors"`
+	Time      time.Time `json:"time"`
+}
+
+func (s *Server) status() Status {
+	d, g, c := s.eng.Stats(), s.eng.Generator(), s.eng.Camera()
+	alive, reason := s.alive()
+	s.mu.Lock()
+	open := s.sched.Open(time.Now())
+	s.mu.Unlock()
+	return Status{
+		Alive: alive, Reason: reason, UptimeS: time.Since(s.start).Seconds(),
+		FPS: d.FPS, Frames: d.Frames, Width: d.Width, Height: d.Height, Preset: d.Preset, Sleeping: d.Sleeping, Open: open,
+		Model: g.Model, GenMs: g.Ms, GenFPS: g.FPS, GenFrames: g.Frames, GenErr: g.LastErr,
+		Camera: c.State, CameraErr: c.Err, Source: c.Source, Presence: c.Presence, Level: c.Level,
+		Degraded: s.health.current(), Faults: s.health.history(), Errors: s.journal.Recent(), Time: time.Now(),
+	}
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.status())
+}
+
+func (s *Server) handleParams(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.eng.List())
+}
+
+// handlePatchParams sets several parameters at once. Everything is checked
+// before anything is set, so a bad request changes nothing.
+func (s *Server) handlePatchParams(w http.ResponseWriter, r *http.Request) {
+	var body map[string]json.RawMessage
+	if err := readJSON(r, &body); err != nil {
+		s.badRequest(w, r, err.Error())
+		return
+	}
+	if len(body) == 0 {
+		s.badRequest(w, r, `empty: expected a JSON object of parameter names and numbers, such as {"warp.zoom": 1.02}`)
+		return
+	}
+	known := map[string]ParamInfo{}
+	for _, p := range s.eng.List() {
+		known[p.Name] = p
+	}
+	names := make([]string, 0, len(body))
+	for n := range body {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	vals := make([]float64, len(names))
+	for i, n := range names {
+		p, ok := known[n]
+		if !ok {
+			s.badRequest(w, r, fmt.Sprintf("unknown parameter %q; GET /api/params lists them", n))
+			return
+		}
+		if err := json.Unmarshal(body[n], &vals[i]); err != nil {
+			s.badRequest(w, r, fmt.Sprintf("parameter %q: %s is not a number; expected %g..%g", n, body[n], p.Min, p.Max))
+			return
+		}
+		if vals[i] < p.Min || vals[i] > p.Max {
+			s.badRequest(w, r, fmt.Sprintf("parameter %q: %g is out of range; expected %g..%g", n, vals[i], p.Min, p.Max))
+			return
+		}
+	}
+	for i, n := range names {
+		if err := s.eng.Set(n, vals[i]); err != nil {
+			s.badRequest(w, r, err.Error())
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, s.eng.List())
+}
+
+// readJSON decodes a JSON request body into v, with an error a person can
+// act on.
+func readJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return fmt.Errorf("content type %q: expected application/json", ct)
+	}
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("body larger than %d bytes", mbe.Limit)
+		}
+		if errors.Is(err, io.EOF) {
+			return errors.New("empty body: expected JSON")
+		}
+		return fmt.Errorf("body is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return errors.New("body holds more than one JSON value")
+	}
+	return nil
+}
+
+func (s *Server) handlePresets(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"presets": nonNil(s.eng.Presets()), "current": s.eng.Stats().Preset})
+}
+
+func (s *Server) handlePreset(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if err := s.eng.ApplyPreset(name); err != nil {
+		s.badRequest(w, r, err.Error())
+		return
+	}
+	slog.Info("preset applied", "preset", name, "by", "http")
+	writeJSON(w, http.StatusOK, map[string]string{"preset": name})
+}
+
+func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"models": nonNil(s.eng.Models()), "current": s.eng.Generator().Model})
+}
+
+// handleModel switches the model through the runner's hot swap: the new
+// model loads while the old one keeps rendering, and a model that fails to
+// load leaves the old one running.
+func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Model string `json:"model"`
+	}
+	if err := readJSON(r, &body); err != nil {
+		s.badRequest(w, r, err.Error())
+		return
+	}
+	if body.Model == "" {
+		s.badRequest(w, r, `"model" is empty: expected one of GET /api/models, or a manifest path`)
+		return
+	}
+	if !s.swapMu.TryLock() {
+		httpError(w, http.StatusConflict, "another model is loading; try again when it is done")
+		return
+	}
+	defer s.swapMu.Unlock()
+	err := s.SwapModel(body.Model, "http")
+	if err != nil {
+		httpError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"model": s.eng.Generator().Model})
+}
+
+// SwapModel switches the model and logs the outcome either way.
+func (s *Server) SwapModel(model, by string) error {
+	start := time.Now()
+	if err := s.eng.SwapModel(model); err != nil {
+		s.metrics.swaps.WithLabelValues("failed").Inc()
+		slog.Error("model switch failed; the previous model keeps running", "model", model, "by", by, "err", err)
+		s.health.record("model switch to " + model + " failed: " + err.Error())
+		return fmt.Errorf("model %q: %w; the previous model keeps running", model, err)
+	}
+	s.metrics.swaps.WithLabelValues("ok").Inc()
+	slog.Info("model switched", "model", model, "by", by, "load_ms", time.Since(start).Milliseconds())
+	s.health.record("model switched to " + model)
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,83 @@
+package gen
+
+import (
+	"fmt"
+	"testing"
+)
+
+// BenchmarkGenerate measures ms/frame of each built-in model at 256² and 512²
+// twice on the same model and tensors: bare (the ONNX Runtime session alone)
+// and through Runner.Step (latent copy, RGBA conversion, publishing). The
+// ratio of the two is the runner's overhead.
+//
+//	go test -run '^$' -bench Generate -benchtime 10x ./gen/
+func BenchmarkGenerate(b *testing.B) {
+	for _, kind := range []string{"cppn", "convdecoder"} {
+		for _, size := range []int{256, 512} {
+			c := DefaultConfig()
+			c.Model, c.Width, c.Height = "builtin:"+kind, size, size
+			m, _, err := c.Open()
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := NewRunner(m)
+			z := make([]float32, m.Manifest.Latent.Dim)
+			for i := range z {
+				z[i] = 0.5
+			}
+			// Warm up: the first runs select kernels and allocate arenas.
+			for i := 0; i < 2; i++ {
+				if _, err := r.Step(z); err != nil {
+					b.Fatal(err)
+				}
+			}
+			name := fmt.Sprintf("%s/%dx%d", kind, size, size)
+			b.Run(name+"/bare", func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					if err := m.RunSession(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed())/1e6/float64(b.N), "ms/frame")
+			})
+			b.Run(name+"/runner", func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					if _, err := r.Step(z); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed())/1e6/float64(b.N), "ms/frame")
+			})
+			r.Close()
+		}
+	}
+}
+
+// BenchmarkConvert is the RGBA conversion alone, the runner's only extra
+// work per frame besides publishing.
+func BenchmarkConvert(b *testing.B) {
+	for _, kind := range []string{"cppn", "convdecoder"} {
+		c := DefaultConfig()
+		c.Model, c.Width, c.Height = "builtin:"+kind, 512, 512
+		m, _, err := c.Open()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.RunSession(); err != nil {
+			b.Fatal(err)
+		}
+		dst := make([]byte, 4*512*512)
+		b.Run(kind+"/"+m.Manifest.Output.Layout, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(dst)))
+			for i := 0; i < b.N; i++ {
+				if err := m.Convert(dst); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		m.Close()
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"reverie/internal/heap"
 )
 
 // Frame is one generated image, RGBA, row-major.
@@ -339,6 +341,7 @@ func (r *Runner) Swap(c Config) error {
 	r.mu.Unlock()
 	r.step.Unlock()
 	old.Close()
+	heap.Trim()
 	return nil
 }
 

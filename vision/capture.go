@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"reverie/internal/heap"
 )
 
 // State is the capture loop's health.
@@ -149,6 +151,7 @@ func (c *Capture) Run(ctx context.Context) {
 			c.src.Close()
 			c.src = nil
 			c.mu.Unlock()
+			heap.Trim()
 			// Give a replugged camera or a restarting stream a moment before
 			// the first try, and longer after each failure.
 			if !sleep(ctx, backoff) {

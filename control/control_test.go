@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -108,7 +109,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestTokenGuardsEverythingButHealth(t *testing.T) {
-	const token = "s3cret-token-for-tests"
+	const token = "s3cret-token-for-tests-for-tests"
 	cfg := DefaultConfig()
 	cfg.Token = token
 	_, eng, ts, j := newTestServer(t, cfg)
@@ -392,22 +393,80 @@ func TestJournalRing(t *testing.T) {
 	}
 }
 
-func TestReconfigure(t *testing.T) {
-	s, _, _, _ := newTestServer(t, DefaultConfig())
-	c := DefaultConfig()
-	c.Listen = "127.0.0.1:9999"
-	c.Schedule.Open = []string{"daily 10:00-18:00"}
-	c.OSC.Allow = []string{"10.1.2.3"}
-	restart, err := s.Reconfigure(c)
-	if err != nil || len(restart) != 1 || restart[0] != "control.listen" {
-		t.Errorf("restart %v %v", restart, err)
+// A reload rebinds HTTP and OSC on their new addresses and swaps the token
+// without a restart; an address that cannot be bound keeps the old listener.
+func TestReconfigureRebinds(t *testing.T) {
+	free := func(network string) string {
+		if network == "udp" {
+			pc, _ := net.ListenPacket("udp", "127.0.0.1:0")
+			defer pc.Close()
+			return pc.LocalAddr().String()
+		}
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		defer ln.Close()
+		return ln.Addr().String()
 	}
-	if s.config().Listen != "127.0.0.1:8080" || s.config().Schedule.Open[0] != "daily 10:00-18:00" {
-		t.Errorf("config after reload: %+v", s.config())
+	cfg := DefaultConfig()
+	cfg.Listen, cfg.OSC.Listen = free("tcp"), free("udp")
+	s, eng, _, _ := newTestServer(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
 	}
-	bad := DefaultConfig()
+	if c, _, _ := do(t, "GET", "http://"+cfg.Listen+"/api/status", ""); c != 200 {
+		t.Fatalf("before the reload: %d", c)
+	}
+
+	next := cfg
+	next.Listen, next.OSC.Listen, next.Token = free("tcp"), free("udp"), "s3cret-token-for-tests"
+	next.Schedule.Open = []string{"daily 10:00-18:00"}
+	if err := s.Reconfigure(next); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, _ := do(t, "GET", "http://"+next.Listen+"/api/status", ""); c != 401 {
+		t.Errorf("new address without the new token: %d, want 401", c)
+	}
+	if c, _, _ := do(t, "GET", "http://"+next.Listen+"/api/status", "", "Authorization", "Bearer s3cret-token-for-tests"); c != 200 {
+		t.Errorf("new address with the new token: %d, want 200", c)
+	}
+	eventually(t, "the old HTTP address closed", func() bool {
+		conn, err := net.DialTimeout("tcp", cfg.Listen, time.Second)
+		if err == nil {
+			conn.Close()
+		}
+		return err != nil
+	})
+	conn, err := net.Dial("udp", next.OSC.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write(packet(t, "/reverie/param/warp.zoom", float32(1.1)))
+	eventually(t, "a packet on the new OSC address applied", func() bool { return float32(eng.value("warp.zoom")) == 1.1 })
+	if s.config().Schedule.Open[0] != "daily 10:00-18:00" {
+		t.Errorf("schedule not applied: %+v", s.config().Schedule)
+	}
+
+	// An address in use: the error names the key, the old listener stays.
+	busy, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer busy.Close()
+	third := next
+	third.Listen = busy.Addr().String()
+	err = s.Reconfigure(third)
+	if err == nil || !strings.Contains(err.Error(), "control.listen "+third.Listen) {
+		t.Errorf("binding a busy address: %v; want an error naming control.listen", err)
+	}
+	if c, _, _ := do(t, "GET", "http://"+next.Listen+"/healthz", ""); c == 0 {
+		t.Error("after a failed rebind the old listener is gone")
+	}
+	if s.config().Listen != next.Listen {
+		t.Errorf("config says %s after a failed rebind; want the old %s", s.config().Listen, next.Listen)
+	}
+
+	bad := next
 	bad.PreviewFPS = -1
-	if _, err := s.Reconfigure(bad); err == nil || !strings.Contains(err.Error(), "control.preview_fps") {
+	if err := s.Reconfigure(bad); err == nil || !strings.Contains(err.Error(), "control.preview_fps") {
 		t.Errorf("invalid: %v", err)
 	}
 	if s.config().PreviewFPS != 2 {

@@ -141,7 +141,7 @@ func TestOSCAllowList(t *testing.T) {
 	}
 	c := DefaultConfig()
 	c.OSC.Allow = []string{"127.0.0.1"}
-	if _, err := s.Reconfigure(c); err != nil {
+	if err := s.Reconfigure(c); err != nil {
 		t.Fatal(err)
 	}
 	conn.Write(packet(t, "/reverie/param/warp.zoom", float32(1.1)))

@@ -36,9 +36,15 @@ type Server struct {
 	allow *allowList
 	auth  *auth
 
-	health  *health
-	swapMu  sync.Mutex // one model load at a time
-	badReqs *limiter
+	health *health
+	swapMu sync.Mutex // one model load at a time
+
+	// The running listeners, rebound by Reconfigure.
+	lnMu     sync.Mutex
+	run      context.Context // Start's; nil before
+	httpStop context.CancelFunc
+	oscStop  context.CancelFunc
+	badReqs  *limiter
 }
 
 // New builds a server over eng. The journal is where warnings and errors are
@@ -63,31 +69,114 @@ func New(cfg Config, eng Engine, j *Journal) (*Server, error) {
 // Register adds a collector to /metrics (the Mat count, for example).
 func (s *Server) Register(c prometheus.Collector) error { return s.metrics.reg.Register(c) }
 
-// Reconfigure applies a reloaded control section. Addresses and the token
-// are bound at start: it returns the keys that need a restart to change.
-func (s *Server) Reconfigure(c Config) (restart []string, err error) {
+// Reconfigure applies a reloaded control section while running. A changed
+// HTTP or OSC address is bound first and the old listener closed only once
+// the new one is up; a bind failure keeps the old listener and address and
+// is returned, naming the key. A new token takes effect at the next request
+// (panel sessions opened with the old one must open the panel again).
+func (s *Server) Reconfigure(c Config) error {
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("control.%w", err)
+		return fmt.Errorf("control.%w", err)
+	}
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	old := s.config()
+	var errs []error
+	if s.run != nil && c.Listen != old.Listen {
+		if err := s.bindHTTP(c.Listen); err != nil {
+			errs = append(errs, err)
+			c.Listen = old.Listen
+		}
+	}
+	if s.run != nil && c.OSC.Listen != old.OSC.Listen {
+		if err := s.bindOSC(c.OSC); err != nil {
+			errs = append(errs, err)
+			c.OSC.Listen = old.OSC.Listen
+		}
+	}
+	if c.Listen != old.Listen && !IsLoopback(c.Listen) && c.AccessToken() == "" {
+		// Validate guarantees a token off loopback; this guards the
+		// combination of a failed bind and a dropped token.
+		c.Listen = old.Listen
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	old := s.cfg
-	if c.Listen != old.Listen {
-		restart = append(restart, "control.listen")
-	}
-	if c.AccessToken() != old.AccessToken() {
-		restart = append(restart, "control.token")
-	}
-	if c.OSC.Listen != old.OSC.Listen {
-		restart = append(restart, "control.osc.listen")
-	}
 	s.sched, _ = ParseSchedule(c.Schedule.Open)
 	prefixes, _ := parseAllow(c.OSC.Allow)
 	s.allow.set(prefixes)
 	s.preview.setFPS(c.PreviewFPS)
-	c.Listen, c.Token, c.OSC.Listen = old.Listen, old.Token, old.OSC.Listen
+	if c.AccessToken() != old.AccessToken() {
+		s.auth = newAuth(c.AccessToken())
+		slog.Info("control: access token changed", "token_required", c.AccessToken() != "")
+	}
 	s.cfg = c
-	return restart, nil
+	s.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// bindHTTP listens on addr and serves there, then stops the old listener.
+// Called with lnMu held, after Start.
+func (s *Server) bindHTTP(addr string) error {
+	var ln net.Listener
+	if addr != "" {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("control.listen %s not bound, still serving the old address: %w", addr, err)
+		}
+	}
+	if s.httpStop != nil {
+		s.httpStop()
+		s.httpStop = nil
+	}
+	if ln == nil {
+		slog.Warn("control server off: control.listen is empty")
+		return nil
+	}
+	ctx, stop := context.WithCancel(s.run)
+	s.httpStop = stop
+	slog.Info("control server listening", "url", "http://"+ln.Addr().String()+"/", "token_required", s.currentAuth().token != "")
+	go func() {
+		if err := s.Serve(ctx, ln); err != nil {
+			slog.Error("control server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// bindOSC is bindHTTP for the OSC socket.
+func (s *Server) bindOSC(c OSCConfig) error {
+	var pc net.PacketConn
+	if c.Listen != "" {
+		var err error
+		if pc, err = net.ListenPacket("udp", c.Listen); err != nil {
+			return fmt.Errorf("control.osc.listen %s not bound, still listening on the old address: %w", c.Listen, err)
+		}
+	}
+	if s.oscStop != nil {
+		s.oscStop()
+		s.oscStop = nil
+	}
+	if pc == nil {
+		slog.Warn("OSC off: control.osc.listen is empty")
+		return nil
+	}
+	if !IsLoopback(c.Listen) && len(c.Allow) == 0 {
+		slog.Warn("OSC listens beyond this machine and control.osc.allow is empty: anyone on the network can drive the piece", "listen", c.Listen)
+	}
+	ctx, stop := context.WithCancel(s.run)
+	s.oscStop = stop
+	slog.Info("OSC listening", "addr", pc.LocalAddr().String())
+	go func() {
+		if err := s.ServeOSC(ctx, pc); err != nil {
+			slog.Error("OSC stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *Server) currentAuth() *auth {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.auth
 }
 
 func (s *Server) config() Config {
@@ -115,7 +204,7 @@ func (s *Server) Handler() http.Handler {
 	route("GET /stream.mjpeg", s.handleStream)
 	mux.Handle("GET /metrics", s.count("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
 	route("GET /{$}", s.handlePanel)
-	return s.auth.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Cache-Control", "no-store")
@@ -123,7 +212,11 @@ func (s *Server) Handler() http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		}
 		mux.ServeHTTP(w, r)
-	}))
+	})
+	// The token can change on reload: each request checks the current one.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.currentAuth().wrap(inner).ServeHTTP(w, r)
+	})
 }
 
 // statusWriter remembers the status code for the request counter.
@@ -182,40 +275,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // the supervisor until ctx ends.
 func (s *Server) Start(ctx context.Context) error {
 	cfg := s.config()
-	var ln net.Listener
-	var pc net.PacketConn
-	var err error
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	s.run = ctx
 	if cfg.Listen != "" {
-		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
-			return fmt.Errorf("control.listen %s: %w", cfg.Listen, err)
+		if err := s.bindHTTP(cfg.Listen); err != nil {
+			return fmt.Errorf("control.listen %s: %w", cfg.Listen, errors.Unwrap(err))
 		}
 	}
 	if cfg.OSC.Listen != "" {
-		if pc, err = net.ListenPacket("udp", cfg.OSC.Listen); err != nil {
-			if ln != nil {
-				ln.Close()
+		if err := s.bindOSC(cfg.OSC); err != nil {
+			if s.httpStop != nil {
+				s.httpStop()
 			}
-			return fmt.Errorf("control.osc.listen %s: %w", cfg.OSC.Listen, err)
+			return fmt.Errorf("control.osc.listen %s: %w", cfg.OSC.Listen, errors.Unwrap(err))
 		}
-	}
-	if ln != nil {
-		slog.Info("control server listening", "url", "http://"+ln.Addr().String()+"/", "token_required", s.auth.token != "")
-		go func() {
-			if err := s.Serve(ctx, ln); err != nil {
-				slog.Error("control server stopped", "err", err)
-			}
-		}()
-	}
-	if pc != nil {
-		if !IsLoopback(cfg.OSC.Listen) && len(cfg.OSC.Allow) == 0 {
-			slog.Warn("OSC listens beyond this machine and control.osc.allow is empty: anyone on the network can drive the piece", "listen", cfg.OSC.Listen)
-		}
-		slog.Info("OSC listening", "addr", pc.LocalAddr().String())
-		go func() {
-			if err := s.ServeOSC(ctx, pc); err != nil {
-				slog.Error("OSC stopped", "err", err)
-			}
-		}()
 	}
 	go s.Supervise(ctx)
 	return nil

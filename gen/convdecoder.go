@@ -19,11 +19,15 @@ type ConvDecoder struct {
 	Height    int
 	LatentDim int
 	Channels  int // feature maps of the first block; later blocks narrow
+	// Detail is the strength of StyleGAN-style fixed noise added to each
+	// block's features before the next block's convolution shapes it into
+	// texture; 0 gives only soft, smooth forms.
+	Detail float64
 }
 
 // DefaultConvDecoder is the built-in conv decoder's shape at the given size.
 func DefaultConvDecoder(seed uint64, w, h int) ConvDecoder {
-	return ConvDecoder{Seed: seed, Width: w, Height: h, LatentDim: 64, Channels: 64}
+	return ConvDecoder{Seed: seed, Width: w, Height: h, LatentDim: 64, Channels: 64, Detail: 0.3}
 }
 
 // plan is the decoder's block layout: the first feature map's size and each
@@ -132,6 +136,15 @@ func (c ConvDecoder) Build() (*Manifest, error) {
 			ones[j] = 1
 		}
 		x = g.Op("InstanceNormalization", []string{x, g.Const("", []int64{co}, ones), g.Const("", []int64{co}, make([]float32, co))}, onnxpb.AttrFloat("epsilon", 1e-5))
+		if hb, wb := int64(h0<<(i+1)), int64(w0<<(i+1)); c.Detail > 0 && i > 0 && i < len(chans)-2 {
+			// A fixed noise map per block, each channel taking it at its own
+			// strength, as StyleGAN's noise inputs: the next convolution
+			// turns it into grain and texture at this block's scale. The
+			// last block gets none, so no pixel-level noise reaches RGB.
+			noise := g.Const("", []int64{1, 1, hb, wb}, normal(int(hb*wb), 1))
+			str := g.Const("", []int64{1, co, 1, 1}, normal(int(co), c.Detail))
+			x = g.Op("Add", []string{x, g.Op("Mul", []string{noise, str})})
+		}
 		as := g.Const("", []int64{d, co}, normal(int(d*co), 0.5/math.Sqrt(float64(d))))
 		ab := g.Const("", []int64{d, co}, normal(int(d*co), 0.5/math.Sqrt(float64(d))))
 		shape := g.Ints(1, co, 1, 1)
@@ -153,7 +166,7 @@ func (c ConvDecoder) Build() (*Manifest, error) {
 	return &Manifest{
 		Name:   "convdecoder",
 		Latent: LatentSpec{Input: "z", Dim: c.LatentDim, Distribution: "normal"},
-		Inputs: []InputSpec{{Name: "psi", Shape: []int64{1}, Value: 1, Param: "truncation", Min: 0, Max: 2}},
+		Inputs: []InputSpec{{Name: "psi", Shape: []int64{1}, Value: 1, Param: "psi", Min: 0, Max: 2}},
 		Output: OutputSpec{Name: "image", Layout: "NCHW", Range: [2]float32{-1, 1}, DType: "float32", Width: c.Width, Height: c.Height},
 		onnx:   g.Model("reverie", Version),
 	}, nil

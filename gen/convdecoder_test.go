@@ -37,7 +37,7 @@ func TestConvDecoderRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Truncation 0 pulls every latent to the same, average picture.
-		if err := m.SetInput("truncation", 0); err != nil {
+		if err := m.SetInput("psi", 0); err != nil {
 			t.Fatal(err)
 		}
 		c := make([]byte, len(a))

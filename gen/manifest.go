@@ -92,6 +92,9 @@ func LoadManifest(path string) (*Manifest, error) {
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("model manifest %s: %w", path, err)
 	}
+	if err := m.checkDirections(); err != nil {
+		return nil, fmt.Errorf("model manifest %s: %w", path, err)
+	}
 	return m, nil
 }
 
@@ -135,6 +138,11 @@ func (m *Manifest) Validate() error {
 		if in.Values != nil && int64(len(in.Values)) != n {
 			return fmt.Errorf("inputs[%d] %q: %d values for shape %v, expected %d", i, in.Name, len(in.Values), in.Shape, n)
 		}
+		if in.Param != "" {
+			if err := checkParam(m.Inputs[:i], in); err != nil {
+				return fmt.Errorf("inputs[%d] %q: %w", i, in.Name, err)
+			}
+		}
 	}
 	o := &m.Output
 	if o.Name == "" {
@@ -157,6 +165,60 @@ func (m *Manifest) Validate() error {
 	}
 	if o.Width < 1 || o.Height < 1 || o.Width > 8192 || o.Height > 8192 {
 		return fmt.Errorf("output.width/height: %dx%d, expected 1..8192 each", o.Width, o.Height)
+	}
+	return nil
+}
+
+// checkParam validates a controllable input: a name a controller can send
+// (it becomes generator.NAME over HTTP and OSC), a range, and a start value
+// inside it.
+func checkParam(before []InputSpec, in InputSpec) error {
+	for _, r := range in.Param {
+		if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return fmt.Errorf("param %q: expected letters, digits, _ or -", in.Param)
+		}
+	}
+	for _, b := range before {
+		if b.Param == in.Param {
+			return fmt.Errorf("param %q: already used by input %q", in.Param, b.Name)
+		}
+	}
+	if in.Values != nil {
+		return fmt.Errorf("param %q: a controllable input takes one value for every element; drop values: or param:", in.Param)
+	}
+	if !(in.Max > in.Min) {
+		return fmt.Errorf("param %q: min %g, max %g: expected min < max, the range a controller may set", in.Param, in.Min, in.Max)
+	}
+	if in.Value < in.Min || in.Value > in.Max {
+		return fmt.Errorf("param %q: value %g is outside min..max %g..%g", in.Param, in.Value, in.Min, in.Max)
+	}
+	return nil
+}
+
+// DirectionsPath is the directions file the manifest names, resolved against
+// the manifest's folder, or "" when it names none.
+func (m *Manifest) DirectionsPath() string {
+	if m.Directions == "" || filepath.IsAbs(m.Directions) || m.path == "" {
+		return m.Directions
+	}
+	return filepath.Join(filepath.Dir(m.path), m.Directions)
+}
+
+// checkDirections refuses a directions file that is missing or whose size is
+// not whole rows of the latent size, when the manifest is read rather than
+// when the scene first needs it.
+func (m *Manifest) checkDirections() error {
+	if m.Directions == "" {
+		return nil
+	}
+	p := m.DirectionsPath()
+	st, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("directions %s: %w", p, unwrapPathError(err))
+	}
+	row := int64(4 * m.Latent.Dim)
+	if st.Size() == 0 || st.Size()%row != 0 {
+		return fmt.Errorf("directions %s: %d bytes, expected k rows of %d float32 values (latent.dim), %d bytes each", p, st.Size(), m.Latent.Dim, row)
 	}
 	return nil
 }

@@ -172,18 +172,25 @@ func (m *Model) Infer(z []float32) error {
 // measured against.
 func (m *Model) RunSession() error { return m.session.Run() }
 
-// SetInput sets every element of a controllable extra input.
+// SetInput sets every element of an extra input, by input or param name.
+// It is not safe while another goroutine runs the model: a Runner's model is
+// set through Runner.SetInput, which applies the value between frames.
 func (m *Model) SetInput(name string, v float32) error {
 	for i, in := range m.Manifest.Inputs {
 		if in.Name == name || (in.Param != "" && in.Param == name) {
-			d := m.extras[i].GetData()
-			for j := range d {
-				d[j] = v
-			}
+			m.fillInput(i, v)
 			return nil
 		}
 	}
 	return fmt.Errorf("model %s has no input or parameter %q", m.Manifest.Source(), name)
+}
+
+// fillInput sets every element of extra input i. It allocates nothing.
+func (m *Model) fillInput(i int, v float32) {
+	d := m.extras[i].GetData()
+	for j := range d {
+		d[j] = v
+	}
 }
 
 // ErrNonFinite is wrapped by Run when a model outputs NaN or Inf.

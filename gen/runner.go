@@ -3,6 +3,8 @@ package gen
 import (
 	"context"
 	"fmt"
+	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,6 +82,21 @@ type Stats struct {
 	Warning  string // the last load's fallback warning, "" when none
 	Swaps    uint64 // hot swaps completed
 	Fading   bool   // a crossfade to a newly swapped model is under way
+	// ParamNote says what the last swap did with controllable inputs whose
+	// values were changed: which carried over, were clamped or dropped.
+	ParamNote string
+}
+
+// Param is one controllable model input (a manifest input with param:), as
+// the runner holds it.
+type Param struct {
+	Name  string // the manifest's param name; live, it is generator.NAME
+	Input string // the model input it sets
+	Value float32
+	Min   float32
+	Max   float32
+	Def   float32 // the manifest's value, which the runner starts from
+	extra int     // index into the manifest's inputs
 }
 
 // Runner owns one model and produces frames from the newest latent in its own
@@ -101,6 +118,10 @@ type Runner struct {
 	last   time.Time
 	onErr  func(error)
 	fade   crossfade
+
+	params    []Param   // guarded by mu; replaced by setModel
+	paramsSet bool      // a value changed since the last frame applied them
+	paramVals []float32 // the step's copy of the values, one per param
 }
 
 // crossfade blends from the old model's last frame into the new model's frames.
@@ -123,14 +144,129 @@ func NewRunner(model *Model) *Runner {
 	return r
 }
 
-// setModel installs m; the caller holds step (or owns r exclusively).
+// setModel installs m; the caller holds step (or owns r exclusively). The
+// values of the old model's params carry over to the new one's of the same
+// name, including values set while the new model loaded.
 func (r *Runner) setModel(m *Model) {
+	ps := paramsOf(m.Manifest)
 	r.mu.Lock()
 	r.model = m
+	r.stats.ParamNote = carryParams(r.params, ps)
+	r.params, r.paramsSet = ps, true
 	r.stats.Model, r.stats.Provider = m.Manifest.Source(), m.Provider
 	r.stats.Width, r.stats.Height = m.Width(), m.Height()
 	r.mu.Unlock()
 	r.fit = make([]float32, m.Manifest.Latent.Dim)
+	r.paramVals = make([]float32, len(ps))
+}
+
+// paramsOf lists a manifest's controllable inputs at their start values.
+func paramsOf(man *Manifest) []Param {
+	var ps []Param
+	for i, in := range man.Inputs {
+		if in.Param != "" {
+			ps = append(ps, Param{Name: in.Param, Input: in.Name, Value: in.Value, Min: in.Min, Max: in.Max, Def: in.Value, extra: i})
+		}
+	}
+	return ps
+}
+
+// Params lists the model's controllable inputs with their current values.
+func (r *Runner) Params() []Param {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Param(nil), r.params...)
+}
+
+// SetInput sets a controllable input by its param name, from any goroutine.
+// The value applies from the next frame on, which it also asks for, so a
+// still latent shows the change. A name the model does not have, or a value
+// outside the manifest's min..max, is an error naming both.
+func (r *Runner) SetInput(name string, v float64) error {
+	r.mu.Lock()
+	i := -1
+	for k, p := range r.params {
+		if p.Name == name {
+			i = k
+		}
+	}
+	if i < 0 {
+		var names []string
+		for _, p := range r.params {
+			names = append(names, "generator."+p.Name)
+		}
+		r.mu.Unlock()
+		has := "no controllable inputs"
+		if len(names) > 0 {
+			has = "only " + strings.Join(names, ", ")
+		}
+		return fmt.Errorf("generator.%s: the model %s has no such parameter; it has %s", name, r.stats.Model, has)
+	}
+	p := &r.params[i]
+	if math.IsNaN(v) || v < float64(p.Min) || v > float64(p.Max) {
+		r.mu.Unlock()
+		return fmt.Errorf("generator.%s: %g is out of range: expected %g..%g (input %q of %s)", name, v, p.Min, p.Max, p.Input, r.stats.Model)
+	}
+	p.Value = float32(v)
+	r.paramsSet = true
+	r.dirty = true
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// applyParams writes changed param values into the model's input tensors.
+// The caller holds step; the values are copied under mu and written outside
+// it, so a large noise input never holds up SetLatent. It allocates nothing.
+func (r *Runner) applyParams(m *Model) {
+	r.mu.Lock()
+	if !r.paramsSet {
+		r.mu.Unlock()
+		return
+	}
+	r.paramsSet = false
+	for i, p := range r.params {
+		r.paramVals[i] = p.Value
+	}
+	r.mu.Unlock()
+	for i, p := range r.params { // params only change under step, which we hold
+		m.fillInput(p.extra, r.paramVals[i])
+	}
+}
+
+// carryParams gives the new model's params the values set on the old model's
+// params of the same name, clamped to the new range, and describes what it
+// did with values that had been changed from their defaults.
+func carryParams(old, next []Param) (note string) {
+	var notes []string
+	for i := range next {
+		n := &next[i]
+		for _, o := range old {
+			if o.Name != n.Name {
+				continue
+			}
+			v := min(max(o.Value, n.Min), n.Max)
+			if v != o.Value {
+				notes = append(notes, fmt.Sprintf("generator.%s %g clamped to %g, the new model's range %g..%g", n.Name, o.Value, v, n.Min, n.Max))
+			} else if o.Value != o.Def {
+				notes = append(notes, fmt.Sprintf("generator.%s kept at %g", n.Name, v))
+			}
+			n.Value = v
+		}
+	}
+	for _, o := range old {
+		found := false
+		for _, n := range next {
+			found = found || n.Name == o.Name
+		}
+		if !found {
+			notes = append(notes, fmt.Sprintf("generator.%s dropped: the new model has no such input", o.Name))
+		}
+	}
+	return strings.Join(notes, "; ")
 }
 
 // Model is the model the runner is using, nil after Close.
@@ -209,6 +345,7 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 	if m == nil {
 		return nil, errClosed
 	}
+	r.applyParams(m)
 	w, h := m.Width(), m.Height()
 	back := r.frames.back
 	if back.Width != w || back.Height != h {
@@ -314,9 +451,14 @@ func (r *Runner) Swap(c Config) error {
 	// model that cannot make a picture (NaN, Inf, a failing kernel).
 	pix := make([]byte, 4*m.Width()*m.Height())
 	z := make([]float32, m.Manifest.Latent.Dim)
+	next := paramsOf(m.Manifest)
 	r.mu.Lock()
 	copy(z, r.latent)
+	carryParams(r.params, next)
 	r.mu.Unlock()
+	for _, p := range next {
+		m.fillInput(p.extra, p.Value)
+	}
 	if err := m.Run(z, pix); err != nil {
 		m.Close()
 		return fmt.Errorf("model swap to %s refused, keeping the current model: first run: %w", c.Model, err)

@@ -229,3 +229,162 @@ func TestLatentFit(t *testing.T) {
 		t.Error("Step after Close did not fail")
 	}
 }
+
+// Runner.SetInput on the conv decoder's psi: the frame changes, psi 0 makes
+// every latent give the same average picture, a value outside the manifest's
+// range or an unknown name is an error naming it, setting and applying it
+// allocates nothing, and a swap keeps the value for a model with the same
+// param and drops it (with a note) for one without.
+func TestRunnerSetInput(t *testing.T) {
+	c := DefaultConfig()
+	c.Model, c.Width, c.Height, c.Crossfade = "builtin:convdecoder", 64, 48, 0
+	m, _, err := c.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRunner(m)
+	defer r.Close()
+	ps := r.Params()
+	if len(ps) != 1 || ps[0].Name != "psi" || ps[0].Input != "psi" || ps[0].Value != 1 || ps[0].Min != 0 || ps[0].Max != 2 {
+		t.Fatalf("params %+v, want psi = 1 in 0..2", ps)
+	}
+	z := make([]float32, m.Manifest.Latent.Dim)
+	for i := range z {
+		z[i] = float32(math.Cos(float64(i) * 1.3))
+	}
+	step := func() []byte {
+		t.Helper()
+		f, err := r.Step(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]byte(nil), f.Pix...)
+	}
+	full := step()
+	if err := r.SetInput("psi", 0.25); err != nil {
+		t.Fatal(err)
+	}
+	low := step()
+	if d := meanAbsDiff(full, low); d < 2 {
+		t.Errorf("psi 1 → 0.25 changed the frame by only %.2f", d)
+	}
+	r.SetInput("psi", 0)
+	zero := step()
+	z[0], z[5] = 4, -4
+	if d := meanAbsDiff(zero, step()); d != 0 {
+		t.Errorf("with psi 0 another latent changed the frame by %.2f; it should give the average picture", d)
+	}
+	if r.Params()[0].Value != 0 {
+		t.Errorf("Params reports psi %g after SetInput 0", r.Params()[0].Value)
+	}
+
+	for _, bad := range []struct {
+		name string
+		v    float64
+		want []string
+	}{
+		{"psi", 2.5, []string{"generator.psi", "2.5", "0..2"}},
+		{"psi", -0.1, []string{"generator.psi", "0..2"}},
+		{"psi", math.NaN(), []string{"generator.psi", "out of range"}},
+		{"noise", 0.5, []string{"generator.noise", "builtin:convdecoder", "only generator.psi"}},
+	} {
+		err := r.SetInput(bad.name, bad.v)
+		if err == nil {
+			t.Errorf("SetInput(%q, %g) succeeded", bad.name, bad.v)
+			continue
+		}
+		for _, w := range bad.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("SetInput(%q, %g): %q lacks %q", bad.name, bad.v, err, w)
+			}
+		}
+	}
+	if r.Params()[0].Value != 0 {
+		t.Errorf("a refused value changed psi to %g", r.Params()[0].Value)
+	}
+
+	v := 0.0
+	allocs := testing.AllocsPerRun(10, func() {
+		v = 1 - v
+		r.SetInput("psi", v)
+		r.Step(z)
+	})
+	if allocs != 0 {
+		t.Errorf("SetInput and a frame allocate %.1f times; want none", allocs)
+	}
+
+	r.SetInput("psi", 0.5)
+	c.Seed = 8
+	if err := r.Swap(c); err != nil {
+		t.Fatal(err)
+	}
+	if ps := r.Params(); len(ps) != 1 || ps[0].Value != 0.5 {
+		t.Errorf("after a swap to another conv decoder params are %+v, want psi kept at 0.5", ps)
+	}
+	if n := r.Stats().ParamNote; !strings.Contains(n, "generator.psi kept at 0.5") {
+		t.Errorf("swap note %q does not say psi was kept", n)
+	}
+	// The kept value is in effect: the frame equals a fresh model's at psi 0.5.
+	got := step()
+	ref, _, err := c.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]byte, len(got))
+	ref.SetInput("psi", 0.5)
+	if err := ref.Run(z, want); err != nil {
+		t.Fatal(err)
+	}
+	ref.Close()
+	if d := meanAbsDiff(got, want); d != 0 {
+		t.Errorf("after the swap the frame differs from the new model's at psi 0.5 by %.2f", d)
+	}
+
+	c.Model = "builtin:cppn"
+	if err := r.Swap(c); err != nil {
+		t.Fatal(err)
+	}
+	if ps := r.Params(); len(ps) != 0 {
+		t.Errorf("the CPPN has no params, the runner lists %+v", ps)
+	}
+	if n := r.Stats().ParamNote; !strings.Contains(n, "generator.psi dropped") {
+		t.Errorf("swap note %q does not say psi was dropped", n)
+	}
+	if err := r.SetInput("psi", 1); err == nil || !strings.Contains(err.Error(), "no controllable inputs") {
+		t.Errorf("SetInput on the CPPN: %v, want an error saying it has none", err)
+	}
+}
+
+// SetInput from another goroutine while the runner produces frames (run
+// with -race to check the locking): every frame is good, and the last value
+// set is the one in effect.
+func TestRunnerSetInputWhileRunning(t *testing.T) {
+	c := DefaultConfig()
+	c.Model, c.Width, c.Height = "builtin:convdecoder", 48, 32
+	m, _, err := c.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRunner(m)
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	f := startFeed(r, m.Manifest.Latent.Dim)
+	defer func() { close(f.stop); f.done.Wait() }()
+	for i := 0; i < 200; i++ {
+		if err := r.SetInput("psi", float64(i%21)/10); err != nil {
+			t.Fatal(err)
+		}
+		if i%20 == 0 {
+			f.waitFrames(t, 1)
+		}
+	}
+	f.waitFrames(t, 3)
+	if st := r.Stats(); st.Errors != 0 {
+		t.Errorf("%d failed frames while psi changed: %s", st.Errors, st.LastErr)
+	}
+	if v := r.Params()[0].Value; v != float32(199%21)/10 {
+		t.Errorf("psi is %g, want the last value set, %g", v, float32(199%21)/10)
+	}
+}

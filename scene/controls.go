@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
+
+	"reverie/vision"
 )
 
 // ParamInfo describes one live parameter.
@@ -50,6 +52,10 @@ type Controls struct {
 	sleep   bool
 	snaps   []chan *image.RGBA
 	stats   DisplayStats
+
+	pendingCfg  *reconf // a queued Reconfigure (reconfigure.go)
+	pendingW    *vision.Watcher
+	hasPendingW bool
 }
 
 type setReq struct {

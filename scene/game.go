@@ -338,6 +338,7 @@ func (g *Game) Update() error {
 		g.lastTick = now
 	}
 	g.dt = (g.clock - prev).Seconds()
+	g.ctl.reconfigure(g)
 	g.ctl.apply(g)
 	if inpututil.IsKeyJustPressed(ebiten.KeyF) {
 		ebiten.SetFullscreen(!ebiten.IsFullscreen())

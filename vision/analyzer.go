@@ -19,9 +19,10 @@ const (
 	// reference) the brightness must leave it to count as a light change.
 	lightWindow = 0.5
 	lightJump   = 0.03
-	// presenceOn and presenceOff are the hysteresis thresholds on the level.
-	presenceOn  = 0.3
-	presenceOff = 0.1
+	// PresenceOn and PresenceOff are the hysteresis thresholds on the
+	// level: presence starts above the first and ends below the second.
+	PresenceOn  = 0.3
+	PresenceOff = 0.1
 	// riseTau is how fast the presence level rises to new evidence, seconds.
 	riseTau = 0.2
 	// minActive is the fraction of the watched area that must be active
@@ -43,7 +44,8 @@ type Analyzer struct {
 	roi, kernel, flow               gocv.Mat
 	mog                             gocv.BackgroundSubtractorMOG2
 	hasMOG                          bool
-	det                             *detector
+	det                             *detector   // offline: detection inline, on the frame clock
+	live                            *detectLoop // live: detection in its own goroutine
 
 	// Lookup tables from a pixel's column or row to its grid and flow cell.
 	gridCol, gridRow, flowCol, flowRow []int32
@@ -63,10 +65,23 @@ type Analyzer struct {
 	lastDetect float64
 }
 
-// NewAnalyzer prepares an analyzer for cfg, which must be valid. Call Close
-// when done. If people or face detection cannot start, it logs why and runs
-// without it.
-func NewAnalyzer(cfg Config) *Analyzer {
+// NewAnalyzer prepares an offline analyzer for cfg, which must be valid: for
+// files and rendering, where frames come on a virtual clock and the same
+// input must give the same features. People and face detection, when
+// enabled, run inside Analyze every detect_every seconds of frame time, so
+// that call takes as long as a detection. Call Close when done. If
+// detection cannot start, it logs why and runs without it.
+func NewAnalyzer(cfg Config) *Analyzer { return newAnalyzer(cfg, false) }
+
+// NewLiveAnalyzer prepares an analyzer for a live camera or stream. People
+// and face detection run in their own goroutine: every detect_every seconds
+// Analyze hands it a copy of the frame and goes on, and the counts it last
+// found are carried in the Features, so a detection never stalls the
+// analysis. Which frame the counts come from depends on timing. Close stops
+// the goroutine.
+func NewLiveAnalyzer(cfg Config) *Analyzer { return newAnalyzer(cfg, true) }
+
+func newAnalyzer(cfg Config, live bool) *Analyzer {
 	w, h := cfg.AnalyzeW, cfg.AnalyzeH
 	s := cfg.Sensitivity
 	a := &Analyzer{
@@ -84,7 +99,7 @@ func NewAnalyzer(cfg Config) *Analyzer {
 		f: Features{
 			Grid: make([]float32, cfg.GridW*cfg.GridH), GridW: cfg.GridW, GridH: cfg.GridH,
 			FlowField: make([]float32, cfg.FlowW*cfg.FlowH*2), FlowW: cfg.FlowW, FlowH: cfg.FlowH,
-			Centroid: [2]float32{0.5, 0.5},
+			Centroid: [2]float32{0.5, 0.5}, Detected: -1,
 		},
 		lastDetect: math.Inf(-1),
 	}
@@ -113,7 +128,11 @@ func NewAnalyzer(cfg Config) *Analyzer {
 		if err != nil {
 			slog.Warn("people/face detection is off", "err", err)
 		}
-		a.det = d
+		if live {
+			a.live = newDetectLoop(d, a.roi)
+		} else {
+			a.det = d
+		}
 	}
 	return a
 }
@@ -141,12 +160,21 @@ func (a *Analyzer) Close() {
 		a.det.Close()
 		a.det = nil
 	}
+	if a.live != nil {
+		a.live.Close()
+		a.live = nil
+	}
 }
 
 // Foreground is the latest presence silhouette: an analyze_width ×
 // analyze_height mask, 255 where the background model sees someone. It
 // belongs to the analyzer; the preview draws it.
 func (a *Analyzer) Foreground() gocv.Mat { return a.fg }
+
+// Moving is the latest frame-difference mask, 255 where the picture changed
+// since the previous frame. With Foreground it is the evidence presence is
+// read from. It belongs to the analyzer; the preview draws it.
+func (a *Analyzer) Moving() gocv.Mat { return a.diff }
 
 // Analyze measures one BGR (or grey) frame captured at t seconds. The
 // returned Features belong to the analyzer and are overwritten by the next
@@ -222,11 +250,27 @@ func (a *Analyzer) Analyze(frame gocv.Mat, t float64) *Features {
 
 	a.measure(f, dt)
 	a.presence(f, t, dt)
-	if a.det != nil && t-a.lastDetect >= a.cfg.DetectEvery {
-		a.lastDetect = t
-		f.People, f.Faces = a.det.detect(frame, a.roi)
-	}
+	a.detect(f, frame, t)
 	return f
+}
+
+// detect starts a detection every detect_every seconds and carries the
+// latest counts.
+func (a *Analyzer) detect(f *Features, frame gocv.Mat, t float64) {
+	due := t-a.lastDetect >= a.cfg.DetectEvery
+	if due {
+		a.lastDetect = t
+	}
+	switch {
+	case a.live != nil:
+		if due {
+			a.live.offer(frame, t)
+		}
+		f.People, f.Faces, f.Detected = a.live.counts()
+	case a.det != nil && due:
+		f.People, f.Faces = a.det.detect(frame, a.roi)
+		f.Detected = t
+	}
 }
 
 // normalise scales the grey frame so its background keeps the brightness
@@ -326,9 +370,9 @@ func (a *Analyzer) presence(f *Features, t, dt float64) {
 	a.level += (target - a.level) * (1 - math.Exp(-dt/tau))
 	f.Level = float32(a.level)
 	if f.Presence {
-		f.Presence = a.level > presenceOff
+		f.Presence = a.level > PresenceOff
 	} else {
-		f.Presence = a.level > presenceOn
+		f.Presence = a.level > PresenceOn
 	}
 }
 

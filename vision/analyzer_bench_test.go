@@ -19,35 +19,57 @@ func benchFrames(b *testing.B) []gocv.Mat {
 
 // BenchmarkAnalyze is the analysis cost per 640×480 frame at the default
 // 160×120 analysis size; allocs/op must be 0.
-func BenchmarkAnalyze(b *testing.B) { benchAnalyze(b, DefaultConfig()) }
+func BenchmarkAnalyze(b *testing.B) { benchAnalyze(b, DefaultConfig(), NewAnalyzer) }
 
 // BenchmarkAnalyze320 analyses at 320×240.
 func BenchmarkAnalyze320(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.AnalyzeW, cfg.AnalyzeH = 320, 240
-	benchAnalyze(b, cfg)
+	benchAnalyze(b, cfg, NewAnalyzer)
 }
 
-// BenchmarkAnalyzePeople adds the HOG people detector every frame, to show
-// what one detection costs (it normally runs once per detect_every).
+// BenchmarkAnalyzePeople is an offline analyzer running the HOG people
+// detector inline on every frame, to show what one detection costs (it
+// normally runs once per detect_every).
 func BenchmarkAnalyzePeople(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.People, cfg.DetectEvery = true, 0.1
-	benchAnalyze(b, cfg)
+	benchAnalyze(b, cfg, NewAnalyzer)
 }
 
-func benchAnalyze(b *testing.B, cfg Config) {
+// BenchmarkAnalyzeLiveDetect is a live analyzer with people and faces on:
+// they run in their own goroutine, so Analyze's cost should stay near
+// BenchmarkAnalyze's. The clock is virtual (30 fps), so the detector gets a
+// frame every 30 analysed frames and, being slower than that, is busy the
+// whole time on the other core: the worst case for contention.
+// detections says how many ran during the timed frames.
+func BenchmarkAnalyzeLiveDetect(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.People, cfg.Faces = true, true
+	benchAnalyze(b, cfg, NewLiveAnalyzer)
+}
+
+func benchAnalyze(b *testing.B, cfg Config, newAn func(Config) *Analyzer) {
 	frames := benchFrames(b)
 	defer closeAll(frames)
-	an := NewAnalyzer(cfg)
+	an := newAn(cfg)
 	defer an.Close()
 	for i := 0; i < 2*len(frames); i++ { // warm up the background model
 		an.Analyze(frames[i%len(frames)], float64(i)/30)
 	}
+	runs := func() int { return 0 }
+	if an.live != nil {
+		runs = func() int { an.live.mu.Lock(); defer an.live.mu.Unlock(); return an.live.runs }
+	}
+	before := runs()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		an.Analyze(frames[i%len(frames)], float64(i+2*len(frames))/30)
+	}
+	b.StopTimer()
+	if an.live != nil {
+		b.ReportMetric(float64(runs()-before), "detections")
 	}
 }
 

@@ -43,6 +43,7 @@ type Capture struct {
 	state  State
 	err    error
 	opened time.Time
+	name   string // the source open now, or the last one open
 }
 
 // NewCapture starts from an open source; open reopens it after a loss.
@@ -62,6 +63,17 @@ func (c *Capture) State() (State, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state, c.err
+}
+
+// SourceName names the source being read (a device index, file or URL),
+// or while reconnecting the one last open; "" if none ever opened.
+func (c *Capture) SourceName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.src != nil {
+		return c.src.Name()
+	}
+	return c.name
 }
 
 func (c *Capture) setState(s State, err error) {
@@ -137,7 +149,7 @@ func (c *Capture) Run(ctx context.Context) {
 				continue
 			}
 			c.mu.Lock()
-			c.src = src
+			c.src, c.name = src, src.Name()
 			c.mu.Unlock()
 		}
 		err := c.src.Read(&frame)

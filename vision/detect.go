@@ -4,13 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"sync"
 
 	"gocv.io/x/gocv"
 )
 
 // detector counts people (HOG) and faces (Haar cascade). Both cost tens to
 // hundreds of milliseconds a frame, so the analyzer runs them only every
-// detect_every seconds and carries the counts in between.
+// detect_every seconds and carries the counts in between: inline in an
+// offline analyzer, in a detectLoop in a live one.
 type detector struct {
 	width     int
 	hog       gocv.HOGDescriptor
@@ -88,4 +90,94 @@ func (d *detector) Close() {
 	}
 	d.img.Close()
 	d.gray.Close()
+}
+
+// detectLoop runs a detector in its own goroutine, so a live analysis never
+// waits for it. Frames reach it through a one-frame mailbox: a newer frame
+// overwrites one the detector has not taken yet, and the counts it finds
+// are carried until the next detection.
+type detectLoop struct {
+	d    *detector
+	roi  gocv.Mat // the detector's own copy of the watched area
+	wake chan struct{}
+	done chan struct{}
+
+	mu       sync.Mutex
+	mailbox  gocv.Mat // the newest frame offered, copied in
+	mailT    float64
+	fresh    bool
+	work     gocv.Mat // the frame being detected on, swapped out of the mailbox
+	people   int
+	faces    int
+	detected float64 // frame time of the frame the counts come from
+	runs     int     // detections finished
+
+	hold func() // tests only: runs before each detection, to hold the detector up
+}
+
+func newDetectLoop(d *detector, roi gocv.Mat) *detectLoop {
+	l := &detectLoop{d: d, roi: roi.Clone(), mailbox: gocv.NewMat(), work: gocv.NewMat(),
+		wake: make(chan struct{}, 1), done: make(chan struct{}), detected: -1}
+	go l.run()
+	return l
+}
+
+// offer copies frame, captured at t, into the mailbox and wakes the detector
+// if it is idle. It never waits for a detection, and it allocates nothing
+// once the mailbox has the frame's size.
+func (l *detectLoop) offer(frame gocv.Mat, t float64) {
+	l.mu.Lock()
+	frame.CopyTo(&l.mailbox)
+	l.mailT, l.fresh = t, true
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default: // already woken; it takes the newest frame when it gets there
+	}
+}
+
+// counts are the latest detection's counts, and the frame time they are from
+// (-1 before the first).
+func (l *detectLoop) counts() (people, faces int, at float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.people, l.faces, l.detected
+}
+
+func (l *detectLoop) run() {
+	defer close(l.done)
+	for range l.wake {
+		l.mu.Lock()
+		if !l.fresh {
+			l.mu.Unlock()
+			continue
+		}
+		// Swapping the Mats hands the frame over without a copy; the
+		// mailbox gets the old work buffer, already the right size.
+		l.mailbox, l.work = l.work, l.mailbox
+		t := l.mailT
+		l.fresh = false
+		l.mu.Unlock()
+
+		if l.hold != nil {
+			l.hold()
+		}
+		people, faces := l.d.detect(l.work, l.roi)
+
+		l.mu.Lock()
+		l.people, l.faces, l.detected = people, faces, t
+		l.runs++
+		l.mu.Unlock()
+	}
+}
+
+// Close stops the goroutine, waiting for a detection under way to finish,
+// and releases the detector and the frames.
+func (l *detectLoop) Close() {
+	close(l.wake)
+	<-l.done
+	l.d.Close()
+	l.roi.Close()
+	l.mailbox.Close()
+	l.work.Close()
 }

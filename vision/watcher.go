@@ -44,7 +44,7 @@ func (w *Watcher) Run(ctx context.Context) {
 		defer wg.Done()
 		w.Capture.Run(ctx)
 	}()
-	an := NewAnalyzer(w.cfg)
+	an := NewLiveAnalyzer(w.cfg)
 	defer an.Close()
 	frame := gocv.NewMat()
 	defer frame.Close()

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"image"
+	"log/slog"
+	"net/url"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	"reverie/control"
@@ -29,16 +33,36 @@ func newEngine(ctl *scene.Controls, runner *gen.Runner, watcher *vision.Watcher,
 	return &engine{ctl: ctl, runner: runner, watcher: watcher, gen: g}
 }
 
+// List is the scene's parameters and the model's controllable inputs
+// (generator.NAME, from the manifest's inputs with param:), sorted by name.
 func (e *engine) List() []control.ParamInfo {
 	ps := e.ctl.List()
-	out := make([]control.ParamInfo, len(ps))
-	for i, p := range ps {
-		out[i] = control.ParamInfo{Name: p.Name, Value: p.Value, Min: p.Min, Max: p.Max, Doc: p.Doc}
+	gs := e.runner.Params()
+	out := make([]control.ParamInfo, 0, len(ps)+len(gs))
+	for _, p := range ps {
+		out = append(out, control.ParamInfo{Name: p.Name, Value: p.Value, Min: p.Min, Max: p.Max, Doc: p.Doc})
 	}
+	model := e.runner.Stats().Model
+	for _, p := range gs {
+		out = append(out, control.ParamInfo{Name: genPrefix + p.Name, Value: float64(p.Value), Min: float64(p.Min), Max: float64(p.Max),
+			Doc: fmt.Sprintf("the model's input %q (%s); its manifest starts it at %g", p.Input, model, p.Def)})
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out
 }
 
-func (e *engine) Set(name string, v float64) error                  { return e.ctl.Set(name, v) }
+// genPrefix names the model's inputs among the live parameters.
+const genPrefix = "generator."
+
+// Set changes a scene parameter, or a model input named generator.NAME,
+// which the runner applies between frames.
+func (e *engine) Set(name string, v float64) error {
+	if p, ok := strings.CutPrefix(name, genPrefix); ok {
+		return e.runner.SetInput(p, v)
+	}
+	return e.ctl.Set(name, v)
+}
+
 func (e *engine) Presets() []string                                 { return e.ctl.Presets() }
 func (e *engine) ApplyPreset(name string) error                     { return e.ctl.ApplyPreset(name) }
 func (e *engine) SetLatent(i int, v float64) error                  { return e.ctl.SetLatent(i, v) }
@@ -80,6 +104,9 @@ func (e *engine) swapGenerator(c gen.Config) error {
 	if err := e.runner.Swap(c); err != nil {
 		return err
 	}
+	if note := e.runner.Stats().ParamNote; note != "" {
+		slog.Info("model inputs after the swap", "model", c.Model, "inputs", note)
+	}
 	e.mu.Lock()
 	e.gen = c
 	e.mu.Unlock()
@@ -94,18 +121,50 @@ func (e *engine) generatorConfig() gen.Config {
 
 func (e *engine) Camera() control.CameraStats {
 	c := control.CameraStats{State: "none"}
-	if e.watcher == nil {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	w := e.watcher
+	if w == nil {
 		return c
 	}
-	st, err := e.watcher.Capture.State()
-	c.State = string(st)
+	st, err := w.Capture.State()
+	c.State, c.Source = string(st), describeSource(w.Capture.SourceName())
 	if err != nil {
 		c.Err = err.Error()
 	}
-	e.mu.Lock()
-	if e.watcher.Latest(&e.feats) > 0 {
+	if w.Latest(&e.feats) > 0 {
 		c.Presence, c.Level = e.feats.Presence, float64(e.feats.Level)
 	}
-	e.mu.Unlock()
 	return c
+}
+
+// setWatcher points the camera status at a restarted watcher (nil while
+// none runs).
+func (e *engine) setWatcher(w *vision.Watcher) {
+	e.mu.Lock()
+	e.watcher = w
+	e.mu.Unlock()
+}
+
+// describeSource says which source is open, for /api/status: a stream's
+// user and password are left out.
+func describeSource(name string) string {
+	switch {
+	case name == "":
+		return ""
+	case name == vision.SampleClip:
+		return "sample clip " + name
+	}
+	switch vision.ParseSource(name) {
+	case vision.KindDevice:
+		idx, _ := vision.DeviceIndex(name)
+		return fmt.Sprintf("camera %d (/dev/video%d)", idx, idx)
+	case vision.KindURL:
+		if u, err := url.Parse(name); err == nil {
+			u.User = nil
+			return "stream " + u.Redacted()
+		}
+		return "stream"
+	}
+	return "file " + name
 }

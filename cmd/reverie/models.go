@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -27,7 +29,7 @@ func cmdModels(args []string) error {
 		return cmdModelsBuild(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Println("usage: reverie models inspect FILE.onnx [-manifest M.yaml] [-config FILE]")
-		fmt.Println("       reverie models build -kind cppn|convdecoder -seed N [-size WxH] [-look L] -out FILE.onnx")
+		fmt.Println("       reverie models build -kind cppn|convdecoder -seed N [-size WxH] [-look L] -out FILE.onnx [-preview FILE.png]")
 		return nil
 	}
 	return fmt.Errorf("models: unknown subcommand %q; expected inspect or build", args[0])
@@ -150,11 +152,16 @@ func cmdModelsBuild(args []string) error {
 	size := fs.String("size", fmt.Sprintf("%dx%d", def.Width, def.Height), "frame size WxH, 16..4096 each")
 	look := fs.String("look", def.Look, "the CPPN's activation mix: "+strings.Join(gen.LookNames(), ", "))
 	out := fs.String("out", "", "the .onnx file to write; the manifest goes beside it as .yaml")
+	preview := fs.String("preview", "", "also write one frame of the model as this PNG file, to see what the seed looks like")
+	cfgPath := configFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *out == "" || filepath.Ext(*out) != ".onnx" {
 		return fmt.Errorf("models build: -out %q: expected a file name ending in .onnx", *out)
+	}
+	if *preview != "" && !strings.EqualFold(filepath.Ext(*preview), ".png") {
+		return fmt.Errorf("models build: -preview %q: expected a file name ending in .png", *preview)
 	}
 	if *kind != "cppn" && *kind != "convdecoder" {
 		return fmt.Errorf("models build: -kind %q: expected cppn or convdecoder", *kind)
@@ -189,7 +196,56 @@ func cmdModelsBuild(args []string) error {
 		return fmt.Errorf("models build: manifest %s: %w", manFile, err)
 	}
 	fmt.Printf("wrote %s (%d KiB) and its manifest %s; use it with generator.model: %s\n", *out, len(man.ONNX())/1024, manFile, manFile)
+	if *preview == "" {
+		return nil
+	}
+	cfg, err := loadConfig(fs, *cfgPath) // for ort_library, provider and threads
+	if err != nil {
+		return err
+	}
+	if err := writePreview(man, cfg.Generator, *seed, *preview); err != nil {
+		return fmt.Errorf("models build: -preview %s: %w", *preview, err)
+	}
+	fmt.Printf("wrote %s, one frame from a latent drawn with seed %d\n", *preview, *seed)
 	return nil
+}
+
+// writePreview runs one frame of man, from a latent drawn from its
+// distribution with seed, and saves it as a PNG.
+func writePreview(man *gen.Manifest, c gen.Config, seed uint64, path string) error {
+	if _, err := gen.Init(c.ORTLibrary); err != nil {
+		return err
+	}
+	m, warning, err := gen.Load(man, c.Session())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if warning != "" {
+		fmt.Println("warning", warning)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x7072657669657721))
+	z := make([]float32, man.Latent.Dim)
+	for i := range z {
+		if man.Latent.Distribution == "uniform" {
+			z[i] = float32(2*rng.Float64() - 1)
+		} else {
+			z[i] = float32(rng.NormFloat64())
+		}
+	}
+	img := image.NewRGBA(image.Rect(0, 0, m.Width(), m.Height()))
+	if err := m.Run(z, img.Pix); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return unwrapPath(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func parseSize(s string) (int, int, error) {

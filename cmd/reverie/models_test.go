@@ -1,6 +1,8 @@
 package main
 
 import (
+	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,5 +57,51 @@ func TestModelsBuildAndInspect(t *testing.T) {
 		if err == nil || !strings.Contains(log, bad.want) {
 			t.Errorf("models %v: got %v, want an error with %q:\n%s", bad.args, err, bad.want, log)
 		}
+	}
+}
+
+// -preview writes one frame of the built model as a PNG of the model's size
+// with a picture in it (not one flat colour), for each built-in kind.
+func TestModelsBuildPreview(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "none.yaml")
+	os.WriteFile(cfg, []byte("{}\n"), 0o644)
+	for _, kind := range []string{"cppn", "convdecoder"} {
+		pngPath := filepath.Join(dir, kind+".png")
+		log, err := reverie(t, ".", nil, "models", "build", "-kind", kind, "-seed", "2", "-size", "80x48", "-config", cfg,
+			"-out", filepath.Join(dir, kind+".onnx"), "-preview", pngPath)
+		if err != nil || !strings.Contains(log, "wrote "+pngPath) {
+			t.Fatalf("build %s -preview: %v\n%s", kind, err, log)
+		}
+		f, err := os.Open(pngPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s preview: %v", kind, err)
+		}
+		if b := img.Bounds(); b.Dx() != 80 || b.Dy() != 48 {
+			t.Errorf("%s preview is %v, want 80x48", kind, b)
+		}
+		var s, s2 float64
+		n := 0
+		for y := 0; y < 48; y++ {
+			for x := 0; x < 80; x++ {
+				r, g, b, _ := img.At(x, y).RGBA()
+				l := (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(b)) / 257
+				s, s2, n = s+l, s2+l*l, n+1
+			}
+		}
+		mean := s / float64(n)
+		std := math.Sqrt(s2/float64(n) - mean*mean)
+		if std < 10 {
+			t.Errorf("%s preview is flat: luma std %.1f", kind, std)
+		}
+	}
+	log, err := reverie(t, ".", nil, "models", "build", "-kind", "cppn", "-out", filepath.Join(dir, "x.onnx"), "-preview", filepath.Join(dir, "x.jpg"))
+	if err == nil || !strings.Contains(log, `-preview "`) || !strings.Contains(log, ".png") {
+		t.Errorf("-preview x.jpg: %v, want an error asking for .png:\n%s", err, log)
 	}
 }

@@ -10,10 +10,14 @@ import (
 	"os/signal"
 	"reflect"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"reverie/control"
+	"reverie/gen"
+	"reverie/scene"
+	"reverie/vision"
 )
 
 // journal keeps the recent warnings and errors for /api/status; setupLog
@@ -22,6 +26,10 @@ var journal = control.NewJournal(64)
 
 // reloadEvery is how often the config file is checked for changes.
 const reloadEvery = 2 * time.Second
+
+// settle is how long a changed config file must stay unchanged before it is
+// read.
+const settle = 300 * time.Millisecond
 
 // watchConfig reloads path on SIGHUP and when its content changes, until
 // ctx ends. A file that fails to load is rejected with the reason logged
@@ -45,9 +53,21 @@ func watchConfig(ctx context.Context, path string, cur Config, apply func(old, n
 			if bytes.Equal(s, sum) {
 				continue
 			}
-			sum = s
 			if s == nil {
+				sum = s
 				slog.Warn("config file is gone; the running config stays", "file", path)
+				continue
+			}
+			// An editor or a script may be half-way through writing: an
+			// empty or still-changing file would apply the defaults (and
+			// move the listeners). Take it once it has settled.
+			time.Sleep(settle)
+			if !bytes.Equal(fileSum(path), s) {
+				continue
+			}
+			sum = s
+			if st, err := os.Stat(path); err == nil && st.Size() == 0 {
+				slog.Warn("config file is empty; the running config stays", "file", path)
 				continue
 			}
 			why = "file changed"
@@ -73,68 +93,169 @@ func fileSum(path string) []byte {
 	return s[:]
 }
 
-// liveReload applies what can change while running: logging, the control
-// section, the generator (through the hot swap) and the passes' parameters.
-// Anything else is logged as needing a restart.
-func liveReload(srv *control.Server, eng *engine) func(old, new Config) {
-	return func(old, next Config) {
-		if old.Log != next.Log {
-			setupLog(next.Log)
+// pipeline is what a reload changes while the piece runs.
+type pipeline struct {
+	srv    *control.Server
+	eng    *engine
+	ctl    *scene.Controls
+	runner *gen.Runner
+	cam    *camera
+}
+
+// reload applies a new config live: logging, the control section (listeners
+// rebound, token swapped), the generator (hot swap), the scene (parameters
+// set, or the chain rebuilt in the game loop) and the vision section (the
+// camera restarted). Only the window settings wait for a restart.
+func (p *pipeline) reload(old, next Config) {
+	if old.Log != next.Log {
+		setupLog(next.Log)
+	}
+	if !reflect.DeepEqual(old.Control, next.Control) {
+		if err := p.srv.Reconfigure(next.Control); err != nil {
+			slog.Error("control section not fully applied; the old listeners stay", "err", oneLine(err))
 		}
-		restart, err := srv.Reconfigure(next.Control)
-		if err != nil {
-			slog.Error("control section not applied", "err", err)
-		}
-		if !reflect.DeepEqual(old.Generator, next.Generator) {
-			go func() {
-				if err := eng.swapGenerator(next.Generator); err != nil {
-					slog.Error("generator change not applied; the previous model keeps running", "model", next.Generator.Model, "err", err)
-				} else {
-					slog.Info("generator changed", "model", next.Generator.Model)
-				}
-			}()
-		}
-		restart = append(restart, applyScene(eng, old, next)...)
-		if !reflect.DeepEqual(old.Vision, next.Vision) {
-			restart = append(restart, "vision")
-		}
-		if len(restart) > 0 {
-			slog.Warn("config changes that take effect at the next restart", "keys", strings.Join(restart, ", "))
-		}
+	}
+	if !reflect.DeepEqual(old.Generator, next.Generator) {
+		go func() {
+			if err := p.eng.swapGenerator(next.Generator); err != nil {
+				slog.Error("generator change not applied; the previous model keeps running", "model", next.Generator.Model, "err", err)
+			} else {
+				slog.Info("generator changed", "model", next.Generator.Model)
+			}
+		}()
+	}
+	var restart []string
+	restart = append(restart, p.applyScene(old.Scene, next.Scene)...)
+	if !reflect.DeepEqual(old.Vision, next.Vision) {
+		go p.cam.restart(next.Vision)
+	}
+	if len(restart) > 0 {
+		slog.Warn("config changes that take effect at the next restart", "keys", strings.Join(restart, ", "))
 	}
 }
 
-// applyScene sets the passes' parameters live when the chain itself (which
-// passes, in which order) is unchanged, and names what needs a restart.
-func applyScene(eng *engine, old, next Config) []string {
-	o, n := old.Scene, next.Scene
+// applyScene sets the passes' parameters live when only they changed, and
+// otherwise rebuilds the chain, presets and director in the game loop. It
+// returns the window settings, which wait for a restart.
+func (p *pipeline) applyScene(o, n scene.Config) []string {
 	var restart []string
-	same := len(o.Passes) == len(n.Passes)
-	for i := 0; same && i < len(o.Passes); i++ {
-		same = o.Passes[i].Pass == n.Passes[i].Pass
+	if o.RenderW != n.RenderW || o.RenderH != n.RenderH {
+		restart = append(restart, "scene.render_width/render_height")
 	}
-	if !same {
-		return []string{"scene.passes (the chain)"}
+	if o.Monitor != n.Monitor || o.Fullscreen != n.Fullscreen {
+		restart = append(restart, "scene.monitor/fullscreen")
 	}
-	seen := map[string]int{}
-	for i, p := range n.Passes {
-		seen[p.Pass]++
-		prefix := p.Pass
-		if seen[p.Pass] > 1 {
-			prefix = fmt.Sprintf("%s#%d", p.Pass, seen[p.Pass])
+	n.RenderW, n.RenderH, n.Monitor, n.Fullscreen = o.RenderW, o.RenderH, o.Monitor, o.Fullscreen
+	if reflect.DeepEqual(o, n) {
+		return restart
+	}
+	if paramsOnly(o, n) {
+		p.setPassParams(o, n)
+		return restart
+	}
+	// The director is built for the running model (its latent size and
+	// directions file).
+	dir, err := scene.NewDirectorFor(n.Director, p.runner.Model().Manifest)
+	if err != nil {
+		slog.Error("scene change not applied; the running scene stays", "err", oneLine(err))
+		return restart
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.ctl.Reconfigure(ctx, n, dir); err != nil {
+		slog.Error("scene change not applied; the running scene stays", "err", oneLine(err))
+		return restart
+	}
+	slog.Info("scene rebuilt", "passes", len(n.Passes), "presets", len(n.Presets))
+	return restart
+}
+
+// paramsOnly reports whether only the passes' parameter values differ.
+func paramsOnly(o, n scene.Config) bool {
+	if len(o.Passes) != len(n.Passes) {
+		return false
+	}
+	for i := range o.Passes {
+		if o.Passes[i].Pass != n.Passes[i].Pass {
+			return false
 		}
-		for k, v := range p.Params {
-			if old := o.Passes[i].Params[k]; old == v {
+	}
+	o.Passes, n.Passes = nil, nil
+	return reflect.DeepEqual(o, n)
+}
+
+func (p *pipeline) setPassParams(o, n scene.Config) {
+	seen := map[string]int{}
+	for i, pc := range n.Passes {
+		seen[pc.Pass]++
+		prefix := pc.Pass
+		if seen[pc.Pass] > 1 {
+			prefix = fmt.Sprintf("%s#%d", pc.Pass, seen[pc.Pass])
+		}
+		for k, v := range pc.Params {
+			if old, ok := o.Passes[i].Params[k]; ok && old == v {
 				continue
 			}
-			if err := eng.Set(prefix+"."+k, v); err != nil {
+			if err := p.eng.Set(prefix+"."+k, v); err != nil {
 				slog.Warn("scene parameter not applied", "param", prefix+"."+k, "err", err)
 			}
 		}
 	}
-	o.Passes, n.Passes = nil, nil
-	if !reflect.DeepEqual(o, n) {
-		restart = append(restart, "scene (other than pass parameters)")
+}
+
+// camera runs the vision watcher and restarts it when the vision section
+// changes. Meanwhile the scene has no camera and runs its idle choreography.
+type camera struct {
+	parent context.Context
+	ctl    *scene.Controls // set once the game exists
+	eng    *engine
+
+	mu   sync.Mutex // one restart at a time
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// start opens the configured source (a failure leaves the watcher
+// reconnecting, as a lost camera does) and runs a watcher on it.
+func (c *camera) start(cfg vision.Config) *vision.Watcher {
+	open := func() (vision.Source, error) {
+		s, _, err := vision.Open(cfg)
+		return s, err
 	}
-	return restart
+	src, note, err := vision.Open(cfg)
+	switch {
+	case err != nil:
+		slog.Warn("camera unavailable; the idle choreography runs until it comes back", "err", err)
+	case note != "":
+		slog.Info(note)
+	default:
+		slog.Info("camera open", "source", src.Name())
+	}
+	w := vision.NewWatcher(cfg, src, open)
+	ctx, stop := context.WithCancel(c.parent)
+	done := make(chan struct{})
+	c.stop, c.done = stop, done
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	return w
+}
+
+// restart stops the running watcher (a device can be opened only once),
+// then starts one with cfg.
+func (c *camera) restart(cfg vision.Config) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	slog.Info("vision section changed: restarting the camera; the idle choreography runs meanwhile", "source", cfg.Source)
+	c.ctl.SetWatcher(nil)
+	c.eng.setWatcher(nil)
+	c.stop()
+	<-c.done
+	if c.parent.Err() != nil {
+		return
+	}
+	w := c.start(cfg)
+	c.ctl.SetWatcher(w)
+	c.eng.setWatcher(w)
 }

@@ -11,7 +11,6 @@ import (
 	"reverie/cmd/reverie/headless"
 	"reverie/control"
 	"reverie/scene"
-	"reverie/vision"
 )
 
 func cmdRun(args []string) error {
@@ -37,21 +36,8 @@ func cmdRun(args []string) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	open := func() (vision.Source, error) {
-		s, _, err := vision.Open(cfg.Vision)
-		return s, err
-	}
-	src, note, err := vision.Open(cfg.Vision)
-	switch {
-	case err != nil:
-		slog.Warn("camera unavailable; the idle choreography runs until it comes back", "err", err)
-	case note != "":
-		slog.Info(note)
-	default:
-		slog.Info("camera open", "source", src.Name())
-	}
-	watcher := vision.NewWatcher(cfg.Vision, src, open)
-	go watcher.Run(ctx)
+	cam := &camera{parent: ctx}
+	watcher := cam.start(cfg.Vision)
 	go runner.Run(ctx)
 
 	m := runner.Model()
@@ -67,6 +53,7 @@ func cmdRun(args []string) error {
 	defer game.Dispose()
 
 	eng := newEngine(game.Controls(), runner, watcher, cfg.Generator)
+	cam.ctl, cam.eng = game.Controls(), eng
 	srv, err := control.New(cfg.Control, eng, journal)
 	if err != nil {
 		return err
@@ -75,7 +62,8 @@ func cmdRun(args []string) error {
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
-	go watchConfig(ctx, *cfgPath, cfg, liveReload(srv, eng))
+	p := &pipeline{srv: srv, eng: eng, ctl: game.Controls(), runner: runner, cam: cam}
+	go watchConfig(ctx, *cfgPath, cfg, p.reload)
 
 	if note := scene.SetupDisplay(cfg.Scene, *windowed); note != "" {
 		slog.Warn(note)

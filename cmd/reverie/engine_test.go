@@ -1,0 +1,184 @@
+package main
+
+import (
+	le "encoding/binary"
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"reverie/control"
+	"reverie/gen"
+	"reverie/scene"
+)
+
+// The conv decoder's psi input is a live parameter through the engine
+// adapter, as the web panel, PATCH /api/params and OSC reach it: it is
+// listed with the manifest's range among the scene's parameters, setting it
+// changes the next frame, a value out of range is refused with the range,
+// and after a swap to a model without it, it is gone from the list.
+func TestEngineGeneratorParams(t *testing.T) {
+	if _, err := gen.Init(""); err != nil {
+		t.Fatal(err)
+	}
+	gc := gen.DefaultConfig()
+	gc.Model, gc.Width, gc.Height, gc.Crossfade = "builtin:convdecoder", 48, 32, 0
+	m, _, err := gc.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := gen.NewRunner(m)
+	defer runner.Close()
+	sc := scene.DefaultConfig()
+	sc.RenderW, sc.RenderH = 64, 36
+	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer game.Dispose()
+	eng := newEngine(game.Controls(), runner, nil, gc)
+
+	find := func(name string) *control.ParamInfo {
+		for _, p := range eng.List() {
+			if p.Name == name {
+				return &p
+			}
+		}
+		return nil
+	}
+	ps := eng.List()
+	if len(ps) < 2 {
+		t.Fatalf("List has %d parameters", len(ps))
+	}
+	for i := 1; i < len(ps); i++ {
+		if ps[i-1].Name >= ps[i].Name {
+			t.Errorf("List is not sorted: %q before %q", ps[i-1].Name, ps[i].Name)
+		}
+	}
+	p := find("generator.psi")
+	if p == nil || p.Value != 1 || p.Min != 0 || p.Max != 2 || !strings.Contains(p.Doc, `"psi"`) {
+		t.Fatalf("generator.psi listed as %+v, want value 1, range 0..2 and a doc naming the input", p)
+	}
+
+	z := make([]float32, m.Manifest.Latent.Dim)
+	for i := range z {
+		z[i] = float32(math.Sin(float64(i)))
+	}
+	before, _ := runner.Step(z)
+	a := append([]byte(nil), before.Pix...)
+
+	// Through the control server's handler, as the panel and scripts do.
+	srv, err := control.New(control.DefaultConfig(), eng, control.NewJournal(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPatch, "/api/params", strings.NewReader(body))
+		req.RemoteAddr = "127.0.0.1:5000"
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := patch(`{"generator.psi": 0.2}`); rec.Code != http.StatusOK {
+		t.Fatalf("PATCH generator.psi 0.2: %d %s", rec.Code, rec.Body)
+	} else {
+		var got []control.ParamInfo
+		json.Unmarshal(rec.Body.Bytes(), &got)
+		ok := false
+		for _, q := range got {
+			ok = ok || (q.Name == "generator.psi" && math.Abs(q.Value-0.2) < 1e-6)
+		}
+		if !ok {
+			t.Errorf("PATCH reply does not list generator.psi at 0.2: %s", rec.Body)
+		}
+	}
+	after, _ := runner.Step(z)
+	if d := meanDiff(a, after.Pix); d < 2 {
+		t.Errorf("psi 1 → 0.2 changed the frame by only %.2f", d)
+	}
+	if rec := patch(`{"generator.psi": 7}`); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "0..2") {
+		t.Errorf("PATCH generator.psi 7: %d %s, want 400 naming the range", rec.Code, rec.Body)
+	}
+	// Set directly (OSC /reverie/param/generator.psi calls it).
+	if err := eng.Set("generator.psi", 1.5); err != nil {
+		t.Fatal(err)
+	}
+	if p := find("generator.psi"); p == nil || p.Value != 1.5 {
+		t.Errorf("after Set 1.5, generator.psi is listed as %+v", p)
+	}
+	if err := eng.Set("generator.psi", -1); err == nil || !strings.Contains(err.Error(), "generator.psi: -1 is out of range: expected 0..2") {
+		t.Errorf("Set generator.psi -1: %v", err)
+	}
+	if err := eng.Set("generator.noise", 0.5); err == nil || !strings.Contains(err.Error(), "generator.noise") {
+		t.Errorf("Set generator.noise: %v, want an error naming it", err)
+	}
+
+	c := gc
+	c.Model = "builtin:cppn"
+	if err := eng.SwapModel(c.Model); err != nil {
+		t.Fatal(err)
+	}
+	if p := find("generator.psi"); p != nil {
+		t.Errorf("after a swap to the CPPN, generator.psi is still listed: %+v", p)
+	}
+}
+
+func meanDiff(a, b []byte) float64 {
+	var s float64
+	for i := range a {
+		s += math.Abs(float64(a[i]) - float64(b[i]))
+	}
+	return s / float64(len(a))
+}
+
+// A user's manifest with a directions file works end to end: it loads
+// through Config.Manifest from another working directory, the file resolves
+// beside the manifest, and the scene's director takes its rows.
+func TestManifestDirectionsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	const dim, k = 8, 3
+	man := "name: pca\nmodel: pca.onnx\nlatent: {input: z, dim: 8}\n" +
+		"output: {name: image, layout: NCHW, range: [-1, 1], width: 16, height: 16}\ndirections: dirs.bin\n"
+	path := filepath.Join(dir, "pca.yaml")
+	os.WriteFile(path, []byte(man), 0o644)
+	rows := make([]byte, 4*dim*k)
+	for r := 0; r < k; r++ {
+		le.LittleEndian.PutUint32(rows[4*(r*dim+r):], math.Float32bits(3)) // row r is 3·e_r
+	}
+	os.WriteFile(filepath.Join(dir, "dirs.bin"), rows, 0o644)
+	if wd, _ := os.Getwd(); strings.HasPrefix(wd, dir) {
+		t.Fatal("the test must run outside the manifest's folder")
+	}
+	gc := gen.DefaultConfig()
+	gc.Model = path
+	m, err := gc.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.DirectionsPath() != filepath.Join(dir, "dirs.bin") {
+		t.Errorf("DirectionsPath %q, want beside the manifest", m.DirectionsPath())
+	}
+	dc := scene.DefaultConfig().Director
+	for _, mode := range []string{"auto", "model"} {
+		dc.Directions = mode
+		d, err := scene.NewDirectorFor(dc, m)
+		if err != nil {
+			t.Fatalf("directions %s: %v", mode, err)
+		}
+		if d.Directions() != k || d.Dim() != dim {
+			t.Errorf("directions %s: the director has %d directions of %d, want %d of %d", mode, d.Directions(), d.Dim(), k, dim)
+		}
+	}
+	dirs, err := scene.LoadDirections(m.DirectionsPath(), dim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dirs[1][1] != 1 || dirs[1][0] != 0 {
+		t.Errorf("row 1 read as %v, want the unit vector e_1", dirs[1])
+	}
+}

@@ -75,13 +75,7 @@ func (c ConvDecoder) Build() (*Manifest, error) {
 		return nil, fmt.Errorf("convdecoder latent %d, channels %d: expected latent ≥ 1 and channels ≥ 8", c.LatentDim, c.Channels)
 	}
 	rng := rand.New(rand.NewPCG(c.Seed, 0x636f6e76))
-	normal := func(n int, std float64) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64() * std)
-		}
-		return v
-	}
+	normal := gaussian(rng)
 	h0, w0, chans := c.plan()
 	d := int64(c.LatentDim)
 	g := onnxpb.NewGraph("convdecoder")

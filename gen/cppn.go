@@ -67,13 +67,7 @@ func (c CPPN) Build() (*Manifest, error) {
 		return nil, fmt.Errorf("cppn latent %d, hidden %d: expected latent ≥ 1 and hidden ≥ 3", c.LatentDim, c.Hidden)
 	}
 	rng := rand.New(rand.NewPCG(c.Seed, 0x6370706e))
-	normal := func(n int, std float64) []float32 {
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = float32(rng.NormFloat64() * std)
-		}
-		return v
-	}
+	normal := gaussian(rng)
 	g := onnxpb.NewGraph("cppn")
 	z := g.Input("z", onnxpb.Float, 1, int64(c.LatentDim))
 
@@ -124,6 +118,18 @@ func (c CPPN) Build() (*Manifest, error) {
 		Output: OutputSpec{Name: "rgb", Layout: "NHWC", Range: [2]float32{0, 1}, DType: "float32", Width: c.Width, Height: c.Height},
 		onnx:   g.Model("reverie", Version),
 	}, nil
+}
+
+// gaussian returns a function drawing n weights from N(0, std²) off rng, so
+// a seed always writes the same model.
+func gaussian(rng *rand.Rand) func(n int, std float64) []float32 {
+	return func(n int, std float64) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * std)
+		}
+		return v
+	}
 }
 
 func activation(g *onnxpb.Graph, act, x string) string {

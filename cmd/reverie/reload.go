@@ -58,21 +58,20 @@ func watchConfig(ctx context.Context, path string, cur Config, apply func(old, n
 				slog.Warn("config file is gone; the running config stays", "file", path)
 				continue
 			}
-			// An editor or a script may be half-way through writing: an
-			// empty or still-changing file would apply the defaults (and
-			// move the listeners). Take it once it has settled.
-			time.Sleep(settle)
-			if !bytes.Equal(fileSum(path), s) {
-				continue
-			}
-			sum = s
-			if st, err := os.Stat(path); err == nil && st.Size() == 0 {
-				slog.Warn("config file is empty; the running config stays", "file", path)
-				continue
-			}
 			why = "file changed"
 		}
-		sum = fileSum(path)
+		// An editor or a script may be half-way through writing, whatever
+		// the trigger: an empty or still-changing file would apply the
+		// defaults (and move the listeners). Take it once it has settled.
+		s, ok := settled(ctx, path)
+		if !ok {
+			continue
+		}
+		sum = s
+		if st, err := os.Stat(path); err == nil && st.Size() == 0 {
+			slog.Warn("config file is empty; the running config stays", "file", path, "trigger", why)
+			continue
+		}
 		next, err := LoadConfig(path, true)
 		if err != nil {
 			slog.Error("config reload rejected; the running config stays", "trigger", why, "err", oneLine(err))
@@ -82,6 +81,26 @@ func watchConfig(ctx context.Context, path string, cur Config, apply func(old, n
 		apply(cur, next)
 		cur = next
 	}
+}
+
+// settled waits until path's content stays the same for settle, trying for
+// a few seconds, and returns its sum.
+func settled(ctx context.Context, path string) ([]byte, bool) {
+	prev := fileSum(path)
+	for i := 0; i < 10; i++ {
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case <-time.After(settle):
+		}
+		cur := fileSum(path)
+		if cur != nil && bytes.Equal(cur, prev) {
+			return cur, true
+		}
+		prev = cur
+	}
+	slog.Warn("config file keeps changing; the running config stays until it settles", "file", path)
+	return nil, false
 }
 
 func fileSum(path string) []byte {

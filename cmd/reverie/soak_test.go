@@ -38,11 +38,19 @@ const (
 	// swaps and reopens trim with malloc_trim); a leaked model session is
 	// tens of MiB per swap and a per-frame leak grows without end, so either
 	// passes this within a few rounds.
-	rssBound = 48 << 20
-	// rssPerHour bounds the least-squares RSS trend over the rounds after
-	// the baseline, at the soak's fault rate: a round (two model swaps, a
-	// camera loss, bad requests, OSC garbage, a bad reload) every ~50 s,
-	// hundreds of times what a gallery sees in an hour. Checked from 4 rounds.
+	//
+	// Measured over 10 minutes (20 camera losses, 60 swaps): RSS climbs
+	// about 60 MiB in the first five minutes after the baseline, while
+	// glibc's per-thread arenas fill, then wanders 375..435 MiB with no
+	// trend. The bound leaves room for that settling, and is far below what
+	// a leaked session per swap (tens of MiB each, 60 swaps) would add.
+	rssBound = 96 << 20
+	// rssPerHour bounds the least-squares RSS trend over the second half of
+	// the rounds after the baseline (once the arenas have settled), at the
+	// soak's fault rate: a round (two model swaps, a camera loss, bad
+	// requests, OSC garbage, a bad reload) about every 30 s, hundreds of
+	// times what a gallery sees in an hour. A leak of 1 MiB per round
+	// exceeds it. Checked from 4 rounds.
 	rssPerHour = 128
 	// matSlack is how far the Mat count may differ from its warm-up value:
 	// a capture or analysis step may hold a few temporaries at any moment.
@@ -185,7 +193,13 @@ func TestSoak(t *testing.T) {
 	measured := time.Since(baseAt)
 	frames := s.metric("reverie_display_frames_total") - frames0
 	gens := s.metric("reverie_generator_frames_total") - gen0
-	perHour := slope(samples)
+	// The trend is fitted over the second half, after the allocator has
+	// settled; the whole run's trend is reported beside it.
+	settledSamples := samples
+	if len(samples) >= 8 {
+		settledSamples = samples[len(samples)/2:]
+	}
+	perHour, perHourAll := slope(settledSamples), slope(samples)
 	rounds := len(samples) - 1
 	fmt.Printf("\n=== soak summary ===\n")
 	fmt.Printf("ran %s (warm-up %s, then one round of faults as the baseline) on %s, looping\n", elapsed.Round(time.Second), warm, sampleClip)
@@ -193,8 +207,8 @@ func TestSoak(t *testing.T) {
 		measured.Round(time.Second), frames, frames/measured.Seconds(), gens, gens/measured.Seconds(), s.reqs, s.packets)
 	fmt.Printf("faults survived: camera vanished+returned %d, model swaps %d, bad API requests %d, OSC garbage packets %d, invalid config reloads %d\n",
 		s.faults["camera"], s.faults["swap"], s.faults["api"], s.faults["osc"], s.faults["reload"])
-	fmt.Printf("RSS: %.1f MiB after warm-up, %.1f MiB baseline, %.1f MiB at end, %.1f MiB peak; growth %+.1f MiB over %d rounds (bound %d MiB), trend %+.0f MiB/h at this fault rate (bound %d MiB/h)\n",
-		mb(rssWarm), mb(rssBase), mb(rss1), mb(rssMax), mb(rss1)-mb(rssBase), rounds, rssBound>>20, perHour, rssPerHour)
+	fmt.Printf("RSS: %.1f MiB after warm-up, %.1f MiB baseline, %.1f MiB at end, %.1f MiB peak; growth %+.1f MiB over %d rounds (bound %d MiB), trend %+.0f MiB/h over the second half at this fault rate (bound %d MiB/h; %+.0f MiB/h over the whole run)\n",
+		mb(rssWarm), mb(rssBase), mb(rss1), mb(rssMax), mb(rss1)-mb(rssBase), rounds, rssBound>>20, perHour, rssPerHour, perHourAll)
 	fmt.Printf("Mats: %g at baseline, %g at end, range %g..%g (slack ±%d)\n", mats0, mats1, matsMin, matsMax, matSlack)
 	if rss1-rssBase > rssBound {
 		t.Errorf("RSS grew by %.1f MiB after the baseline, more than the %d MiB bound", mb(rss1)-mb(rssBase), rssBound>>20)
@@ -332,9 +346,16 @@ func (s *soak) badReload() {
 		s.t.Fatal(err)
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGHUP)
-	s.waitFor("rejected reload in /api/status", 15*time.Second, func() bool {
-		return errorsHave(s.status(), "config reload rejected")
+	// Wait for this round's rejection, not an earlier one still listed in
+	// /api/status: writing the good file back while the SIGHUP is pending
+	// would test a different race.
+	s.waitFor("rejected reload in the log", 15*time.Second, func() bool {
+		b, _ := os.ReadFile(s.logPath)
+		return bytes.Count(b, []byte("config reload rejected")) >= s.faults["reload"]+1
 	})
+	if !errorsHave(s.status(), "config reload rejected") {
+		s.t.Errorf("the rejected reload is not in /api/status errors")
+	}
 	if err := os.WriteFile(s.cfgPath, s.cfgGood, 0o644); err != nil {
 		s.t.Fatal(err)
 	}

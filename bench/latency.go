@@ -97,6 +97,7 @@ func newProbe(cfg Config, clip string, events int) (*probe, error) {
 		return nil, fmt.Errorf("bench latency: %w", err)
 	}
 	p.runner = gen.NewRunner(model)
+	p.runner.SetMaxFPS(cfg.Generator.MaxFPS) // Run caps its frames as `reverie run` does
 	z := make([]float32, model.Manifest.Latent.Dim)
 	for i := 0; i < 3; i++ { // warm up: the first runs are slow
 		if _, err := p.runner.Step(z); err != nil {

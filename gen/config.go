@@ -22,7 +22,13 @@ type Config struct {
 	// Crossfade is the seconds a hot swap takes to blend from the old model's
 	// last frame to the new model's frames.
 	Crossfade float64 `yaml:"crossfade"`
+	// MaxFPS caps the frames made per second, 0 = as fast as the model
+	// allows. It changes live (Runner.SetMaxFPS) without a swap.
+	MaxFPS float64 `yaml:"max_fps"`
 }
+
+// MaxFPSLimit is the highest generator.max_fps.
+const MaxFPSLimit = 240
 
 // DefaultConfig is the generator section's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
@@ -73,6 +79,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Crossfade < 0 || c.Crossfade > 60 {
 		return &FieldError{"crossfade", fmt.Sprintf("%g: expected 0 (cut) .. 60 seconds", c.Crossfade)}
+	}
+	if !(c.MaxFPS >= 0 && c.MaxFPS <= MaxFPSLimit) { // also refuses NaN
+		return &FieldError{"max_fps", fmt.Sprintf("%g: expected 0 (as fast as the model allows) .. %d frames per second", c.MaxFPS, MaxFPSLimit)}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"reverie/internal/heap"
@@ -113,6 +114,8 @@ type Runner struct {
 	fit    []float32 // a latent of another length, fitted to the model
 	dirty  bool
 	wake   chan struct{}
+	period atomic.Int64  // nanoseconds between frame starts under generator.max_fps, 0 = no cap
+	rate   chan struct{} // SetMaxFPS wakes a Run waiting for its slot
 	seq    uint64
 	stats  Stats
 	last   time.Time
@@ -139,6 +142,7 @@ func NewRunner(model *Model) *Runner {
 		latent: make([]float32, d),
 		work:   make([]float32, d),
 		wake:   make(chan struct{}, 1),
+		rate:   make(chan struct{}, 1),
 	}
 	r.setModel(model)
 	return r
@@ -298,6 +302,14 @@ func (r *Runner) SetLatent(z []float32) {
 	}
 }
 
+// Latent copies the newest latent the scene handed over (as given, before
+// it is fitted to the model's size) into dst, grown as needed, and returns it.
+func (r *Runner) Latent(dst []float32) []float32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append(dst[:0], r.latent...)
+}
+
 // Latest returns the newest frame and whether it is new since the last call.
 // Only one goroutine (the display) may call it; the frame stays valid until
 // its next call. Its Width and Height can change after a Swap.
@@ -310,13 +322,50 @@ func (r *Runner) Stats() Stats {
 	return r.stats
 }
 
-// Run produces frames until ctx ends, each time a new latent has arrived.
+// SetMaxFPS caps how many frames Run makes per second, from any goroutine;
+// 0 (or less) removes the cap, so a frame starts as soon as a new latent
+// arrives and the previous frame is done. A cap leaves the CPU or GPU to the
+// display and the camera: the display crossfades between the two newest
+// frames, so it still moves smoothly. A Run waiting for its slot takes a new
+// cap at once. Swap leaves the cap as it is.
+func (r *Runner) SetMaxFPS(fps float64) {
+	var p int64
+	if fps > 0 && !math.IsInf(fps, 1) {
+		p = int64(float64(time.Second) / fps)
+	}
+	r.period.Store(p)
+	select {
+	case r.rate <- struct{}{}:
+	default:
+	}
+}
+
+// MaxFPS is the cap SetMaxFPS set, 0 for none.
+func (r *Runner) MaxFPS() float64 {
+	if p := r.period.Load(); p > 0 {
+		return float64(time.Second) / float64(p)
+	}
+	return 0
+}
+
+// Run produces frames until ctx ends, each time a new latent has arrived,
+// and under a cap (SetMaxFPS) no sooner than its next slot: it then makes
+// one frame from the newest latent at that moment, and the latents that
+// came between are dropped, never queued. It allocates nothing per frame.
 func (r *Runner) Run(ctx context.Context) {
+	// One timer for the whole run, re-armed for each slot.
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var last time.Time // the slot the previous frame started in
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.wake:
+		}
+		if !r.awaitSlot(ctx, timer, last) {
+			return
 		}
 		r.mu.Lock()
 		if !r.dirty {
@@ -329,8 +378,43 @@ func (r *Runner) Run(ctx context.Context) {
 		copy(r.work, r.latent)
 		r.dirty = false
 		r.mu.Unlock()
+		start := time.Now()
+		// A frame that started late for its slot (a timer's latency, a
+		// latent just after the slot) counts from the slot, so the cap is
+		// kept on average; one that came after a pause counts from now, so
+		// a pause is never made up for with a burst.
+		if p := time.Duration(r.period.Load()); p > 0 && !last.IsZero() && start.Sub(last) < 2*p {
+			last = last.Add(p)
+		} else {
+			last = start
+		}
 		if _, err := r.Step(r.work); err != nil && r.onErr != nil {
 			r.onErr(err)
+		}
+	}
+}
+
+// awaitSlot sleeps until one frame period after last, taking a cap changed
+// meanwhile; it returns false when ctx ended first.
+func (r *Runner) awaitSlot(ctx context.Context, timer *time.Timer, last time.Time) bool {
+	for {
+		p := time.Duration(r.period.Load())
+		if p <= 0 || last.IsZero() {
+			return true
+		}
+		wait := time.Until(last.Add(p))
+		if wait <= 0 {
+			return true
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return false
+		case <-timer.C:
+			return true
+		case <-r.rate:
+			timer.Stop() // look again with the new cap
 		}
 	}
 }

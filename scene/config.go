@@ -5,6 +5,7 @@ package scene
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -31,6 +32,7 @@ type PassConfig struct {
 
 // Preset is a named set of live parameter values ("warp.zoom": 1.02). What
 // it leaves out returns to the value scene.passes and scene.director set.
+// generator.NAME sets a model input (model.go).
 type Preset struct {
 	Name   string             `yaml:"name"`
 	Params map[string]float64 `yaml:",inline"`
@@ -177,9 +179,20 @@ func (c *Config) Validate() error {
 		}
 		names[p.Name] = true
 		for k, v := range p.Params {
+			if name, ok := strings.CutPrefix(k, genPrefix); ok {
+				// A model input: its name and range depend on the model
+				// running when the preset applies, which checks them.
+				if name == "" || strings.ContainsAny(name, ". ") {
+					return &FieldError{key + "." + k, "expected generator.NAME, the param name of one of the model's inputs (e.g. generator.psi)"}
+				}
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return &FieldError{key + "." + k, fmt.Sprintf("%g: expected a finite number", v)}
+				}
+				continue
+			}
 			s, ok := specs[k]
 			if !ok {
-				return &FieldError{key + "." + k, "not a parameter of this chain; expected pass.param (e.g. warp.zoom), director.gain, director.smoothing, director.idle_speed or map.FEATURE"}
+				return &FieldError{key + "." + k, "not a parameter of this chain; expected pass.param (e.g. warp.zoom), director.gain, director.smoothing, director.idle_speed, map.FEATURE or generator.NAME (a model input)"}
 			}
 			if v < s.Min || v > s.Max {
 				return &FieldError{key + "." + k, fmt.Sprintf("%g: expected %g..%g", v, s.Min, s.Max)}

@@ -56,6 +56,11 @@ type Controls struct {
 	pendingCfg  *reconf // a queued Reconfigure (reconfigure.go)
 	pendingW    *vision.Watcher
 	hasPendingW bool
+
+	dirCfg       DirectorConfig // the configured director, for SetModel (model.go)
+	pendingModel *modelSwap
+	inputs       ModelInputs // the generator's inputs, for presets' generator.* values
+	inputsNew    bool
 }
 
 type setReq struct {
@@ -72,6 +77,7 @@ func newControls(g *Game) *Controls {
 	}
 	sort.Slice(c.sorted, func(a, b int) bool { return c.infos[c.sorted[a]].Name < c.infos[c.sorted[b]].Name })
 	c.presets = presetNames(g.cfg.Presets)
+	c.dirCfg = g.cfg.Director
 	if g.director != nil {
 		c.dim = g.director.Dim()
 		c.offsets = make([]float32, c.dim)

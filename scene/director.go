@@ -37,6 +37,8 @@ type Director struct {
 	offset       []float32 // live offsets per component (OSC)
 	target, z, v []float32
 	started      bool
+
+	man *gen.Manifest // the model it was built for (NewDirectorFor), nil otherwise
 }
 
 // NewDirector prepares a director for a latent of dim values, with seeded
@@ -63,6 +65,7 @@ func NewDirector(cfg DirectorConfig, dim int) *Director {
 // and the manifest names one.
 func NewDirectorFor(cfg DirectorConfig, man *gen.Manifest) (*Director, error) {
 	d := NewDirector(cfg, man.Latent.Dim)
+	d.man = man
 	if cfg.Directions == "seeded" || (cfg.Directions == "auto" && man.Directions == "") {
 		return d, nil
 	}
@@ -201,6 +204,20 @@ func (d *Director) Present() bool { return d.present }
 func (d *Director) SetOffset(i int, v float32) {
 	if i >= 0 && i < d.dim {
 		d.offset[i] = v
+	}
+}
+
+// continueFrom takes over from old, the director of the model before a
+// swap: whether someone is there, how long the room has been empty, and
+// whether the walk had gone home. The walk itself starts afresh at this
+// director's keyframes, which are of the new latent size.
+func (d *Director) continueFrom(old *Director) {
+	if old == nil {
+		return
+	}
+	d.present, d.absent, d.atHome = old.present, old.absent, old.atHome
+	if d.atHome {
+		d.nextSegment(d.cfg.IdleSpeed) // breathe around home, as before
 	}
 }
 

@@ -68,6 +68,9 @@ type Game struct {
 	driver   Driver
 	Chain    *Chain
 	director *Director
+	man      *gen.Manifest // the model the director is built for, nil if unknown
+	inputs   ModelInputs   // the generator's inputs, for presets (nil until wired)
+	genKeys  []string      // generator.* keys the presets set
 	ctl      *Controls
 
 	in         Inputs
@@ -126,6 +129,9 @@ func NewGame(cfg Config, genW, genH int, driver Driver) (*Game, error) {
 	g := &Game{cfg: cfg, driver: driver, Chain: chain, presetAt: -1, morphT: -1}
 	if ds, ok := driver.(directorSource); ok {
 		g.director = ds.LatentDirector()
+	}
+	if g.director != nil {
+		g.man = g.director.man
 	}
 	g.in.GenOlder = ebiten.NewImage(cfg.RenderW, cfg.RenderH)
 	g.in.GenNewer = ebiten.NewImage(cfg.RenderW, cfg.RenderH)
@@ -186,6 +192,7 @@ func (g *Game) buildParams() {
 		g.byName[p.info.Name] = i
 	}
 	g.from = make([]float64, len(g.params))
+	g.genKeys = genPresetKeys(g.cfg.Presets)
 	for _, ps := range g.cfg.Presets {
 		to := make([]float64, len(g.params))
 		for i, p := range g.params {
@@ -214,6 +221,7 @@ func (g *Game) startPreset(i int, seconds float64) {
 		return
 	}
 	g.presetAt = i
+	g.applyModelPreset(i, nil)
 	for k := range g.params {
 		g.params[k].held = false
 		g.from[k] = g.params[k].get()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"reverie/vision"
 )
@@ -86,6 +87,7 @@ func (c *Controls) reconfigure(g *Game) {
 	if r != nil {
 		r.done <- g.rebuild(r.cfg, r.dir)
 	}
+	c.applyModel(g)
 }
 
 // rebuild swaps in a chain, presets and director built from cfg. On error
@@ -113,7 +115,18 @@ func (g *Game) rebuild(cfg Config, dir *Director) error {
 	g.Chain.Dispose()
 	g.Chain, g.cfg = chain, cfg
 	if dir != nil && g.director != nil {
+		if dir.man != nil && g.man != nil && dir.man != g.man {
+			// Built for a model that a hot swap has since replaced: the
+			// latent must keep the running model's size.
+			var derr error
+			if dir, derr = directorFor(cfg.Director, g.man); derr != nil {
+				slog.Warn("model directions not used", "err", derr)
+			}
+		}
 		g.director = dir
+		if dir.man != nil {
+			g.man = dir.man
+		}
 		if ds, ok := g.driver.(directorSetter); ok {
 			ds.setDirector(dir)
 		}
@@ -141,6 +154,7 @@ func (c *Controls) refresh(g *Game) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.infos, c.index, c.sorted, c.presets = fresh.infos, fresh.index, fresh.sorted, fresh.presets
+	c.dirCfg = fresh.dirCfg
 	c.sets = c.sets[:0]
 	c.preset = -1
 	if fresh.dim != c.dim {

@@ -19,6 +19,23 @@ const (
 	// reference) the brightness must leave it to count as a light change.
 	lightWindow = 0.5
 	lightJump   = 0.03
+	// A slow change (dusk, dawn, a cloud) never jumps, but the gain that
+	// normalises it keeps moving. It counts as a light change while the
+	// gain has moved the same way by more than lightDrift1 over the last
+	// second and lightDrift2 over the last two: a 30% change over 8 s moves
+	// it 3..5% a second. People walking shift the background's brightness
+	// too, but back and forth: on vtest.avi the gain moves up to 1.6% in a
+	// second and 2% in two, yet never more than ~60% of both thresholds at
+	// once. The one-second look-back passes a sudden step within a second,
+	// inside the jump's own flag, so a step is reported as briefly as
+	// before (about 1.2 s).
+	lightDrift1 = 0.02
+	lightDrift2 = 0.03
+	// driftSamples is the gain history kept for it, one sample per
+	// driftEvery seconds at most: 2.56 s, enough for the two-second look-back
+	// at any camera rate.
+	driftSamples = 128
+	driftEvery   = 0.02
 	// PresenceOn and PresenceOff are the hysteresis thresholds on the
 	// level: presence starts above the first and ends below the second.
 	PresenceOn  = 0.3
@@ -63,6 +80,11 @@ type Analyzer struct {
 	level      float64
 	activeFrac float64
 	lastDetect float64
+	jump       bool // the light jumped this frame (drift alone does not hold presence)
+
+	// Ring of recent (time, ln gain) samples for the drift check.
+	driftT, driftG []float64
+	driftN, driftI int
 }
 
 // NewAnalyzer prepares an offline analyzer for cfg, which must be valid: for
@@ -102,6 +124,8 @@ func newAnalyzer(cfg Config, live bool) *Analyzer {
 			Centroid: [2]float32{0.5, 0.5}, Detected: -1,
 		},
 		lastDetect: math.Inf(-1),
+		driftT:     make([]float64, driftSamples),
+		driftG:     make([]float64, driftSamples),
 	}
 	// Opening with a kernel about 2% of the picture wide removes sensor-noise
 	// specks but keeps a distant visitor.
@@ -211,7 +235,7 @@ func (a *Analyzer) Analyze(frame gocv.Mat, t float64) *Features {
 	}
 	gocv.BitwiseAnd(a.usable, a.roi, &a.usable)
 	gocv.GaussianBlur(a.gray, &a.gray, image.Pt(5, 5), 0, 0, gocv.BorderDefault)
-	a.normalise(f, dt)
+	a.normalise(f, t, dt)
 
 	if !a.hasMOG && a.n >= 2 {
 		// The model's history is set in seconds; the frame rate is known
@@ -274,18 +298,56 @@ func (a *Analyzer) detect(f *Features, frame gocv.Mat, t float64) {
 }
 
 // normalise scales the grey frame so its background keeps the brightness
-// it had, and reports a sudden change of light.
-func (a *Analyzer) normalise(f *Features, dt float64) {
+// it had, and reports a change of light: a sudden one, or a slow one while
+// the gain keeps moving.
+func (a *Analyzer) normalise(f *Features, t, dt float64) {
 	mean := max(a.gray.MeanWithMask(a.bg).Val1, 1)
 	if a.ref == 0 {
 		a.ref, a.fast = mean, mean
 	}
 	gain := min(max(a.ref/mean, 0.25), 4)
-	f.LightChange = math.Abs(mean-a.fast) > lightJump*a.ref
+	a.jump = math.Abs(mean-a.fast) > lightJump*a.ref
+	f.LightChange = a.drifting(t, math.Log(gain)) || a.jump
 	a.fast += (mean - a.fast) * (1 - math.Exp(-dt/lightWindow))
 	a.ref += (mean - a.ref) * (1 - math.Exp(-dt/lightAdapt))
 	f.Gain = float32(gain)
 	a.gray.ConvertToWithParams(&a.norm, gocv.MatTypeCV8U, float32(gain), 0)
+}
+
+// drifting records the gain (as its logarithm, so up and down weigh the
+// same) at time t and reports whether it has moved the same way by more
+// than lightDrift1 over the last second and lightDrift2 over the last two.
+// It allocates nothing.
+func (a *Analyzer) drifting(t, lg float64) bool {
+	if a.driftN > 0 {
+		last := a.driftT[(a.driftI+driftSamples-1)%driftSamples]
+		if t < last { // the clock went back (a rewound file): start over
+			a.driftN = 0
+		}
+	}
+	if a.driftN == 0 || t-a.driftT[(a.driftI+driftSamples-1)%driftSamples] >= driftEvery {
+		a.driftT[a.driftI], a.driftG[a.driftI] = t, lg
+		a.driftI = (a.driftI + 1) % driftSamples
+		a.driftN = min(a.driftN+1, driftSamples)
+	}
+	g1, ok1 := a.gainAt(t - 1)
+	g2, ok2 := a.gainAt(t - 2)
+	if !ok1 || !ok2 {
+		return false
+	}
+	d1, d2 := lg-g1, lg-g2
+	return d1*d2 > 0 && math.Abs(d1) > math.Log1p(lightDrift1) && math.Abs(d2) > math.Log1p(lightDrift2)
+}
+
+// gainAt is the newest recorded ln gain at or before time t.
+func (a *Analyzer) gainAt(t float64) (float64, bool) {
+	for k := 1; k <= a.driftN; k++ {
+		i := (a.driftI + driftSamples - k) % driftSamples
+		if a.driftT[i] <= t+1e-6 {
+			return a.driftG[i], true
+		}
+	}
+	return 0, false
 }
 
 // measure fills motion, grid, centroid and flow from the masks and the flow.
@@ -359,8 +421,9 @@ func (a *Analyzer) presence(f *Features, t, dt float64) {
 	switch {
 	case !f.Warm:
 		target = 0
-	case f.LightChange && target > a.level:
-		// While the light jumps the model's view is suspect: hold, do not rise.
+	case a.jump && target > a.level:
+		// While the light jumps the model's view is suspect: hold, do not
+		// rise. A slow drift is normalised well enough to keep counting.
 		target = a.level
 	}
 	tau := a.cfg.Hold / 2

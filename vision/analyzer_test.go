@@ -108,7 +108,8 @@ func TestAnalyzerStillNoiseIsNobody(t *testing.T) {
 }
 
 // Light that ramps slowly or steps up 30% at once is neither motion nor
-// presence; the step is reported as a short light change.
+// presence; the step is reported as a short light change (the ramp's
+// reporting is TestAnalyzerSlowRampIsLightChange's).
 func TestAnalyzerLightChangeIsNobody(t *testing.T) {
 	checkMats(t)
 	frames := vtestFrames(t, 1)
@@ -135,11 +136,53 @@ func TestAnalyzerLightChangeIsNobody(t *testing.T) {
 			t.Errorf("%s: motion > 0.01 in %d frames (max %.3f)", c.name, m, maxOf(r.motion))
 		}
 		t.Logf("%s: light_change in %d frames, max level %.3f, max motion %.4f", c.name, r.lightFrames, maxOf(r.level), maxOf(r.motion))
-		if r.lightFrames > 3*clipFPS {
+		if c.name[:6] == "sudden" && r.lightFrames > 3*clipFPS {
 			t.Errorf("%s: light_change for %d frames; a change should be reported briefly", c.name, r.lightFrames)
 		}
 		if c.name[:6] == "sudden" && r.lightFrames == 0 {
 			t.Errorf("%s: not reported as light_change", c.name)
+		}
+	}
+}
+
+// A slow ±30% ramp over 8 s is normalised away, so nothing jumps, but the
+// gain keeps moving: it is reported as a light change for most of the ramp
+// and not once the light has settled. A steady street never is (steady
+// daylight with people walking: TestAnalyzerVtestPeople).
+func TestAnalyzerSlowRampIsLightChange(t *testing.T) {
+	checkMats(t)
+	frames := vtestFrames(t, 1)
+	defer closeAll(frames)
+	clip := newNoisy(frames[0], 3)
+	defer clip.Close()
+	const n = 180 // warm-up 4 s, the ramp 4..12 s, then 6 s of steady light
+	ramp := func(sign float64) func(t float64) float64 {
+		return func(t float64) float64 { return 1 + sign*0.3*min(max(t-4, 0)/8, 1) }
+	}
+	for _, c := range []struct {
+		name string
+		gain func(t float64) float64
+	}{{"up", ramp(1)}, {"down", ramp(-1)}, {"steady", ramp(0)}} {
+		r := analyse(DefaultConfig(), n, func(i int, dst *gocv.Mat) { clip.frame(dst, c.gain(float64(i)/clipFPS)) })
+		before := count(4*clipFPS, 0, func(i int) bool { return r.light[i] })
+		during := count(12*clipFPS, 4*clipFPS, func(i int) bool { return r.light[i] })
+		// A second after the ramp the last second's gain is steady.
+		after := count(n, 13*clipFPS, func(i int) bool { return r.light[i] })
+		t.Logf("ramp %s: light_change before %d, during %d of %d, after %d frames", c.name, before, during, 8*clipFPS, after)
+		if before > 0 || after > 0 {
+			t.Errorf("ramp %s: light_change in %d frames before the ramp and %d after it settled", c.name, before, after)
+		}
+		if c.name == "steady" {
+			if during > 0 {
+				t.Errorf("steady light: light_change in %d frames", during)
+			}
+			continue
+		}
+		if during < 8*clipFPS*6/10 {
+			t.Errorf("ramp %s: light_change in only %d of the ramp's %d frames", c.name, during, 8*clipFPS)
+		}
+		if p := count(n, 0, func(i int) bool { return r.presence[i] }); p > 0 {
+			t.Errorf("ramp %s: presence in %d frames", c.name, p)
 		}
 	}
 }

@@ -22,7 +22,7 @@ type Features struct {
 	People      int     // people detected (HOG), carried from the latest detection
 	Faces       int     // faces detected (Haar), carried likewise
 	Detected    float64 // frame time (as T) of the frame People and Faces were counted on; -1 before the first
-	LightChange bool    // a global brightness change was detected and normalised away
+	LightChange bool    // the room's light jumped, or is drifting (the gain keeps moving); it is normalised away
 	Gain        float32 // brightness normalisation gain applied (1 = none)
 	Foreground  float32 // fraction of the watched area the background model sees as someone, 0..1
 	Mask        []uint8 // MaskW×MaskH silhouette at analysis size, row-major, 0 or 255

@@ -24,9 +24,10 @@ type engine struct {
 	runner  *gen.Runner
 	watcher *vision.Watcher
 
-	mu    sync.Mutex
-	gen   gen.Config // the running generator config; swaps change its model
-	feats vision.Features
+	swapMu sync.Mutex // one model swap (and director switch) at a time
+	mu     sync.Mutex
+	gen    gen.Config // the running generator config; swaps change its model
+	feats  vision.Features
 }
 
 func newEngine(ctl *scene.Controls, runner *gen.Runner, watcher *vision.Watcher, g gen.Config) *engine {
@@ -100,12 +101,22 @@ func (e *engine) SwapModel(model string) error {
 	return e.swapGenerator(c)
 }
 
+// swapGenerator hot-swaps the model, then has the scene's director follow
+// it (the new latent size, distribution and directions file). Swaps are
+// serialised, so the director always ends up built for the running model.
 func (e *engine) swapGenerator(c gen.Config) error {
+	e.swapMu.Lock()
+	defer e.swapMu.Unlock()
 	if err := e.runner.Swap(c); err != nil {
 		return err
 	}
 	if note := e.runner.Stats().ParamNote; note != "" {
 		slog.Info("model inputs after the swap", "model", c.Model, "inputs", note)
+	}
+	if m := e.runner.Model(); m != nil {
+		if err := e.ctl.SetModel(m.Manifest); err != nil {
+			slog.Warn("model swapped; its directions are not used", "model", c.Model, "err", err)
+		}
 	}
 	e.mu.Lock()
 	e.gen = c

@@ -182,3 +182,48 @@ func TestManifestDirectionsEndToEnd(t *testing.T) {
 		t.Errorf("row 1 read as %v, want the unit vector e_1", dirs[1])
 	}
 }
+
+// A model swap through the engine (POST /api/model, OSC and reloads call
+// it) retargets the scene's director: once the CPPN (16 values) is swapped
+// for the conv decoder (64), latent component 63 can be offset, and after a
+// swap back it is refused again.
+func TestEngineSwapRetargetsLatent(t *testing.T) {
+	if _, err := gen.Init(""); err != nil {
+		t.Fatal(err)
+	}
+	gc := gen.DefaultConfig()
+	gc.Width, gc.Height, gc.Crossfade = 32, 32, 0
+	m, _, err := gc.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := gen.NewRunner(m)
+	defer runner.Close()
+	sc := scene.DefaultConfig()
+	sc.RenderW, sc.RenderH = 64, 36
+	d, err := scene.NewDirectorFor(sc.Director, m.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	game, err := scene.NewGame(sc, m.Width(), m.Height(), &scene.Live{Runner: runner, Director: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer game.Dispose()
+	eng := newEngine(game.Controls(), runner, nil, gc)
+	if err := eng.SetLatent(63, 1); err == nil {
+		t.Fatal("latent 63 accepted with the 16-value CPPN")
+	}
+	if err := eng.SwapModel("builtin:convdecoder"); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.SetLatent(63, 1); err != nil {
+		t.Errorf("after the swap to the conv decoder (64 values): %v", err)
+	}
+	if err := eng.SwapModel("builtin:cppn"); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.SetLatent(63, 1); err == nil || !strings.Contains(err.Error(), "0..15") {
+		t.Errorf("after the swap back: %v, want an error naming 0..15", err)
+	}
+}

@@ -134,7 +134,14 @@ func (p *pipeline) reload(old, next Config) {
 			slog.Error("control section not fully applied; the old listeners stay", "err", oneLine(err))
 		}
 	}
-	if !reflect.DeepEqual(old.Generator, next.Generator) {
+	if old.Generator.MaxFPS != next.Generator.MaxFPS {
+		// A rate cap only: no need to reload the model.
+		p.runner.SetMaxFPS(next.Generator.MaxFPS)
+		slog.Info("generator frame rate cap changed", "max_fps", next.Generator.MaxFPS)
+	}
+	og, ng := old.Generator, next.Generator
+	og.MaxFPS = ng.MaxFPS
+	if !reflect.DeepEqual(og, ng) {
 		go func() {
 			if err := p.eng.swapGenerator(next.Generator); err != nil {
 				slog.Error("generator change not applied; the previous model keeps running", "model", next.Generator.Model, "err", err)

@@ -74,6 +74,7 @@ func cmdRender(args []string) error {
 		return err
 	}
 	defer game.Dispose()
+	game.Controls().SetModelInputs(runner) // the start preset's generator.* values
 	game.UseVirtualClock(off.FrameStep())
 
 	ebiten.SetWindowTitle("reverie render")

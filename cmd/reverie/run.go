@@ -52,6 +52,7 @@ func cmdRun(args []string) error {
 	}
 	defer game.Dispose()
 
+	game.Controls().SetModelInputs(runner) // presets' generator.* values
 	eng := newEngine(game.Controls(), runner, watcher, cfg.Generator)
 	cam.ctl, cam.eng = game.Controls(), eng
 	srv, err := control.New(cfg.Control, eng, journal)

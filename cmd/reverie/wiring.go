@@ -58,6 +58,7 @@ func openRunner(c gen.Config) (*gen.Runner, error) {
 		slog.Warn(string(warning))
 	}
 	r := gen.NewRunner(model)
+	r.SetMaxFPS(c.MaxFPS)
 	z := make([]float32, model.Manifest.Latent.Dim)
 	if _, err := r.Step(z); err != nil {
 		r.Close()

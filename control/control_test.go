@@ -14,18 +14,38 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// captureLog sends slog through a journal into buf for the test's length.
-func captureLog(t *testing.T, j *Journal) *bytes.Buffer {
+// logBuffer is a log sink that the server's goroutines write while the
+// test reads it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// captureLog sends slog through a journal into a buffer for the test's length.
+func captureLog(t *testing.T, j *Journal) *logBuffer {
 	t.Helper()
-	var buf bytes.Buffer
+	buf := &logBuffer{}
 	old := slog.Default()
-	slog.SetDefault(slog.New(j.Handler(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	slog.SetDefault(slog.New(j.Handler(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	t.Cleanup(func() { slog.SetDefault(old) })
-	return &buf
+	return buf
 }
 
 func newTestServer(t *testing.T, cfg Config) (*Server, *fakeEngine, *httptest.Server, *Journal) {

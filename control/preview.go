@@ -45,13 +45,16 @@ func (p *preview) interval() time.Duration {
 	return time.Duration(float64(time.Second) / p.fps)
 }
 
-// frameJPEG returns a JPEG no older than one frame interval.
+// frameJPEG returns a JPEG taken within the last half frame interval, so
+// viewers polling at the stream's rate share one encode, while one viewer
+// never gets the same frame twice however long the encode took.
 func (p *preview) frameJPEG(ctx context.Context) ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.jpg != nil && time.Since(p.at) < time.Duration(float64(time.Second)/p.fps) {
+	if p.jpg != nil && time.Since(p.at) < time.Duration(float64(time.Second)/p.fps/2) {
 		return p.jpg, nil
 	}
+	start := time.Now()
 	img, err := p.eng.Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -60,7 +63,7 @@ func (p *preview) frameJPEG(ctx context.Context) ([]byte, error) {
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 75}); err != nil {
 		return nil, err
 	}
-	p.jpg, p.at = buf.Bytes(), time.Now()
+	p.jpg, p.at = buf.Bytes(), start
 	return p.jpg, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"reverie/gen"
+	"reverie/internal/matcount"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -34,9 +35,10 @@ func tinyConfig() Config {
 }
 
 func TestMain(m *testing.M) {
-	before := gocv.MatProfile.Count()
+	before, _ := matcount.Count()
 	tiny, tinyErr = Run(tinyConfig())
-	matLeak = gocv.MatProfile.Count() - before
+	after, _ := matcount.Count()
+	matLeak = after - before
 	os.Exit(m.Run())
 }
 

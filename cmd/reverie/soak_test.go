@@ -39,11 +39,12 @@ const (
 	// tens of MiB per swap and a per-frame leak grows without end, so either
 	// passes this within a few rounds.
 	//
-	// Measured over 10 minutes (20 camera losses, 60 swaps): RSS climbs
-	// about 60 MiB in the first five minutes after the baseline, while
-	// glibc's per-thread arenas fill, then wanders 375..435 MiB with no
-	// trend. The bound leaves room for that settling, and is far below what
-	// a leaked session per swap (tens of MiB each, 60 swaps) would add.
+	// Measured over 10 minutes (20 camera losses, 57 swaps): with glibc's
+	// arenas capped at 4 (internal/heap), RSS rises about 15 MiB in the
+	// first rounds and then wanders ±10 MiB with no trend; without the cap
+	// it climbed about 60 MiB as every new FFmpeg and ONNX Runtime thread
+	// got an arena of its own. The bound leaves room for that settling, and
+	// is far below what a leaked session per swap (tens of MiB each) adds.
 	rssBound = 96 << 20
 	// rssPerHour bounds the least-squares RSS trend over the second half of
 	// the rounds after the baseline (once the arenas have settled), at the

@@ -216,3 +216,47 @@ func BenchmarkChain(b *testing.B) {
 		onLoop(func() { g.Dispose(); src.Deallocate(); dst.Deallocate() })
 	}
 }
+
+// The render size is independent of the screen's: a window resized to any
+// shape, a 4K monitor or a tiny one gets the picture scaled to fit (letter-
+// boxed, centred) without a crash, and Layout follows the new size.
+func TestDrawFollowsScreenSize(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.RenderW, cfg.RenderH = 64, 36
+	onLoop(func() {
+		g, err := NewGame(cfg, 8, 8, nopDriver{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Dispose()
+		g.UseVirtualClock(time.Second / 60)
+		pix := make([]byte, 4*8*8)
+		for i := range pix {
+			pix[i] = 220
+		}
+		g.Upload(&gen.Frame{Pix: pix, Width: 8, Height: 8, Seq: 1})
+		g.StepChain()
+		if w, h := g.Layout(0, 0); w != 64 || h != 36 {
+			t.Errorf("Layout(0, 0) = %dx%d; want the render size while no window is known", w, h)
+		}
+		for _, size := range [][2]int{{100, 100}, {3840, 2160}, {1920, 1200}, {17, 9}, {1, 1}} {
+			w, h := g.Layout(size[0], size[1])
+			if w != size[0] || h != size[1] {
+				t.Errorf("Layout(%d, %d) = %dx%d", size[0], size[1], w, h)
+			}
+			screen := ebiten.NewImage(w, h)
+			g.Draw(screen)
+			got := make([]byte, 4*w*h)
+			screen.ReadPixels(got)
+			centre := got[4*((h/2)*w+w/2):]
+			if centre[0] < 100 {
+				t.Errorf("%dx%d screen: centre pixel %v; the picture is not shown", w, h, centre[:4])
+			}
+			// A square screen letterboxes a 16:9 picture: its top row is bare.
+			if w == 100 && got[4*(w/2)+3] != 0 {
+				t.Errorf("100x100 screen: top row is drawn; want the picture fitted between bars")
+			}
+			screen.Deallocate()
+		}
+	})
+}

@@ -11,6 +11,8 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+
+	"reverie/internal/field"
 )
 
 // TokenEnv is the environment variable that supplies the access token when
@@ -56,58 +58,50 @@ func DefaultConfig() Config {
 	}
 }
 
-// FieldError names the key (below control) a validation failure is about.
-type FieldError struct {
-	Key string
-	Msg string
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
-
-// FieldKey is the key below the section.
-func (e *FieldError) FieldKey() string { return e.Key }
+// FieldError names the config key a validation failure is about.
+type FieldError = field.Error
 
 // Validate checks every value. A server reachable from the network without
 // a token is refused: the panel can change what the audience sees.
 func (c *Config) Validate() error {
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-			return &FieldError{"listen", fmt.Sprintf("%q: expected host:port such as 127.0.0.1:8080, or \"\" to turn the server off", c.Listen)}
+			return &FieldError{Key: "listen", Msg: fmt.Sprintf("%q: expected host:port such as 127.0.0.1:8080, or \"\" to turn the server off", c.Listen)}
 		}
 		if !IsLoopback(c.Listen) && c.AccessToken() == "" {
-			return &FieldError{"token", fmt.Sprintf("empty, but listen %q is reachable from the network: set control.token or $%s (at least %d characters), or listen on 127.0.0.1", c.Listen, TokenEnv, MinTokenLen)}
+			return &FieldError{Key: "token", Msg: fmt.Sprintf("empty, but listen %q is reachable from the network: set control.token or $%s (at least %d characters), or listen on 127.0.0.1", c.Listen, TokenEnv, MinTokenLen)}
 		}
 	}
 	if t := c.AccessToken(); t != "" && len(t) < MinTokenLen {
-		return &FieldError{"token", fmt.Sprintf("too short (%d characters): expected at least %d", len(t), MinTokenLen)}
+		return &FieldError{Key: "token", Msg: fmt.Sprintf("too short (%d characters): expected at least %d", len(t), MinTokenLen)}
 	}
 	if c.PreviewFPS <= 0 || c.PreviewFPS > 30 {
-		return &FieldError{"preview_fps", fmt.Sprintf("%g: expected more than 0 and at most 30", c.PreviewFPS)}
+		return &FieldError{Key: "preview_fps", Msg: fmt.Sprintf("%g: expected more than 0 and at most 30", c.PreviewFPS)}
 	}
 	if c.StallAfter < 1 || c.StallAfter > 600 {
-		return &FieldError{"stall_after", fmt.Sprintf("%g: expected 1..600 seconds", c.StallAfter)}
+		return &FieldError{Key: "stall_after", Msg: fmt.Sprintf("%g: expected 1..600 seconds", c.StallAfter)}
 	}
 	if c.OSC.Listen != "" {
 		if _, err := net.ResolveUDPAddr("udp", c.OSC.Listen); err != nil {
-			return &FieldError{"osc.listen", fmt.Sprintf("%q: expected host:port such as 127.0.0.1:9000, or \"\" to turn OSC off", c.OSC.Listen)}
+			return &FieldError{Key: "osc.listen", Msg: fmt.Sprintf("%q: expected host:port such as 127.0.0.1:9000, or \"\" to turn OSC off", c.OSC.Listen)}
 		}
 	}
 	if _, err := parseAllow(c.OSC.Allow); err != nil {
-		return &FieldError{"osc.allow", err.Error()}
+		return &FieldError{Key: "osc.allow", Msg: err.Error()}
 	}
 	if c.OSC.StatusTo != "" {
 		if _, _, err := net.SplitHostPort(c.OSC.StatusTo); err != nil {
-			return &FieldError{"osc.status_to", fmt.Sprintf("%q: expected host:port such as 192.168.1.20:9001, or \"\" to send no status", c.OSC.StatusTo)}
+			return &FieldError{Key: "osc.status_to", Msg: fmt.Sprintf("%q: expected host:port such as 192.168.1.20:9001, or \"\" to send no status", c.OSC.StatusTo)}
 		}
 	}
 	if c.OSC.StatusEvery < 0.05 || c.OSC.StatusEvery > 3600 {
-		return &FieldError{"osc.status_every", fmt.Sprintf("%g: expected 0.05..3600 seconds", c.OSC.StatusEvery)}
+		return &FieldError{Key: "osc.status_every", Msg: fmt.Sprintf("%g: expected 0.05..3600 seconds", c.OSC.StatusEvery)}
 	}
 	if _, err := ParseSchedule(c.Schedule.Open); err != nil {
-		return &FieldError{"schedule.open", err.Error()}
+		return &FieldError{Key: "schedule.open", Msg: err.Error()}
 	}
 	if strings.TrimSpace(c.Schedule.Outside) == "" {
-		return &FieldError{"schedule.outside", "empty: expected black or the name of a preset"}
+		return &FieldError{Key: "schedule.outside", Msg: "empty: expected black or the name of a preset"}
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ package gen
 import (
 	"fmt"
 	"strings"
+
+	"reverie/internal/field"
 )
 
 // Config is the generator section of config.yaml.
@@ -36,52 +38,44 @@ func DefaultConfig() Config {
 }
 
 // FieldError names the config key a validation failure is about.
-type FieldError struct {
-	Key string // dotted path below the section, e.g. "width"
-	Msg string
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
-
-// FieldKey is the key below the section.
-func (e *FieldError) FieldKey() string { return e.Key }
+type FieldError = field.Error
 
 // Validate checks every value.
 func (c *Config) Validate() error {
 	if c.Model == "" {
-		return &FieldError{"model", "empty; expected builtin:cppn, builtin:convdecoder or a manifest path"}
+		return &FieldError{Key: "model", Msg: "empty; expected builtin:cppn, builtin:convdecoder or a manifest path"}
 	}
 	if strings.HasPrefix(c.Model, "builtin:") {
 		switch c.Model {
 		case "builtin:cppn", "builtin:convdecoder":
 		default:
-			return &FieldError{"model", fmt.Sprintf("%q: expected builtin:cppn, builtin:convdecoder or a manifest path", c.Model)}
+			return &FieldError{Key: "model", Msg: fmt.Sprintf("%q: expected builtin:cppn, builtin:convdecoder or a manifest path", c.Model)}
 		}
 	}
 	if c.Width < 16 || c.Width > 4096 {
-		return &FieldError{"width", fmt.Sprintf("%d: expected 16..4096", c.Width)}
+		return &FieldError{Key: "width", Msg: fmt.Sprintf("%d: expected 16..4096", c.Width)}
 	}
 	if c.Height < 16 || c.Height > 4096 {
-		return &FieldError{"height", fmt.Sprintf("%d: expected 16..4096", c.Height)}
+		return &FieldError{Key: "height", Msg: fmt.Sprintf("%d: expected 16..4096", c.Height)}
 	}
 	if _, ok := CPPNLooks[c.Look]; !ok {
-		return &FieldError{"look", fmt.Sprintf("%q: expected one of %s", c.Look, strings.Join(LookNames(), ", "))}
+		return &FieldError{Key: "look", Msg: fmt.Sprintf("%q: expected one of %s", c.Look, strings.Join(LookNames(), ", "))}
 	}
 	ok := false
 	for _, p := range Providers {
 		ok = ok || p == c.Provider
 	}
 	if !ok {
-		return &FieldError{"provider", fmt.Sprintf("%q: expected one of %s", c.Provider, strings.Join(Providers, ", "))}
+		return &FieldError{Key: "provider", Msg: fmt.Sprintf("%q: expected one of %s", c.Provider, strings.Join(Providers, ", "))}
 	}
 	if c.Threads < 0 || c.Threads > 256 {
-		return &FieldError{"threads", fmt.Sprintf("%d: expected 0 (automatic) .. 256", c.Threads)}
+		return &FieldError{Key: "threads", Msg: fmt.Sprintf("%d: expected 0 (automatic) .. 256", c.Threads)}
 	}
 	if c.Crossfade < 0 || c.Crossfade > 60 {
-		return &FieldError{"crossfade", fmt.Sprintf("%g: expected 0 (cut) .. 60 seconds", c.Crossfade)}
+		return &FieldError{Key: "crossfade", Msg: fmt.Sprintf("%g: expected 0 (cut) .. 60 seconds", c.Crossfade)}
 	}
 	if !(c.MaxFPS >= 0 && c.MaxFPS <= MaxFPSLimit) { // also refuses NaN
-		return &FieldError{"max_fps", fmt.Sprintf("%g: expected 0 (as fast as the model allows) .. %d frames per second", c.MaxFPS, MaxFPSLimit)}
+		return &FieldError{Key: "max_fps", Msg: fmt.Sprintf("%g: expected 0 (as fast as the model allows) .. %d frames per second", c.MaxFPS, MaxFPSLimit)}
 	}
 	return nil
 }

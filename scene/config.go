@@ -8,6 +8,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"reverie/internal/field"
 )
 
 // Config is the scene section of config.yaml.
@@ -109,41 +111,33 @@ func DefaultConfig() Config {
 }
 
 // FieldError names the config key a validation failure is about.
-type FieldError struct {
-	Key string
-	Msg string
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
-
-// FieldKey is the key below the section.
-func (e *FieldError) FieldKey() string { return e.Key }
+type FieldError = field.Error
 
 // Validate checks every value, including each pass's parameters and every
 // preset against the chain it would change.
 func (c *Config) Validate() error {
 	if c.RenderW < 64 || c.RenderW > 7680 {
-		return &FieldError{"render_width", fmt.Sprintf("%d: expected 64..7680", c.RenderW)}
+		return &FieldError{Key: "render_width", Msg: fmt.Sprintf("%d: expected 64..7680", c.RenderW)}
 	}
 	if c.RenderH < 64 || c.RenderH > 4320 {
-		return &FieldError{"render_height", fmt.Sprintf("%d: expected 64..4320", c.RenderH)}
+		return &FieldError{Key: "render_height", Msg: fmt.Sprintf("%d: expected 64..4320", c.RenderH)}
 	}
 	if c.Monitor < 0 || c.Monitor > 15 {
-		return &FieldError{"monitor", fmt.Sprintf("%d: expected 0..15", c.Monitor)}
+		return &FieldError{Key: "monitor", Msg: fmt.Sprintf("%d: expected 0..15", c.Monitor)}
 	}
 	if len(c.Passes) == 0 {
-		return &FieldError{"passes", "empty; list at least one pass (" + strings.Join(PassNames(), ", ") + ")"}
+		return &FieldError{Key: "passes", Msg: "empty; list at least one pass (" + strings.Join(PassNames(), ", ") + ")"}
 	}
 	outputs := 0
 	for i, pc := range c.Passes {
 		key := fmt.Sprintf("passes[%d]", i)
 		def, ok := passDefs[pc.Pass]
 		if !ok {
-			return &FieldError{key + ".pass", fmt.Sprintf("%q: expected one of %s", pc.Pass, strings.Join(PassNames(), ", "))}
+			return &FieldError{Key: key + ".pass", Msg: fmt.Sprintf("%q: expected one of %s", pc.Pass, strings.Join(PassNames(), ", "))}
 		}
 		if pc.Pass == "output" {
 			if outputs++; outputs > 1 || i != len(c.Passes)-1 {
-				return &FieldError{key + ".pass", "output must be the last pass, and there is only one"}
+				return &FieldError{Key: key + ".pass", Msg: "output must be the last pass, and there is only one"}
 			}
 		}
 		for name, v := range pc.Params {
@@ -154,10 +148,10 @@ func (c *Config) Validate() error {
 					known = append(known, p.Name)
 				}
 				sort.Strings(known)
-				return &FieldError{key + "." + name, fmt.Sprintf("unknown parameter of pass %s; expected one of %s", pc.Pass, strings.Join(known, ", "))}
+				return &FieldError{Key: key + "." + name, Msg: fmt.Sprintf("unknown parameter of pass %s; expected one of %s", pc.Pass, strings.Join(known, ", "))}
 			}
 			if v < spec.Min || v > spec.Max {
-				return &FieldError{key + "." + name, fmt.Sprintf("%g: expected %g..%g", v, spec.Min, spec.Max)}
+				return &FieldError{Key: key + "." + name, Msg: fmt.Sprintf("%g: expected %g..%g", v, spec.Min, spec.Max)}
 			}
 		}
 	}
@@ -165,17 +159,17 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if c.PresetTime < 0 || c.PresetTime > 600 {
-		return &FieldError{"preset_time", fmt.Sprintf("%g: expected 0..600 seconds", c.PresetTime)}
+		return &FieldError{Key: "preset_time", Msg: fmt.Sprintf("%g: expected 0..600 seconds", c.PresetTime)}
 	}
 	specs := paramSpecs(c)
 	names := map[string]bool{}
 	for i, p := range c.Presets {
 		key := fmt.Sprintf("presets[%d]", i)
 		if p.Name == "" {
-			return &FieldError{key + ".name", "missing; every preset needs a name"}
+			return &FieldError{Key: key + ".name", Msg: "missing; every preset needs a name"}
 		}
 		if names[p.Name] {
-			return &FieldError{key + ".name", fmt.Sprintf("%q is used twice", p.Name)}
+			return &FieldError{Key: key + ".name", Msg: fmt.Sprintf("%q is used twice", p.Name)}
 		}
 		names[p.Name] = true
 		for k, v := range p.Params {
@@ -183,59 +177,59 @@ func (c *Config) Validate() error {
 				// A model input: its name and range depend on the model
 				// running when the preset applies, which checks them.
 				if name == "" || strings.ContainsAny(name, ". ") {
-					return &FieldError{key + "." + k, "expected generator.NAME, the param name of one of the model's inputs (e.g. generator.psi)"}
+					return &FieldError{Key: key + "." + k, Msg: "expected generator.NAME, the param name of one of the model's inputs (e.g. generator.psi)"}
 				}
 				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return &FieldError{key + "." + k, fmt.Sprintf("%g: expected a finite number", v)}
+					return &FieldError{Key: key + "." + k, Msg: fmt.Sprintf("%g: expected a finite number", v)}
 				}
 				continue
 			}
 			s, ok := specs[k]
 			if !ok {
-				return &FieldError{key + "." + k, "not a parameter of this chain; expected pass.param (e.g. warp.zoom), director.gain, director.smoothing, director.idle_speed, map.FEATURE or generator.NAME (a model input)"}
+				return &FieldError{Key: key + "." + k, Msg: "not a parameter of this chain; expected pass.param (e.g. warp.zoom), director.gain, director.smoothing, director.idle_speed, map.FEATURE or generator.NAME (a model input)"}
 			}
 			if v < s.Min || v > s.Max {
-				return &FieldError{key + "." + k, fmt.Sprintf("%g: expected %g..%g", v, s.Min, s.Max)}
+				return &FieldError{Key: key + "." + k, Msg: fmt.Sprintf("%g: expected %g..%g", v, s.Min, s.Max)}
 			}
 		}
 	}
 	if c.Preset != "" && !names[c.Preset] {
-		return &FieldError{"preset", fmt.Sprintf("%q: no preset of that name (have %s)", c.Preset, strings.Join(presetNames(c.Presets), ", "))}
+		return &FieldError{Key: "preset", Msg: fmt.Sprintf("%q: no preset of that name (have %s)", c.Preset, strings.Join(presetNames(c.Presets), ", "))}
 	}
 	return nil
 }
 
 func (d *DirectorConfig) validate() error {
 	if d.Smoothing < 0.01 || d.Smoothing > 30 {
-		return &FieldError{"director.smoothing", fmt.Sprintf("%g: expected 0.01..30 seconds", d.Smoothing)}
+		return &FieldError{Key: "director.smoothing", Msg: fmt.Sprintf("%g: expected 0.01..30 seconds", d.Smoothing)}
 	}
 	if d.Gain < 0 || d.Gain > 20 {
-		return &FieldError{"director.gain", fmt.Sprintf("%g: expected 0..20", d.Gain)}
+		return &FieldError{Key: "director.gain", Msg: fmt.Sprintf("%g: expected 0..20", d.Gain)}
 	}
 	if d.IdleSpeed < 0.5 || d.IdleSpeed > 600 {
-		return &FieldError{"director.idle_speed", fmt.Sprintf("%g: expected 0.5..600 seconds per keyframe", d.IdleSpeed)}
+		return &FieldError{Key: "director.idle_speed", Msg: fmt.Sprintf("%g: expected 0.5..600 seconds per keyframe", d.IdleSpeed)}
 	}
 	if d.Transition < 0.1 || d.Transition > 60 {
-		return &FieldError{"director.transition", fmt.Sprintf("%g: expected 0.1..60 seconds", d.Transition)}
+		return &FieldError{Key: "director.transition", Msg: fmt.Sprintf("%g: expected 0.1..60 seconds", d.Transition)}
 	}
 	if d.HomeAfter < 1 || d.HomeAfter > 86400 {
-		return &FieldError{"director.home_after", fmt.Sprintf("%g: expected 1..86400 seconds", d.HomeAfter)}
+		return &FieldError{Key: "director.home_after", Msg: fmt.Sprintf("%g: expected 1..86400 seconds", d.HomeAfter)}
 	}
 	switch d.Directions {
 	case "auto", "seeded", "model":
 	default:
-		return &FieldError{"director.directions", fmt.Sprintf("%q: expected auto, seeded or model", d.Directions)}
+		return &FieldError{Key: "director.directions", Msg: fmt.Sprintf("%q: expected auto, seeded or model", d.Directions)}
 	}
 	for i, m := range d.Mapping {
 		key := fmt.Sprintf("director.mapping[%d]", i)
 		if !isFeature(m.Feature) {
-			return &FieldError{key + ".feature", fmt.Sprintf("%q: expected one of %s", m.Feature, strings.Join(featureNames, ", "))}
+			return &FieldError{Key: key + ".feature", Msg: fmt.Sprintf("%q: expected one of %s", m.Feature, strings.Join(featureNames, ", "))}
 		}
 		if m.Direction < 0 || m.Direction > 4095 {
-			return &FieldError{key + ".direction", fmt.Sprintf("%d: expected 0..4095", m.Direction)}
+			return &FieldError{Key: key + ".direction", Msg: fmt.Sprintf("%d: expected 0..4095", m.Direction)}
 		}
 		if m.Gain < -10 || m.Gain > 10 {
-			return &FieldError{key + ".gain", fmt.Sprintf("%g: expected -10..10", m.Gain)}
+			return &FieldError{Key: key + ".gain", Msg: fmt.Sprintf("%g: expected -10..10", m.Gain)}
 		}
 	}
 	return nil

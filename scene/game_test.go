@@ -94,20 +94,7 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 func TestSnapshotAndSleep(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.RenderW, cfg.RenderH = 64, 36
-	var g *Game
-	onLoop(func() {
-		var err error
-		g, err = NewGame(cfg, 8, 8, nopDriver{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		g.UseVirtualClock(time.Second / 60)
-		pix := make([]byte, 4*8*8)
-		for i := range pix {
-			pix[i] = 200
-		}
-		g.Upload(&gen.Frame{Pix: pix, Width: 8, Height: 8, Seq: 1})
-	})
+	g := newFlatGame(t, cfg, nopDriver{}, 200)
 	if g == nil {
 		return
 	}
@@ -223,18 +210,12 @@ func BenchmarkChain(b *testing.B) {
 func TestDrawFollowsScreenSize(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.RenderW, cfg.RenderH = 64, 36
+	g := newFlatGame(t, cfg, nopDriver{}, 220)
+	if g == nil {
+		return
+	}
+	defer onLoop(g.Dispose)
 	onLoop(func() {
-		g, err := NewGame(cfg, 8, 8, nopDriver{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer g.Dispose()
-		g.UseVirtualClock(time.Second / 60)
-		pix := make([]byte, 4*8*8)
-		for i := range pix {
-			pix[i] = 220
-		}
-		g.Upload(&gen.Frame{Pix: pix, Width: 8, Height: 8, Seq: 1})
 		g.StepChain()
 		if w, h := g.Layout(0, 0); w != 64 || h != 36 {
 			t.Errorf("Layout(0, 0) = %dx%d; want the render size while no window is known", w, h)

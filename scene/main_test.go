@@ -3,8 +3,11 @@ package scene
 import (
 	"os"
 	"testing"
+	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
+
+	"reverie/gen"
 )
 
 // Ebiten draws and reads pixels only inside its game loop, and the loop runs
@@ -72,4 +75,26 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Exit(loop.code)
+}
+
+// newFlatGame builds a game of cfg's render size on the loop, with a
+// virtual clock and one 8×8 generator frame of grey level v uploaded. It
+// returns nil (the test already failed) when the game cannot be built.
+func newFlatGame(t *testing.T, cfg Config, d Driver, v byte) *Game {
+	t.Helper()
+	var g *Game
+	onLoop(func() {
+		var err error
+		if g, err = NewGame(cfg, 8, 8, d); err != nil {
+			t.Error(err)
+			return
+		}
+		g.UseVirtualClock(time.Second / 60)
+		pix := make([]byte, 4*8*8)
+		for i := range pix {
+			pix[i] = v
+		}
+		g.Upload(&gen.Frame{Pix: pix, Width: 8, Height: 8, Seq: 1})
+	})
+	return g
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"reverie/gen"
 )
 
 // reconfigureOnLoop calls Reconfigure from another goroutine, as a config
@@ -36,23 +34,11 @@ func TestReconfigureSwapsChainLive(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.RenderW, cfg.RenderH = 64, 64
 	d := NewDirector(cfg.Director, 16)
-	var g *Game
-	onLoop(func() {
-		var err error
-		if g, err = NewGame(cfg, 8, 8, &dirDriver{d}); err != nil {
-			t.Fatal(err)
-		}
-		g.UseVirtualClock(time.Second / 60)
-		pix := make([]byte, 4*8*8)
-		for i := range pix {
-			pix[i] = 200
-		}
-		g.Upload(&gen.Frame{Pix: pix, Width: 8, Height: 8, Seq: 1})
-		g.Update()
-	})
+	g := newFlatGame(t, cfg, &dirDriver{d}, 200)
 	if g == nil {
 		return
 	}
+	onLoop(func() { g.Update() })
 	defer onLoop(g.Dispose)
 	c := g.Controls()
 	if err := c.Set("warp.zoom", 1.05); err != nil {

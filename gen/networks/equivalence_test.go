@@ -1,0 +1,242 @@
+package networks_test
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"image"
+	_ "image/jpeg"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"reverie/gen"
+	"reverie/gen/networks"
+	"reverie/internal/project"
+)
+
+const (
+	photos = "/usr/share/doc/opencv-doc/examples/data/"
+	clip   = photos + "vtest.avi"
+)
+
+func TestMain(m *testing.M) {
+	if _, err := gen.Init(""); err != nil {
+		println(err.Error())
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// installed returns the network's ONNX file, failing the test with set-up's
+// instructions when it is missing.
+func installed(t *testing.T, name string) string {
+	t.Helper()
+	p, err := networks.Find(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// photo loads an opencv-doc photo as RGB.
+func photo(t *testing.T, name string) image.Image {
+	t.Helper()
+	f, err := os.Open(photos + name)
+	if err != nil {
+		t.Fatalf("%v (set-up installs opencv-doc)", err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// frame reads frame n of the sample clip.
+func frame(t *testing.T, n int) image.Image {
+	t.Helper()
+	vc, err := gocv.VideoCaptureFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	m := gocv.NewMat()
+	defer m.Close()
+	for i := 0; i <= n; i++ {
+		if !vc.Read(&m) || m.Empty() {
+			t.Fatalf("%s: no frame %d", clip, i)
+		}
+	}
+	rgb := gocv.NewMat()
+	defer rgb.Close()
+	gocv.CvtColor(m, &rgb, gocv.ColorBGRToRGB)
+	img, err := rgb.ToImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// tensor samples img bilinearly to h×w and maps 0..255 to lo..hi, NHWC.
+func tensor(img image.Image, h, w int, lo, hi float32) []float32 {
+	b := img.Bounds()
+	out := make([]float32, 0, h*w*3)
+	px := func(x, y int) [3]float32 {
+		r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+		return [3]float32{float32(r >> 8), float32(g >> 8), float32(bl >> 8)}
+	}
+	for y := range h {
+		sy := (float32(y)+0.5)*float32(b.Dy())/float32(h) - 0.5
+		y0 := max(0, min(int(sy), b.Dy()-1))
+		y1 := min(y0+1, b.Dy()-1)
+		fy := max(0, sy-float32(y0))
+		for x := range w {
+			sx := (float32(x)+0.5)*float32(b.Dx())/float32(w) - 0.5
+			x0 := max(0, min(int(sx), b.Dx()-1))
+			x1 := min(x0+1, b.Dx()-1)
+			fx := max(0, sx-float32(x0))
+			a, bb, c, d := px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1)
+			for k := range 3 {
+				v := (a[k]*(1-fx)+bb[k]*fx)*(1-fy) + (c[k]*(1-fx)+d[k]*fx)*fy
+				out = append(out, lo+v/255*(hi-lo))
+			}
+		}
+	}
+	return out
+}
+
+// reference runs the original TF.js model in Node with @tensorflow/tfjs on
+// its pure-JavaScript CPU backend, and returns its outputs by TF name.
+func reference(t *testing.T, n *networks.Network, input []float32, shape []int64) map[string][]float32 {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node not found: run `make setup`")
+	}
+	mods, ok := project.Find(filepath.Join("third_party", "tfjs", "node_modules", "@tensorflow", "tfjs"), nil)
+	if !ok {
+		t.Fatal("@tensorflow/tfjs not installed under third_party/tfjs: run `make setup`")
+	}
+	dir := t.TempDir()
+	raw := make([]byte, 4*len(input))
+	for i, v := range input {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "input.f32"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shapeJSON, _ := json.Marshal(shape)
+	model := filepath.Join(networks.Dir(), filepath.Base(n.Source))
+	cmd := exec.Command(node, "testdata/tfjs_run.js", model, filepath.Join(dir, "input.f32"), string(shapeJSON), dir)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Dir(filepath.Dir(mods)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tfjs reference run failed: %v\n%s", err, out)
+	}
+	var meta []struct {
+		Name  string
+		Shape []int64
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "outputs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	res := map[string][]float32{}
+	for i, m := range meta {
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%d.f32", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := make([]float32, len(b)/4)
+		for j := range v {
+			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
+		}
+		res[m.Name] = v
+	}
+	return res
+}
+
+// TestEquivalentToTFJS proves each converted network computes what its
+// TF.js original computes, on real photos and footage: every output within
+// 1e-3 of its range.
+func TestEquivalentToTFJS(t *testing.T) {
+	cases := []struct {
+		net   string
+		input string
+		h, w  int64
+	}{
+		{"posenet", "messi5.jpg", 385, 385},
+		{"posenet", "vtest", 289, 385}, // not the declared size: the camera's aspect
+		{"selfie", "messi5.jpg", 256, 256},
+		{"selfie", "vtest", 256, 256},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s/%s/%dx%d", tc.net, tc.input, tc.w, tc.h), func(t *testing.T) {
+			t.Parallel()
+			n, _ := networks.Lookup(tc.net)
+			path := installed(t, tc.net)
+			var img image.Image
+			if tc.input == "vtest" {
+				img = frame(t, 100)
+			} else {
+				img = photo(t, tc.input)
+			}
+			shape := []int64{1, tc.h, tc.w, 3}
+			input := tensor(img, int(tc.h), int(tc.w), n.Range[0], n.Range[1])
+
+			net, _, err := gen.OpenNet(path, shape, gen.SessionConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer net.Close()
+			copy(net.Input(), input)
+			if err := net.Run(); err != nil {
+				t.Fatal(err)
+			}
+			want := reference(t, n, input, shape)
+			if len(want) != len(n.Outputs) {
+				t.Fatalf("tfjs gave %d outputs, the catalog names %d", len(want), len(n.Outputs))
+			}
+			for tfName, onnxName := range n.Outputs {
+				got, gshape, ok := net.OutputByName(onnxName)
+				if !ok {
+					t.Fatalf("converted model has no output %q (has %v)", onnxName, net.Outputs())
+				}
+				ref := want[tfName]
+				if len(ref) != len(got) {
+					t.Fatalf("%s: %d values %v, tfjs gave %d", onnxName, len(got), gshape, len(ref))
+				}
+				lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
+				for _, v := range ref {
+					lo, hi = min(lo, v), max(hi, v)
+				}
+				tol := 1e-3 * (hi - lo)
+				var worst float32
+				at := 0
+				for i := range ref {
+					if d := float32(math.Abs(float64(got[i] - ref[i]))); d > worst {
+						worst, at = d, i
+					}
+				}
+				t.Logf("%s %v: range [%.3g, %.3g], max |onnx - tfjs| %.3g (tolerance %.3g)", onnxName, gshape, lo, hi, worst, tol)
+				if !(worst <= tol) || hi-lo <= 0 {
+					t.Errorf("%s: value %d is %g, tfjs says %g: off by %g, over the tolerance %g (1e-3 of the range [%g, %g])",
+						onnxName, at, got[at], ref[at], worst, tol, lo, hi)
+				}
+			}
+		})
+	}
+}
+
+// TestPoseNetSeesThePerson checks the converted PoseNet finds a body where
+// there is one: the strongest nose and hip responses on messi5.jpg.
+var _ = strings.TrimSpace

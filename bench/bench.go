@@ -1,6 +1,7 @@
 // Package bench measures every stage against a bare baseline in one run: the
 // generator through the Runner and through a bare ONNX Runtime session, the
-// CPPN's FLOP/s against a MatMul peak, the vision analysis against the same
+// trained networks through gen.Net and through a bare session, the CPPN's
+// FLOP/s against a MatMul peak, the vision analysis against the same
 // gocv calls made bare, the pass chain against a plain texture blit, and the
 // input-to-response latency of the live pipeline with each stage's share.
 // The machines it runs on are shared and noisy, so every figure is a ratio
@@ -39,16 +40,16 @@ type Config struct {
 
 // counts are the iterations each part runs.
 type counts struct {
-	gen, matmul, vision, display, events int
+	gen, matmul, networks, vision, display, events int
 }
 
 func (c *Config) counts() counts {
-	n := counts{gen: 30, matmul: 10, vision: 150, display: 60, events: 10}
+	n := counts{gen: 30, matmul: 10, networks: 12, vision: 150, display: 60, events: 10}
 	if c.Quick {
-		n = counts{gen: 8, matmul: 4, vision: 40, display: 15, events: 3}
+		n = counts{gen: 8, matmul: 4, networks: 4, vision: 40, display: 15, events: 3}
 	}
 	if c.Iterations > 0 {
-		n.gen, n.matmul, n.vision, n.display = c.Iterations, max(2, c.Iterations/2), c.Iterations, c.Iterations
+		n.gen, n.matmul, n.networks, n.vision, n.display = c.Iterations, max(2, c.Iterations/2), max(2, c.Iterations/2), c.Iterations, c.Iterations
 	}
 	if c.Events > 0 {
 		n.events = c.Events
@@ -95,13 +96,14 @@ func unwrapPath(err error) error {
 // docs/PERFORMANCE.md rely on them. Times are milliseconds per frame, the
 // median of the timed iterations; a ratio is the stage over its baseline.
 type Report struct {
-	Env        Env              `json:"env"`
-	Generator  GeneratorReport  `json:"generator"`
-	Efficiency EfficiencyReport `json:"efficiency"`
-	Vision     VisionReport     `json:"vision"`
-	Display    DisplayReport    `json:"display"`
-	Latency    LatencyReport    `json:"latency"`
-	Seconds    float64          `json:"seconds"` // the whole run's wall time
+	Env        Env                      `json:"env"`
+	Generator  GeneratorReport          `json:"generator"`
+	Efficiency EfficiencyReport         `json:"efficiency"`
+	Networks   map[string]NetworkFigure `json:"networks"` // the trained networks at the sizes reverie runs them: "posenet_385x385"
+	Vision     VisionReport             `json:"vision"`
+	Display    DisplayReport            `json:"display"`
+	Latency    LatencyReport            `json:"latency"`
+	Seconds    float64                  `json:"seconds"` // the whole run's wall time
 }
 
 // Env says where and how the figures were taken.
@@ -217,11 +219,14 @@ func Run(cfg Config) (*Report, error) {
 	if err := measureGenerators(cfg.Generator, n, r); err != nil {
 		return nil, err
 	}
+	var err error
+	if r.Networks, err = measureNetworks(cfg.Generator, n.networks); err != nil {
+		return nil, err
+	}
 	clip := cfg.Clip
 	if clip == "" {
 		clip = vision.SampleClip
 	}
-	var err error
 	if r.Vision, err = measureVision(cfg.Vision, clip, n.vision); err != nil {
 		return nil, err
 	}

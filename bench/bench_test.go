@@ -72,6 +72,11 @@ var wantKeys = func() []string {
 			}
 		}
 	}
+	for _, n := range []string{"posenet_385x385", "posenet_769x577", "posenet_256x144", "selfie_256x256"} {
+		for _, f := range []string{"network", "input", "net_ms", "bare_ms", "ratio"} {
+			keys = append(keys, "networks."+n+"."+f)
+		}
+	}
 	for _, s := range []string{"1280x720", "1920x1080"} {
 		for _, f := range []string{"chain_ms", "blit_ms", "ratio"} {
 			keys = append(keys, "display."+s+"."+f)
@@ -156,6 +161,13 @@ func TestFiguresAreConsistent(t *testing.T) {
 	near("peak", r.Efficiency.PeakGFLOPS, 2*math.Pow(1024, 3)/(r.Efficiency.MatMulMs*1e6))
 	near("cppn 512 of peak", r.Efficiency.CPPN512OfPeak, r.Efficiency.CPPN512GFLOPS/r.Efficiency.PeakGFLOPS)
 	near("vision ratio", r.Vision.Ratio, r.Vision.AnalyzerMs/r.Vision.BareMs)
+	for k, f := range r.Networks {
+		near(k+" ratio", f.Ratio, f.NetMs/f.BareMs)
+	}
+	// PoseNet at the clip's 769×577 has three times the pixels of 385×385.
+	if big, small := r.Networks["posenet_769x577"].BareMs, r.Networks["posenet_385x385"].BareMs; big < small {
+		t.Errorf("posenet at 769×577 takes %.2f ms, less than at 385×385 (%.2f ms)", big, small)
+	}
 	near("display ratio", r.Display.HD.Ratio, r.Display.HD.ChainMs/r.Display.HD.BlitMs)
 	if r.Display.Passes != len(scene.DefaultConfig().Passes) {
 		t.Errorf("display.passes = %d, expected the default chain's %d", r.Display.Passes, len(scene.DefaultConfig().Passes))
@@ -187,7 +199,7 @@ func TestTextNamesEveryStage(t *testing.T) {
 	if err := tiny.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"cppn", "convdecoder", "GFLOP/s", "vision 640×480", "1920×1080", "capture", "analysis", "director", "generator", "upload", "passes"} {
+	for _, s := range []string{"cppn", "convdecoder", "GFLOP/s", "trained network", "posenet", "1×577×769×3", "selfie", "vision 640×480", "1920×1080", "capture", "analysis", "director", "generator", "upload", "passes"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("text report lacks %q:\n%s", s, buf.String())
 		}
@@ -249,5 +261,20 @@ func TestBareVisionMirrorsAnalyzer(t *testing.T) {
 	}
 	if differ*10 > moving {
 		t.Errorf("the bare baseline's foreground differs from the Analyzer's in %d of %d pixels (%d foreground): update bareVision to the Analyzer's calls", differ, n, moving)
+	}
+}
+
+// Without set-up's networks the bench says which are missing and why, and
+// measures the rest.
+func TestNetworksMissing(t *testing.T) {
+	t.Setenv("REVERIE_NETWORKS", t.TempDir())
+	figs, err := measureNetworks(tinyConfig().Generator, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"posenet", "selfie"} {
+		if f := figs[name]; !strings.Contains(f.Missing, "make setup") {
+			t.Errorf("%s: %+v, want a figure saying it is missing and naming `make setup`", name, f)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"sort"
 	"text/tabwriter"
 )
 
@@ -31,6 +32,23 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "\npeak (MatMul 1024³, best of runs): %.1f GFLOP/s (%.2f ms)\n", ef.PeakGFLOPS, ef.MatMulMs)
 	fmt.Fprintf(w, "cppn 256²: %.1f GFLOP/s, %.0f%% of peak; cppn 512²: %.1f GFLOP/s, %.0f%% of peak (%.0f MFLOP a frame)\n",
 		ef.CPPN256GFLOPS, 100*ef.CPPN256OfPeak, ef.CPPN512GFLOPS, 100*ef.CPPN512OfPeak, ef.CPPN512MFLOPFr)
+
+	fmt.Fprintf(w, "\n")
+	fmt.Fprintln(tw, "trained network\tinput\tnet ms\tbare ms\tratio\t")
+	keys := make([]string, 0, len(r.Networks))
+	for k := range r.Networks {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f := r.Networks[k]
+		if f.Missing != "" {
+			fmt.Fprintf(w, "%s: not measured: %s\n", f.Network, f.Missing)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.2f×\t\n", f.Network, f.Input, f.NetMs, f.BareMs, f.Ratio)
+	}
+	tw.Flush()
 
 	v := r.Vision
 	fmt.Fprintf(w, "\nvision 640×480: analyzer %.2f ms, bare OpenCV calls %.2f ms, ratio %.2f×\n", v.AnalyzerMs, v.BareMs, v.Ratio)

@@ -22,7 +22,7 @@ var commands = map[string]command{
 	"analyze": {"print the motion features of a camera, file or stream, one JSON line per frame", cmdAnalyze},
 	"bench":   {"measure every stage against a bare baseline, and the input-to-response latency", cmdBench},
 	"version": {"print the versions of reverie, OpenCV, ONNX Runtime and Ebiten", cmdVersion},
-	"models":  {"inspect a generator model against its manifest, or build a built-in one", cmdModels},
+	"models":  {"list the trained networks, inspect a model against its manifest, or build a built-in one", cmdModels},
 }
 
 func dispatch(args []string) error {

@@ -15,24 +15,65 @@ import (
 	"time"
 
 	"reverie/gen"
+	"reverie/gen/networks"
 )
 
 // cmdModels is `reverie models inspect|build`.
 func cmdModels(args []string) error {
 	if len(args) == 0 {
-		return errors.New("models: expected a subcommand: inspect FILE.onnx [-manifest M.yaml], or build -kind cppn|convdecoder -out FILE.onnx")
+		return errors.New("models: expected a subcommand: list, inspect FILE.onnx|NETWORK [-manifest M.yaml], or build -kind cppn|convdecoder -out FILE.onnx")
 	}
 	switch args[0] {
+	case "list":
+		return cmdModelsList(args[1:])
 	case "inspect":
 		return cmdModelsInspect(args[1:])
 	case "build":
 		return cmdModelsBuild(args[1:])
 	case "-h", "-help", "--help", "help":
-		fmt.Println("usage: reverie models inspect FILE.onnx [-manifest M.yaml] [-config FILE]")
+		fmt.Println("usage: reverie models list")
+		fmt.Println("       reverie models inspect FILE.onnx|NETWORK [-manifest M.yaml] [-config FILE]")
 		fmt.Println("       reverie models build -kind cppn|convdecoder -seed N [-size WxH] [-look L] -out FILE.onnx [-preview FILE.png]")
 		return nil
 	}
-	return fmt.Errorf("models: unknown subcommand %q; expected inspect or build", args[0])
+	return fmt.Errorf("models: unknown subcommand %q; expected list, inspect or build", args[0])
+}
+
+// cmdModelsList prints the trained networks set-up installs, with their
+// state, input and credits.
+func cmdModelsList(args []string) error {
+	fs := flag.NewFlagSet("models list", flag.ContinueOnError)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dir := networks.Dir()
+	fmt.Printf("trained networks in %s (from %s@%s; `make setup` installs them)\n", dir, networks.Package, networks.PackageVersion)
+	for _, n := range networks.Catalog {
+		state := n.Check(dir).String()
+		switch n.Check(dir) {
+		case networks.NoSources:
+			state = "not installed: run `make setup`"
+		case networks.Stale:
+			state = "stale (sources or converter changed): run `make setup`"
+		}
+		size := fmt.Sprint(n.Shape)
+		if n.Dynamic {
+			size += ", any height and width"
+		}
+		fmt.Printf("\n%s  %s\n", n.Name, n.Title)
+		fmt.Printf("  file     %s (%s)\n", filepath.Join(dir, n.File()), state)
+		fmt.Printf("  input    %s %s %s, values %g..%g\n", n.Input, size, n.Layout, n.Range[0], n.Range[1])
+		outs := make([]string, 0, len(n.Outputs))
+		for _, o := range n.Outputs {
+			outs = append(outs, o)
+		}
+		sort.Strings(outs)
+		fmt.Printf("  outputs  %s\n", strings.Join(outs, ", "))
+		fmt.Printf("  use      %s\n", n.Use)
+		fmt.Printf("  license  %s\n", n.License)
+		fmt.Printf("  origin   %s\n", n.Origin)
+	}
+	return nil
 }
 
 // cmdModelsInspect prints a model's inputs and outputs, checks its manifest
@@ -50,7 +91,15 @@ func cmdModelsInspect(args []string) error {
 		return err
 	}
 	if file == "" {
-		return errors.New("models inspect: expected the model file: reverie models inspect FILE.onnx [-manifest M.yaml]")
+		return errors.New("models inspect: expected the model file or a trained network's name: reverie models inspect FILE.onnx|NETWORK [-manifest M.yaml]")
+	}
+	net, isNetwork := networks.Lookup(file)
+	if isNetwork {
+		p, err := networks.Find(file)
+		if err != nil {
+			return err
+		}
+		file = p
 	}
 	cfg, err := loadConfig(fs, *cfgPath)
 	if err != nil {
@@ -82,6 +131,9 @@ func cmdModelsInspect(args []string) error {
 		fmt.Printf("meta     %s = %s\n", k, info.Metadata[k])
 	}
 
+	if isNetwork {
+		return inspectNetwork(net, file, cfg.Generator)
+	}
 	if *manPath == "" {
 		beside := strings.TrimSuffix(file, filepath.Ext(file)) + ".yaml"
 		if _, err := os.Stat(beside); err != nil {
@@ -127,6 +179,38 @@ func cmdModelsInspect(args []string) error {
 		dur = time.Since(start)
 	}
 	fmt.Printf("run      %dx%d frame in %.1f ms on %s, output finite\n", m.Width(), m.Height(), float64(dur.Microseconds())/1000, m.Provider)
+	return nil
+}
+
+// inspectNetwork runs a trained network once at its nominal input size.
+func inspectNetwork(n *networks.Network, file string, c gen.Config) error {
+	fmt.Printf("network  %s: %s\n", n.Name, n.Title)
+	fmt.Printf("license  %s\n", n.License)
+	net, warning, err := gen.OpenNet(file, n.Shape, c.Session())
+	if err != nil {
+		return err
+	}
+	defer net.Close()
+	if warning != "" {
+		fmt.Printf("warning  %s\n", warning)
+	}
+	in := net.Input()
+	for i := range in {
+		in[i] = n.Range[0] + (n.Range[1]-n.Range[0])*float32(i%255)/255
+	}
+	var dur time.Duration
+	for i := 0; i < 2; i++ { // the first run pays for kernel selection
+		start := time.Now()
+		if err := net.Run(); err != nil {
+			return err
+		}
+		dur = time.Since(start)
+	}
+	for i, name := range net.Outputs() {
+		_, shape := net.Output(i)
+		fmt.Printf("result   %s %v\n", name, shape)
+	}
+	fmt.Printf("run      %v input in %.1f ms on %s\n", n.Shape, float64(dur.Microseconds())/1000, net.Provider)
 	return nil
 }
 

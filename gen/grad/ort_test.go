@@ -41,6 +41,18 @@ func newSession(tb testing.TB, model []byte, inputs, outputs []string) *session 
 	if err := opts.SetInterOpNumThreads(1); err != nil {
 		tb.Fatal(err)
 	}
+	// REVERIE_ORT_OPT=extended leaves out the layout (NCHWc) optimisations.
+	if os.Getenv("REVERIE_ORT_OPT") == "extended" {
+		if err := opts.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableExtended); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	// REVERIE_ORT_PROFILE=prefix writes ONNX Runtime's per-node timings.
+	if p := os.Getenv("REVERIE_ORT_PROFILE"); p != "" {
+		if err := opts.EnableProfiling(p); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, inputs, outputs, opts)
 	if err != nil {
 		tb.Fatalf("ONNX Runtime refused the model: %v", err)

@@ -161,16 +161,54 @@ func posenet(b *testing.B) []byte {
 	return data
 }
 
-func BenchmarkPoseNetForward(b *testing.B) {
+// BenchmarkPoseNetStepVsForward is BenchmarkStepVsForward on the converted
+// PoseNet to Conv2d_7_pointwise.
+func BenchmarkPoseNetStepVsForward(b *testing.B) {
 	model := posenet(b)
-	benchRun(b, model, []string{"image"}, []tensorIn{{[]int64{1, benchH, benchW, 3}, benchImage()}}, []string{posenetLayer})
-}
-
-func BenchmarkPoseNetStep(b *testing.B) {
-	step, err := Build(posenet(b), Options{Layer: posenetLayer, Output: Step})
+	step, err := Build(model, Options{Layer: posenetLayer, Output: Step})
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchRun(b, step, []string{"image", StepName},
-		[]tensorIn{{[]int64{1, benchH, benchW, 3}, benchImage()}, {[]int64{1}, []float32{1}}}, []string{ObjectiveName, SteppedName})
+	stepVsForward(b, withOutput(b, model, posenetLayer), step, posenetLayer)
+}
+
+// withOutput re-emits a model pruned to one inner tensor as its output: the
+// bare forward pass to that layer.
+func withOutput(b *testing.B, model []byte, name string) []byte {
+	m, err := onnxpb.Read(model)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := onnxpb.NewGraph(m.Graph.Name)
+	g.SetOpsets(m.IRVersion, m.Opsets...)
+	for _, vi := range m.Graph.Inputs {
+		g.InputInfo(vi.Name, vi.ElemType, vi.Dims, vi.DimParams)
+	}
+	for _, t := range m.Graph.Initializers {
+		g.Initializer(t.Name, t.DataType, t.Dims, t.Raw)
+	}
+	needed := map[string]bool{name: true}
+	keep := make([]bool, len(m.Graph.Nodes))
+	for i := len(m.Graph.Nodes) - 1; i >= 0; i-- {
+		for _, o := range m.Graph.Nodes[i].Outputs {
+			keep[i] = keep[i] || needed[o]
+		}
+		if keep[i] {
+			for _, in := range m.Graph.Nodes[i].Inputs {
+				needed[in] = true
+			}
+		}
+	}
+	for i, n := range m.Graph.Nodes {
+		if !keep[i] {
+			continue
+		}
+		var attrs []onnxpb.Attr
+		for _, a := range n.Attrs {
+			attrs = append(attrs, a.Attr())
+		}
+		g.Node(n.Name, n.Domain, n.OpType, n.Inputs, n.Outputs, attrs...)
+	}
+	g.OutputInfo(name, onnxpb.Float, nil, nil)
+	return g.Model(m.ProducerName, m.ProducerVersion)
 }

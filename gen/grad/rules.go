@@ -48,7 +48,6 @@ func (b *builder) backward(n *onnxpb.Node, gys []string, indices string) error {
 	if len(n.Outputs) > 0 {
 		y = n.Outputs[0]
 	}
-	need := func(i int) bool { return b.diff[n.Input(i)] }
 	if noGradient[n.OpType] {
 		return nil
 	}
@@ -61,7 +60,7 @@ func (b *builder) backward(n *onnxpb.Node, gys []string, indices string) error {
 	case "Neg":
 		b.addGrad(x, b.op("Neg", []string{gy}))
 	case "Relu":
-		b.addGrad(x, b.op("Where", []string{b.op("Greater", []string{y, b.scalar(0)}), gy, b.scalar(0)}))
+		b.addGrad(x, b.masked(gy, b.op("Greater", []string{y, b.scalar(0)})))
 	case "LeakyRelu":
 		alpha := n.GetFloat("alpha", 0.01)
 		b.addGrad(x, b.op("Where", []string{b.op("Greater", []string{x, b.scalar(0)}), gy, b.op("Mul", []string{gy, b.scalar(alpha)})}))
@@ -74,7 +73,7 @@ func (b *builder) backward(n *onnxpb.Node, gys []string, indices string) error {
 	case "HardSigmoid":
 		alpha := n.GetFloat("alpha", 0.2)
 		inside := b.op("And", []string{b.op("Greater", []string{y, b.scalar(0)}), b.op("Less", []string{y, b.scalar(1)})})
-		b.addGrad(x, b.op("Where", []string{inside, b.op("Mul", []string{gy, b.scalar(alpha)}), b.scalar(0)}))
+		b.addGrad(x, b.masked(b.op("Mul", []string{gy, b.scalar(alpha)}), inside))
 	case "HardSwish":
 		// y = x·clip(x/6 + 1/2, 0, 1): slope 0 below -3, 1 above 3, x/3 + 1/2 between.
 		mid := b.op("Add", []string{b.op("Mul", []string{x, b.scalar(1.0 / 3)}), b.scalar(0.5)})
@@ -130,7 +129,6 @@ func (b *builder) backward(n *onnxpb.Node, gys []string, indices string) error {
 	default:
 		return fmt.Errorf("grad: node %q (op %s) on the path to layer %q cannot be differentiated", nodeName(n), n.OpType, b.layer)
 	}
-	_ = need
 	return nil
 }
 
@@ -162,8 +160,14 @@ func (b *builder) clip(n *onnxpb.Node, gy string) error {
 		b.addGrad(x, gy)
 		return nil
 	}
-	b.addGrad(x, b.op("Where", []string{mask, gy, b.scalar(0)}))
+	b.addGrad(x, b.masked(gy, mask))
 	return nil
+}
+
+// masked is gy where mask holds and 0 elsewhere. Mul by a cast mask ran
+// faster in ONNX Runtime 1.30 than Where with a broadcast zero.
+func (b *builder) masked(gy, mask string) string {
+	return b.op("Mul", []string{gy, b.op("Cast", []string{mask}, onnxpb.AttrInt("to", int64(onnxpb.Float)))})
 }
 
 func (b *builder) elementwise(n *onnxpb.Node, gy string) error {

@@ -78,22 +78,30 @@ func AttrFloats(name string, v ...float32) Attr {
 // Graph builds one ONNX graph node by node. Names are generated for
 // intermediate values, so callers chain Op calls like expressions.
 type Graph struct {
-	name     string
-	nodes    []buf
-	inits    []buf
-	inputs   []buf
-	outputs  []buf
-	metadata [][2]string
-	next     int
-	MACs     int64 // multiply-adds, counted by the builders that know them
+	name      string
+	nodes     []buf
+	inits     []buf
+	inputs    []buf
+	outputs   []buf
+	metadata  [][2]string
+	next      int
+	reserved  map[string]bool
+	opsets    []OpsetID
+	irVersion int64
+	MACs      int64 // multiply-adds, counted by the builders that know them
 }
 
 // NewGraph starts an empty graph.
 func NewGraph(name string) *Graph { return &Graph{name: name} }
 
 func (g *Graph) fresh(prefix string) string {
-	g.next++
-	return fmt.Sprintf("%s_%d", prefix, g.next)
+	for {
+		g.next++
+		name := fmt.Sprintf("%s_%d", prefix, g.next)
+		if !g.reserved[name] {
+			return name
+		}
+	}
 }
 
 func valueInfo(name string, dt DataType, dims []int64) buf {
@@ -214,16 +222,24 @@ func (g *Graph) Model(producer, version string) []byte {
 	for _, out := range g.outputs {
 		graph.message(12, out)
 	}
-	var opset buf
-	opset.string(1, "")
-	opset.int(2, Opset)
-
+	ir, opsets := int64(IRVersion), g.opsets
+	if len(opsets) == 0 {
+		opsets = []OpsetID{{"", Opset}}
+	}
+	if g.irVersion > 0 {
+		ir = g.irVersion
+	}
 	var m buf
-	m.int(1, IRVersion)
+	m.int(1, ir)
 	m.string(2, producer)
 	m.string(3, version)
 	m.message(7, graph)
-	m.message(8, opset)
+	for _, o := range opsets {
+		var opset buf
+		opset.string(1, o.Domain)
+		opset.int(2, o.Version)
+		m.message(8, opset)
+	}
 	for _, kv := range g.metadata {
 		var p buf
 		p.string(1, kv[0])
@@ -231,4 +247,114 @@ func (g *Graph) Model(producer, version string) []byte {
 		m.message(14, p)
 	}
 	return m
+}
+
+// The functions below let a reader of an existing model re-emit its graph
+// (see Read): nodes with several outputs or a domain, initializers from raw
+// bytes, tensor attributes, and the model's own opsets.
+
+const attrTensor = 4
+
+// AttrTensor is a tensor attribute (Constant's value, ConstantOfShape's value).
+func AttrTensor(name string, t Tensor) Attr {
+	return newAttr(name, attrTensor, func(b *buf) { b.message(5, tensorProto(t.Name, t.DataType, t.Dims, t.Raw)) })
+}
+
+func tensorProto(name string, dt DataType, dims []int64, raw []byte) buf {
+	var t buf
+	if len(dims) > 0 {
+		t.packedInts(1, dims)
+	}
+	t.int(2, int64(dt))
+	if name != "" {
+		t.string(8, name)
+	}
+	t.bytes(9, raw)
+	return t
+}
+
+// Initializer adds an initializer of any element type from its little-endian
+// bytes. An empty name gets a generated one. The caller owns the size check.
+func (g *Graph) Initializer(name string, dt DataType, dims []int64, raw []byte) string {
+	return g.initializer(name, dt, dims, raw)
+}
+
+// Node adds a node with any number of outputs, an explicit node name and a
+// domain ("" for the default ONNX domain).
+func (g *Graph) Node(name, domain, opType string, inputs, outputs []string, attrs ...Attr) {
+	var n buf
+	for _, in := range inputs {
+		n.string(1, in)
+	}
+	for _, out := range outputs {
+		n.string(2, out)
+	}
+	if name != "" {
+		n.string(3, name)
+	}
+	n.string(4, opType)
+	for _, a := range attrs {
+		n.message(5, a.m)
+	}
+	if domain != "" {
+		n.string(7, domain)
+	}
+	g.nodes = append(g.nodes, n)
+}
+
+// Reserve keeps generated names (Op, Const, Scalar, Ints) clear of names an
+// existing graph already uses.
+func (g *Graph) Reserve(names ...string) {
+	if g.reserved == nil {
+		g.reserved = make(map[string]bool)
+	}
+	for _, n := range names {
+		g.reserved[n] = true
+	}
+}
+
+// SetOpsets replaces the default opset import (ai.onnx at Opset) and the IR
+// version, so a rewritten model keeps the versions its nodes were written for.
+func (g *Graph) SetOpsets(irVersion int64, opsets ...OpsetID) {
+	g.irVersion = irVersion
+	g.opsets = opsets
+}
+
+// InputInfo declares a graph input with named dynamic dimensions: params[i],
+// when not empty, names dimension i (dims[i] is then ignored).
+func (g *Graph) InputInfo(name string, dt DataType, dims []int64, params []string) string {
+	g.inputs = append(g.inputs, valueInfoNamed(name, dt, dims, params))
+	return name
+}
+
+// OutputInfo declares a graph output with named dynamic dimensions, as InputInfo.
+func (g *Graph) OutputInfo(name string, dt DataType, dims []int64, params []string) {
+	g.outputs = append(g.outputs, valueInfoNamed(name, dt, dims, params))
+}
+
+func valueInfoNamed(name string, dt DataType, dims []int64, params []string) buf {
+	var shape buf
+	for i, d := range dims {
+		var dim buf
+		switch {
+		case i < len(params) && params[i] != "":
+			dim.string(2, params[i])
+		case d < 0:
+			dim.string(2, fmt.Sprintf("%s_d%d", name, i))
+		default:
+			dim.int(1, d)
+		}
+		shape.message(1, dim)
+	}
+	var tensor buf
+	tensor.int(1, int64(dt))
+	if dims != nil {
+		tensor.message(2, shape)
+	}
+	var typ buf
+	typ.message(1, tensor)
+	var vi buf
+	vi.string(1, name)
+	vi.message(2, typ)
+	return vi
 }

@@ -1,0 +1,214 @@
+package grad
+
+import (
+	"math/rand"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"reverie/gen/onnxpb"
+)
+
+// mobileNet is PoseNet's MobileNetV1 up to Conv2d_7_pointwise with random
+// weights: NHWC input, a Transpose, SAME_UPPER convs, Clip(0, 6).
+func mobileNet() (model []byte, layer string) {
+	g := onnxpb.NewGraph("mobilenet")
+	n := &net{g: g, r: rand.New(rand.NewSource(1))}
+	x := g.Input("image", onnxpb.Float, 1, onnxpb.Dynamic, onnxpb.Dynamic, 3)
+	same := onnxpb.AttrString("auto_pad", "SAME_UPPER")
+	relu6 := func(v string) string { return g.Op("Clip", []string{v, g.Scalar(0), g.Scalar(6)}) }
+	y := g.Op("Transpose", []string{x}, onnxpb.AttrInts("perm", 0, 3, 1, 2))
+	y = relu6(n.conv(y, 3, 32, 3, same, onnxpb.AttrInts("strides", 2, 2)))
+	c := int64(32)
+	for _, blk := range []struct{ out, stride int64 }{{64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2}, {512, 1}} {
+		y = relu6(n.convG(y, c, c, 3, c, same, onnxpb.AttrInts("strides", blk.stride, blk.stride)))
+		y = relu6(n.conv(y, c, blk.out, 1))
+		c = blk.out
+	}
+	g.OutputInfo(y, onnxpb.Float, nil, nil)
+	return g.Model("bench", "1"), y
+}
+
+const benchH, benchW = 144, 256
+
+func benchImage() []float32 {
+	r := rand.New(rand.NewSource(2))
+	img := make([]float32, benchH*benchW*3)
+	for i := range img {
+		img[i] = 2*r.Float32() - 1
+	}
+	return img
+}
+
+// runner runs one session over and over with tensors made once.
+func runner(b *testing.B, model []byte, inputs []string, ins []tensorIn, outputs []string) func() {
+	s := newSession(b, model, inputs, outputs)
+	vals := make([]ort.Value, len(ins))
+	for i, in := range ins {
+		t, err := ort.NewTensor(ort.NewShape(in.shape...), in.data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { t.Destroy() })
+		vals[i] = t
+	}
+	outs := make([]ort.Value, len(outputs))
+	run := func() {
+		for _, o := range outs {
+			if o != nil {
+				o.Destroy()
+			}
+		}
+		clear(outs)
+		if err := s.s.Run(vals, outs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Cleanup(func() {
+		for _, o := range outs {
+			if o != nil {
+				o.Destroy()
+			}
+		}
+	})
+	run() // ONNX Runtime's first run allocates and picks kernels
+	return run
+}
+
+// benchRun times one session.
+func benchRun(b *testing.B, model []byte, inputs []string, ins []tensorIn, outputs []string) {
+	run := runner(b, model, inputs, ins, outputs)
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+}
+
+// BenchmarkStepVsForward alternates a forward pass and a step, so that both
+// see the same load on a shared machine, and reports the median of each and
+// the median ratio (step-ms / fwd-ms: the figure to keep under 3.5).
+func BenchmarkStepVsForward(b *testing.B) {
+	model, layer := mobileNet()
+	step, err := Build(model, Options{Layer: layer, Output: Step})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stepVsForward(b, model, step, layer)
+}
+
+func stepVsForward(b *testing.B, model, step []byte, layer string) {
+	img := tensorIn{[]int64{1, benchH, benchW, 3}, benchImage()}
+	fwd := runner(b, model, []string{"image"}, []tensorIn{img}, []string{layer})
+	stp := runner(b, step, []string{"image", StepName}, []tensorIn{img, {[]int64{1}, []float32{1}}}, []string{ObjectiveName, SteppedName})
+	var fs, ss, rs []float64
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		fwd()
+		t1 := time.Now()
+		stp()
+		t2 := time.Now()
+		f, s := t1.Sub(t0).Seconds()*1e3, t2.Sub(t1).Seconds()*1e3
+		fs, ss, rs = append(fs, f), append(ss, s), append(rs, s/f)
+	}
+	b.ReportMetric(median(fs), "fwd-ms")
+	b.ReportMetric(median(ss), "step-ms")
+	b.ReportMetric(median(rs), "ratio")
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// BenchmarkForward is the bare forward pass to the layer, the baseline for
+// BenchmarkStep. One intra-op thread, 256×144.
+func BenchmarkForward(b *testing.B) {
+	model, layer := mobileNet()
+	benchRun(b, model, []string{"image"}, []tensorIn{{[]int64{1, benchH, benchW, 3}, benchImage()}}, []string{layer})
+}
+
+// BenchmarkStep is one DeepDream step through the same network: forward,
+// backward and the normalised step.
+func BenchmarkStep(b *testing.B) {
+	model, layer := mobileNet()
+	step, err := Build(model, Options{Layer: layer, Output: Step})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRun(b, step, []string{"image", StepName},
+		[]tensorIn{{[]int64{1, benchH, benchW, 3}, benchImage()}, {[]int64{1}, []float32{1}}}, []string{ObjectiveName, SteppedName})
+}
+
+// posenetPath is where set-up puts the converted PoseNet; the benchmarks
+// below skip when it is absent.
+const posenetPath = "../../../main/third_party/networks/posenet.onnx"
+const posenetLayer = "MobilenetV1/MobilenetV1/Conv2d_7_pointwise/Relu6"
+
+func posenet(b *testing.B) []byte {
+	p := os.Getenv("REVERIE_POSENET")
+	if p == "" {
+		p = posenetPath
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Skipf("no PoseNet at %s (set REVERIE_POSENET): %v", p, err)
+	}
+	return data
+}
+
+// BenchmarkPoseNetStepVsForward is BenchmarkStepVsForward on the converted
+// PoseNet to Conv2d_7_pointwise.
+func BenchmarkPoseNetStepVsForward(b *testing.B) {
+	model := posenet(b)
+	step, err := Build(model, Options{Layer: posenetLayer, Output: Step})
+	if err != nil {
+		b.Fatal(err)
+	}
+	stepVsForward(b, withOutput(b, model, posenetLayer), step, posenetLayer)
+}
+
+// withOutput re-emits a model pruned to one inner tensor as its output: the
+// bare forward pass to that layer.
+func withOutput(b *testing.B, model []byte, name string) []byte {
+	m, err := onnxpb.Read(model)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := onnxpb.NewGraph(m.Graph.Name)
+	g.SetOpsets(m.IRVersion, m.Opsets...)
+	for _, vi := range m.Graph.Inputs {
+		g.InputInfo(vi.Name, vi.ElemType, vi.Dims, vi.DimParams)
+	}
+	for _, t := range m.Graph.Initializers {
+		g.Initializer(t.Name, t.DataType, t.Dims, t.Raw)
+	}
+	needed := map[string]bool{name: true}
+	keep := make([]bool, len(m.Graph.Nodes))
+	for i := len(m.Graph.Nodes) - 1; i >= 0; i-- {
+		for _, o := range m.Graph.Nodes[i].Outputs {
+			keep[i] = keep[i] || needed[o]
+		}
+		if keep[i] {
+			for _, in := range m.Graph.Nodes[i].Inputs {
+				needed[in] = true
+			}
+		}
+	}
+	for i, n := range m.Graph.Nodes {
+		if !keep[i] {
+			continue
+		}
+		var attrs []onnxpb.Attr
+		for _, a := range n.Attrs {
+			attrs = append(attrs, a.Attr())
+		}
+		g.Node(n.Name, n.Domain, n.OpType, n.Inputs, n.Outputs, attrs...)
+	}
+	g.OutputInfo(name, onnxpb.Float, nil, nil)
+	return g.Model(m.ProducerName, m.ProducerVersion)
+}

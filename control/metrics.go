@@ -38,7 +38,7 @@ func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 		gauge("reverie_display_fps", "Displayed frames per second.", func() float64 { return eng.Stats().FPS }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reverie_display_frames_total", Help: "Frames drawn."}, func() float64 { return float64(eng.Stats().Frames) }),
 		gauge("reverie_sleeping", "1 while the schedule has the piece closed.", func() float64 { return b2f(eng.Stats().Sleeping) }),
-		gauge("reverie_generator_ms", "Model time per generated frame, averaged.", func() float64 { return eng.Generator().Ms }),
+		gauge("reverie_generator_seconds", "Model time per generated frame in seconds, averaged.", func() float64 { return eng.Generator().Ms / 1000 }),
 		gauge("reverie_generator_fps", "Generated frames per second.", func() float64 { return eng.Generator().FPS }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reverie_generator_frames_total", Help: "Frames generated."}, func() float64 { return float64(eng.Generator().Frames) }),
 		gauge("reverie_camera_ok", "1 while the camera delivers frames.", func() float64 { return b2f(eng.Camera().State == "ok") }),

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -185,13 +186,12 @@ func (s *Server) config() Config {
 	return s.cfg
 }
 
-// Handler is the HTTP API and panel, behind the token check.
+// Handler is the HTTP API and panel, behind the token check. Every answer
+// is counted, refusals included, by route pattern: a path that matches no
+// route counts as "unmatched", so a client cannot grow the label set.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	route := func(pattern string, h http.HandlerFunc) {
-		name := pattern[strings.IndexByte(pattern, ' ')+1:]
-		mux.Handle(pattern, s.count(name, h))
-	}
+	route := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) }
 	route("GET /healthz", s.handleHealth)
 	route("GET /api/status", s.handleStatus)
 	route("GET /api/params", s.handleParams)
@@ -202,7 +202,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/model", s.handleModel)
 	route("GET /api/snapshot.png", s.handleSnapshot)
 	route("GET /stream.mjpeg", s.handleStream)
-	mux.Handle("GET /metrics", s.count("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	route("GET /{$}", s.handlePanel)
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -215,7 +215,13 @@ func (s *Server) Handler() http.Handler {
 	})
 	// The token can change on reload: each request checks the current one.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.currentAuth().wrap(inner).ServeHTTP(w, r)
+		name := "unmatched"
+		if _, pattern := mux.Handler(r); pattern != "" {
+			name = pattern[strings.IndexByte(pattern, ' ')+1:]
+		}
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		s.currentAuth().wrap(inner).ServeHTTP(sw, r)
+		s.metrics.requests.WithLabelValues(name, strconv.Itoa(sw.code)).Inc()
 	})
 }
 
@@ -231,14 +237,6 @@ func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-func (s *Server) count(route string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, code: 200}
-		h.ServeHTTP(sw, r)
-		s.metrics.requests.WithLabelValues(route, fmt.Sprint(sw.code)).Inc()
-	})
 }
 
 // Serve runs the HTTP server on ln until ctx ends.
@@ -316,10 +314,25 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // badRequest answers 400 and logs it, at most once per 10 s per route, so
 // a misbehaving client shows in /api/status without flooding the log.
 func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
-	if ok, n := s.badReqs.allow(r.URL.Path); ok {
-		slog.Warn("control: bad request", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "err", msg, "similar_since_last_log", n)
+	s.refuse(w, r, http.StatusBadRequest, msg)
+}
+
+// badBody answers a body readJSON refused: 413 when it is too large, 400
+// otherwise.
+func (s *Server) badBody(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusBadRequest
+	var tl *tooLargeError
+	if errors.As(err, &tl) {
+		code = http.StatusRequestEntityTooLarge
 	}
-	httpError(w, http.StatusBadRequest, msg)
+	s.refuse(w, r, code, err.Error())
+}
+
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	if ok, n := s.badReqs.allow(r.URL.Path); ok {
+		slog.Warn("control: bad request", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "code", code, "err", msg, "similar_since_last_log", n)
+	}
+	httpError(w, code, msg)
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -402,7 +415,7 @@ func (s *Server) handleParams(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handlePatchParams(w http.ResponseWriter, r *http.Request) {
 	var body map[string]json.RawMessage
 	if err := readJSON(r, &body); err != nil {
-		s.badRequest(w, r, err.Error())
+		s.badBody(w, r, err)
 		return
 	}
 	if len(body) == 0 {
@@ -425,10 +438,13 @@ func (s *Server) handlePatchParams(w http.ResponseWriter, r *http.Request) {
 			s.badRequest(w, r, fmt.Sprintf("unknown parameter %q; GET /api/params lists them", n))
 			return
 		}
-		if err := json.Unmarshal(body[n], &vals[i]); err != nil {
+		// A pointer, as null leaves a float64 untouched: a silent 0.
+		var v *float64
+		if err := json.Unmarshal(body[n], &v); err != nil || v == nil {
 			s.badRequest(w, r, fmt.Sprintf("parameter %q: %s is not a number; expected %g..%g", n, body[n], p.Min, p.Max))
 			return
 		}
+		vals[i] = *v
 		if vals[i] < p.Min || vals[i] > p.Max {
 			s.badRequest(w, r, fmt.Sprintf("parameter %q: %g is out of range; expected %g..%g", n, vals[i], p.Min, p.Max))
 			return
@@ -443,6 +459,13 @@ func (s *Server) handlePatchParams(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.eng.List())
 }
 
+// tooLargeError is a body over maxBody: 413, as the client must send less.
+type tooLargeError struct{ limit int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("body larger than %d bytes: send fewer or shorter values", e.limit)
+}
+
 // readJSON decodes a JSON request body into v, with an error a person can
 // act on.
 func readJSON(r *http.Request, v any) error {
@@ -453,7 +476,7 @@ func readJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return fmt.Errorf("body larger than %d bytes", mbe.Limit)
+			return &tooLargeError{mbe.Limit}
 		}
 		if errors.Is(err, io.EOF) {
 			return errors.New("empty body: expected JSON")
@@ -492,7 +515,7 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 		Model string `json:"model"`
 	}
 	if err := readJSON(r, &body); err != nil {
-		s.badRequest(w, r, err.Error())
+		s.badBody(w, r, err)
 		return
 	}
 	if body.Model == "" {

@@ -19,7 +19,7 @@ type metrics struct {
 func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reverie_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
-	m.osc = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reverie_osc_messages_total", Help: "OSC messages received, by result (ok, rejected, malformed, refused)."}, []string{"result"})
+	m.osc = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reverie_osc_messages_total", Help: "OSC messages received, by result (ok, rejected, malformed, refused, dropped: a bundle for later over the held limits)."}, []string{"result"})
 	m.swaps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reverie_model_swaps_total", Help: "Model switches by result (ok, failed)."}, []string{"result"})
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)

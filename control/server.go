@@ -46,6 +46,8 @@ type Server struct {
 	httpStop context.CancelFunc
 	oscStop  context.CancelFunc
 	badReqs  *limiter
+	oscLogs  *oscLog
+	held     *heldBundles
 }
 
 // New builds a server over eng. The journal is where warnings and errors are
@@ -59,7 +61,7 @@ func New(cfg Config, eng Engine, j *Journal) (*Server, error) {
 	s := &Server{
 		eng: eng, journal: j, start: time.Now(), cfg: cfg, sched: sched,
 		allow: &allowList{prefixes: allow}, auth: newAuth(cfg.AccessToken()),
-		badReqs: newLimiter(10 * time.Second),
+		badReqs: newLimiter(10 * time.Second), oscLogs: newOSCLog(), held: &heldBundles{},
 	}
 	s.metrics = newMetrics(eng, j, s.start)
 	s.preview = newPreview(eng, cfg.PreviewFPS)
@@ -518,34 +520,62 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 		s.badBody(w, r, err)
 		return
 	}
-	if body.Model == "" {
-		s.badRequest(w, r, `"model" is empty: expected one of GET /api/models, or a manifest path`)
-		return
+	switch err := s.requestSwap(body.Model, "http", nil, true); {
+	case errors.Is(err, errNoModel):
+		s.badRequest(w, r, err.Error())
+	case errors.Is(err, errSwapBusy):
+		httpError(w, http.StatusConflict, err.Error())
+	case err != nil:
+		httpError(w, http.StatusUnprocessableEntity, err.Error())
+	default:
+		writeJSON(w, http.StatusOK, map[string]string{"model": s.eng.Generator().Model})
+	}
+}
+
+var (
+	errNoModel  = errors.New(`"model" is empty: expected one of GET /api/models, or a manifest path`)
+	errSwapBusy = errors.New("another model is loading; try again when it is done")
+)
+
+// requestSwap is the one way a client over the network (HTTP, OSC)
+// switches the model: one load at a time, refused at once while another
+// runs. With wait false the load runs in the background once the slot is
+// taken. logf, when not nil, replaces slog for the outcome (OSC rate-limits
+// its lines).
+func (s *Server) requestSwap(model, by string, logf func(lvl slog.Level, msg string, args ...any), wait bool) error {
+	if model == "" {
+		return errNoModel
 	}
 	if !s.swapMu.TryLock() {
-		httpError(w, http.StatusConflict, "another model is loading; try again when it is done")
-		return
+		return errSwapBusy
 	}
-	defer s.swapMu.Unlock()
-	err := s.SwapModel(body.Model, "http")
-	if err != nil {
-		httpError(w, http.StatusUnprocessableEntity, err.Error())
-		return
+	run := func() error {
+		defer s.swapMu.Unlock()
+		return s.swapModel(model, by, logf)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"model": s.eng.Generator().Model})
+	if wait {
+		return run()
+	}
+	go run()
+	return nil
 }
 
 // SwapModel switches the model and logs the outcome either way.
-func (s *Server) SwapModel(model, by string) error {
+func (s *Server) SwapModel(model, by string) error { return s.swapModel(model, by, nil) }
+
+func (s *Server) swapModel(model, by string, logf func(lvl slog.Level, msg string, args ...any)) error {
+	if logf == nil {
+		logf = func(lvl slog.Level, msg string, args ...any) { slog.Log(context.Background(), lvl, msg, args...) }
+	}
 	start := time.Now()
 	if err := s.eng.SwapModel(model); err != nil {
 		s.metrics.swaps.WithLabelValues("failed").Inc()
-		slog.Error("model switch failed; the previous model keeps running", "model", model, "by", by, "err", err)
+		logf(slog.LevelError, "model switch failed; the previous model keeps running", "model", model, "by", by, "err", err)
 		s.health.record("model switch to " + model + " failed: " + err.Error())
 		return fmt.Errorf("model %q: %w; the previous model keeps running", model, err)
 	}
 	s.metrics.swaps.WithLabelValues("ok").Inc()
-	slog.Info("model switched", "model", model, "by", by, "load_ms", time.Since(start).Milliseconds())
+	logf(slog.LevelInfo, "model switched", "model", model, "by", by, "load_ms", time.Since(start).Milliseconds())
 	s.health.record("model switched to " + model)
 	return nil
 }

@@ -38,7 +38,7 @@ func (a *auth) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") && equal(strings.TrimPrefix(h, "Bearer "), a.token) {
+		if t, ok := bearer(r.Header.Get("Authorization")); ok && equal(t, a.token) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -65,4 +65,15 @@ func (a *auth) wrap(next http.Handler) http.Handler {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="reverie"`)
 		httpError(w, http.StatusUnauthorized, "a valid access token is required: send Authorization: Bearer TOKEN, or open the panel once with ?token=TOKEN")
 	})
+}
+
+// bearer reads the token of an Authorization header. The scheme is
+// case-insensitive (RFC 7235), so "bearer TOKEN" works too.
+func bearer(h string) (string, bool) {
+	scheme, cred, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	cred = strings.TrimLeft(cred, " ")
+	return cred, cred != ""
 }

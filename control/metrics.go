@@ -19,7 +19,7 @@ type metrics struct {
 func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reverie_http_requests_total", Help: "HTTP requests by route and status code."}, []string{"route", "code"})
-	m.osc = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reverie_osc_messages_total", Help: "OSC messages received, by result (ok, rejected, malformed, refused)."}, []string{"result"})
+	m.osc = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reverie_osc_messages_total", Help: "OSC messages received, by result (ok, rejected, malformed, refused, dropped: a bundle for later over the held limits)."}, []string{"result"})
 	m.swaps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "reverie_model_swaps_total", Help: "Model switches by result (ok, failed)."}, []string{"result"})
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
@@ -38,7 +38,7 @@ func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 		gauge("reverie_display_fps", "Displayed frames per second.", func() float64 { return eng.Stats().FPS }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reverie_display_frames_total", Help: "Frames drawn."}, func() float64 { return float64(eng.Stats().Frames) }),
 		gauge("reverie_sleeping", "1 while the schedule has the piece closed.", func() float64 { return b2f(eng.Stats().Sleeping) }),
-		gauge("reverie_generator_ms", "Model time per generated frame, averaged.", func() float64 { return eng.Generator().Ms }),
+		gauge("reverie_generator_seconds", "Model time per generated frame in seconds, averaged.", func() float64 { return eng.Generator().Ms / 1000 }),
 		gauge("reverie_generator_fps", "Generated frames per second.", func() float64 { return eng.Generator().FPS }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reverie_generator_frames_total", Help: "Frames generated."}, func() float64 { return float64(eng.Generator().Frames) }),
 		gauge("reverie_camera_ok", "1 while the camera delivers frames.", func() float64 { return b2f(eng.Camera().State == "ok") }),

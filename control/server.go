@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,8 @@ type Server struct {
 	httpStop context.CancelFunc
 	oscStop  context.CancelFunc
 	badReqs  *limiter
+	oscLogs  *oscLog
+	held     *heldBundles
 }
 
 // New builds a server over eng. The journal is where warnings and errors are
@@ -58,7 +61,7 @@ func New(cfg Config, eng Engine, j *Journal) (*Server, error) {
 	s := &Server{
 		eng: eng, journal: j, start: time.Now(), cfg: cfg, sched: sched,
 		allow: &allowList{prefixes: allow}, auth: newAuth(cfg.AccessToken()),
-		badReqs: newLimiter(10 * time.Second),
+		badReqs: newLimiter(10 * time.Second), oscLogs: newOSCLog(), held: &heldBundles{},
 	}
 	s.metrics = newMetrics(eng, j, s.start)
 	s.preview = newPreview(eng, cfg.PreviewFPS)
@@ -185,13 +188,12 @@ func (s *Server) config() Config {
 	return s.cfg
 }
 
-// Handler is the HTTP API and panel, behind the token check.
+// Handler is the HTTP API and panel, behind the token check. Every answer
+// is counted, refusals included, by route pattern: a path that matches no
+// route counts as "unmatched", so a client cannot grow the label set.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	route := func(pattern string, h http.HandlerFunc) {
-		name := pattern[strings.IndexByte(pattern, ' ')+1:]
-		mux.Handle(pattern, s.count(name, h))
-	}
+	route := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) }
 	route("GET /healthz", s.handleHealth)
 	route("GET /api/status", s.handleStatus)
 	route("GET /api/params", s.handleParams)
@@ -202,7 +204,7 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/model", s.handleModel)
 	route("GET /api/snapshot.png", s.handleSnapshot)
 	route("GET /stream.mjpeg", s.handleStream)
-	mux.Handle("GET /metrics", s.count("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	route("GET /{$}", s.handlePanel)
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -215,7 +217,13 @@ func (s *Server) Handler() http.Handler {
 	})
 	// The token can change on reload: each request checks the current one.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.currentAuth().wrap(inner).ServeHTTP(w, r)
+		name := "unmatched"
+		if _, pattern := mux.Handler(r); pattern != "" {
+			name = pattern[strings.IndexByte(pattern, ' ')+1:]
+		}
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		s.currentAuth().wrap(inner).ServeHTTP(sw, r)
+		s.metrics.requests.WithLabelValues(name, strconv.Itoa(sw.code)).Inc()
 	})
 }
 
@@ -231,14 +239,6 @@ func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-func (s *Server) count(route string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w, code: 200}
-		h.ServeHTTP(sw, r)
-		s.metrics.requests.WithLabelValues(route, fmt.Sprint(sw.code)).Inc()
-	})
 }
 
 // Serve runs the HTTP server on ln until ctx ends.
@@ -316,10 +316,25 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // badRequest answers 400 and logs it, at most once per 10 s per route, so
 // a misbehaving client shows in /api/status without flooding the log.
 func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, msg string) {
-	if ok, n := s.badReqs.allow(r.URL.Path); ok {
-		slog.Warn("control: bad request", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "err", msg, "similar_since_last_log", n)
+	s.refuse(w, r, http.StatusBadRequest, msg)
+}
+
+// badBody answers a body readJSON refused: 413 when it is too large, 400
+// otherwise.
+func (s *Server) badBody(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusBadRequest
+	var tl *tooLargeError
+	if errors.As(err, &tl) {
+		code = http.StatusRequestEntityTooLarge
 	}
-	httpError(w, http.StatusBadRequest, msg)
+	s.refuse(w, r, code, err.Error())
+}
+
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	if ok, n := s.badReqs.allow(r.URL.Path); ok {
+		slog.Warn("control: bad request", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "code", code, "err", msg, "similar_since_last_log", n)
+	}
+	httpError(w, code, msg)
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -402,7 +417,7 @@ func (s *Server) handleParams(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handlePatchParams(w http.ResponseWriter, r *http.Request) {
 	var body map[string]json.RawMessage
 	if err := readJSON(r, &body); err != nil {
-		s.badRequest(w, r, err.Error())
+		s.badBody(w, r, err)
 		return
 	}
 	if len(body) == 0 {
@@ -425,10 +440,13 @@ func (s *Server) handlePatchParams(w http.ResponseWriter, r *http.Request) {
 			s.badRequest(w, r, fmt.Sprintf("unknown parameter %q; GET /api/params lists them", n))
 			return
 		}
-		if err := json.Unmarshal(body[n], &vals[i]); err != nil {
+		// A pointer, as null leaves a float64 untouched: a silent 0.
+		var v *float64
+		if err := json.Unmarshal(body[n], &v); err != nil || v == nil {
 			s.badRequest(w, r, fmt.Sprintf("parameter %q: %s is not a number; expected %g..%g", n, body[n], p.Min, p.Max))
 			return
 		}
+		vals[i] = *v
 		if vals[i] < p.Min || vals[i] > p.Max {
 			s.badRequest(w, r, fmt.Sprintf("parameter %q: %g is out of range; expected %g..%g", n, vals[i], p.Min, p.Max))
 			return
@@ -443,6 +461,13 @@ func (s *Server) handlePatchParams(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.eng.List())
 }
 
+// tooLargeError is a body over maxBody: 413, as the client must send less.
+type tooLargeError struct{ limit int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("body larger than %d bytes: send fewer or shorter values", e.limit)
+}
+
 // readJSON decodes a JSON request body into v, with an error a person can
 // act on.
 func readJSON(r *http.Request, v any) error {
@@ -453,7 +478,7 @@ func readJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return fmt.Errorf("body larger than %d bytes", mbe.Limit)
+			return &tooLargeError{mbe.Limit}
 		}
 		if errors.Is(err, io.EOF) {
 			return errors.New("empty body: expected JSON")
@@ -492,37 +517,65 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 		Model string `json:"model"`
 	}
 	if err := readJSON(r, &body); err != nil {
-		s.badRequest(w, r, err.Error())
+		s.badBody(w, r, err)
 		return
 	}
-	if body.Model == "" {
-		s.badRequest(w, r, `"model" is empty: expected one of GET /api/models, or a manifest path`)
-		return
+	switch err := s.requestSwap(body.Model, "http", nil, true); {
+	case errors.Is(err, errNoModel):
+		s.badRequest(w, r, err.Error())
+	case errors.Is(err, errSwapBusy):
+		httpError(w, http.StatusConflict, err.Error())
+	case err != nil:
+		httpError(w, http.StatusUnprocessableEntity, err.Error())
+	default:
+		writeJSON(w, http.StatusOK, map[string]string{"model": s.eng.Generator().Model})
+	}
+}
+
+var (
+	errNoModel  = errors.New(`"model" is empty: expected one of GET /api/models, or a manifest path`)
+	errSwapBusy = errors.New("another model is loading; try again when it is done")
+)
+
+// requestSwap is the one way a client over the network (HTTP, OSC)
+// switches the model: one load at a time, refused at once while another
+// runs. With wait false the load runs in the background once the slot is
+// taken. logf, when not nil, replaces slog for the outcome (OSC rate-limits
+// its lines).
+func (s *Server) requestSwap(model, by string, logf func(lvl slog.Level, msg string, args ...any), wait bool) error {
+	if model == "" {
+		return errNoModel
 	}
 	if !s.swapMu.TryLock() {
-		httpError(w, http.StatusConflict, "another model is loading; try again when it is done")
-		return
+		return errSwapBusy
 	}
-	defer s.swapMu.Unlock()
-	err := s.SwapModel(body.Model, "http")
-	if err != nil {
-		httpError(w, http.StatusUnprocessableEntity, err.Error())
-		return
+	run := func() error {
+		defer s.swapMu.Unlock()
+		return s.swapModel(model, by, logf)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"model": s.eng.Generator().Model})
+	if wait {
+		return run()
+	}
+	go run()
+	return nil
 }
 
 // SwapModel switches the model and logs the outcome either way.
-func (s *Server) SwapModel(model, by string) error {
+func (s *Server) SwapModel(model, by string) error { return s.swapModel(model, by, nil) }
+
+func (s *Server) swapModel(model, by string, logf func(lvl slog.Level, msg string, args ...any)) error {
+	if logf == nil {
+		logf = func(lvl slog.Level, msg string, args ...any) { slog.Log(context.Background(), lvl, msg, args...) }
+	}
 	start := time.Now()
 	if err := s.eng.SwapModel(model); err != nil {
 		s.metrics.swaps.WithLabelValues("failed").Inc()
-		slog.Error("model switch failed; the previous model keeps running", "model", model, "by", by, "err", err)
+		logf(slog.LevelError, "model switch failed; the previous model keeps running", "model", model, "by", by, "err", err)
 		s.health.record("model switch to " + model + " failed: " + err.Error())
 		return fmt.Errorf("model %q: %w; the previous model keeps running", model, err)
 	}
 	s.metrics.swaps.WithLabelValues("ok").Inc()
-	slog.Info("model switched", "model", model, "by", by, "load_ms", time.Since(start).Milliseconds())
+	logf(slog.LevelInfo, "model switched", "model", model, "by", by, "load_ms", time.Since(start).Milliseconds())
 	s.health.record("model switched to " + model)
 	return nil
 }

@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -34,9 +33,9 @@ func (t TensorInfo) String() string { return fmt.Sprintf("%s %v %s", t.Name, t.S
 // Inspect reads an ONNX file's declared inputs, outputs and metadata. Init
 // must have loaded ONNX Runtime.
 func Inspect(path string) (*Info, error) {
-	data, err := os.ReadFile(path)
+	data, err := readUserFile(path, "model", MaxModelBytes)
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", path, unwrapPathError(err))
+		return nil, err
 	}
 	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil {

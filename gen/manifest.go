@@ -78,15 +78,15 @@ func (m *Manifest) Source() string {
 
 // LoadManifest reads and validates a manifest file. Unknown keys are errors.
 func LoadManifest(path string) (*Manifest, error) {
-	data, err := os.ReadFile(path)
+	data, err := readUserFile(path, "model manifest", MaxManifestBytes)
 	if err != nil {
-		return nil, fmt.Errorf("model manifest %s: %w", path, unwrapPathError(err))
+		return nil, err
 	}
 	m := &Manifest{}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(m); err != nil {
-		return nil, fmt.Errorf("model manifest %s: %v", path, err)
+		return nil, fmt.Errorf("model manifest %s: %w", path, yamlError(err))
 	}
 	m.path = path
 	if err := m.Validate(); err != nil {

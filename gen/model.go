@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"unsafe"
 
@@ -46,9 +45,9 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 	data := man.onnx
 	if data == nil {
 		var err error
-		data, err = os.ReadFile(man.ModelPath())
+		data, err = readUserFile(man.ModelPath(), "model", MaxModelBytes)
 		if err != nil {
-			return nil, "", fmt.Errorf("model %s: %w", man.ModelPath(), unwrapPathError(err))
+			return nil, "", err
 		}
 	}
 	if !ort.IsInitialized() {

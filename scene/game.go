@@ -133,13 +133,13 @@ func NewGame(cfg Config, genW, genH int, driver Driver) (*Game, error) {
 	if g.director != nil {
 		g.man = g.director.man
 	}
-	g.in.GenOlder = ebiten.NewImage(cfg.RenderW, cfg.RenderH)
-	g.in.GenNewer = ebiten.NewImage(cfg.RenderW, cfg.RenderH)
-	g.in.Flow = ebiten.NewImage(cfg.RenderW, cfg.RenderH)
+	g.in.GenOlder = newTarget(cfg.RenderW, cfg.RenderH)
+	g.in.GenNewer = newTarget(cfg.RenderW, cfg.RenderH)
+	g.in.Flow = newTarget(cfg.RenderW, cfg.RenderH)
 	g.in.Flow.Fill(color.RGBA{128, 128, 0, 255})
-	g.in.Audience = ebiten.NewImage(cfg.RenderW, cfg.RenderH)
+	g.in.Audience = newTarget(cfg.RenderW, cfg.RenderH)
 	g.in.Audience.Fill(color.Black)
-	g.view = ebiten.NewImage(cfg.RenderW, cfg.RenderH)
+	g.view = newTarget(cfg.RenderW, cfg.RenderH)
 	g.resizeGen(genW, genH)
 	g.camDirty = true
 	g.camOpts.Filter = ebiten.FilterLinear

@@ -2,6 +2,7 @@ package scene
 
 import (
 	"fmt"
+	"image"
 	"sort"
 	"strings"
 
@@ -273,7 +274,7 @@ func NewChain(passes []PassConfig, w, h int) (*Chain, error) {
 		c.Out = p
 	}
 	for i := range c.buf {
-		c.buf[i] = ebiten.NewImage(w, h)
+		c.buf[i] = newTarget(w, h)
 	}
 	return c, nil
 }
@@ -322,6 +323,15 @@ func (c *Chain) Pass(name string) *Pass {
 		return c.Out
 	}
 	return nil
+}
+
+// newTarget makes a render-size image that shader draws read and write:
+// an unmanaged one, with a texture of its own. Managed images share
+// Ebiten's atlas, and a feedback buffer there was read stale on every
+// other frame when the chain had an odd number of passes: a one-pass chain
+// (inject at mix 1, then output) strobed at half the frame rate.
+func newTarget(w, h int) *ebiten.Image {
+	return ebiten.NewImageWithOptions(image.Rect(0, 0, w, h), &ebiten.NewImageOptions{Unmanaged: true})
 }
 
 // Dispose frees shaders and buffers.

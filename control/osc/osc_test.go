@@ -127,11 +127,13 @@ func TestParseRejects(t *testing.T) {
 		{"bad padding", "2f610001", "padding is not zero"},
 		{"no comma", "2f610000 69000000", "do not start with ','"},
 		{"short int", "2f610000 2c690000", "runs past the end"},
-		{"unknown tag", "2f610000 2c640000 00000000 00000000", "unsupported type tag 'd'"},
+		{"unknown tag", "2f610000 2c780000 00000000 00000000", "unsupported type tag 'x'"},
+		{"short double", "2f610000 2c640000 00000000", "argument d runs past the end"},
 		{"huge blob", "2f610000 2c620000 7fffffff", "runs past the end"},
 		{"trailing", "2f610000 2c000000 00000000", "after the last argument"},
 		{"bundle no time", "2362756e 646c6500", "no time tag"},
 		{"bad element size", "2362756e 646c6500 00000000 00000001 00000003 2f610000", "element size 3"},
+		{"too many args", "2f610000 2c" + strings.Repeat("54", MaxArgs+1) + strings.Repeat("00", 4-(MaxArgs+2)%4), "at most 256"},
 		{"element past end", "2362756e 646c6500 00000000 00000001 00000010 2f610000", "element size 16"},
 		{"not #bundle", "2362756e 00000000 00000000 00000001", "is not #bundle"},
 	} {
@@ -151,14 +153,32 @@ func TestNestingIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Parse(pkt); err == nil || !strings.Contains(err.Error(), "nested deeper") {
-		t.Errorf("deep nesting: %v", err)
+	// The too-deep bundle is skipped, at the depth where it starts.
+	_, b, err := Parse(pkt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad []error
+	for d := b; d != nil; {
+		bad = append(bad, d.Bad...)
+		if len(d.Bundles) == 0 {
+			break
+		}
+		d = &d.Bundles[0]
+	}
+	if len(bad) != 1 || !strings.Contains(bad[0].Error(), "nested deeper") {
+		t.Errorf("deep nesting: %v", bad)
+	}
+	n := 0
+	b.Walk(func(*Message) { n++ })
+	if n != 0 {
+		t.Errorf("the message below the limit was kept")
 	}
 }
 
 func TestAppendRejects(t *testing.T) {
 	for _, m := range []Message{
-		{Address: "/a", Args: []any{1.5}}, // float64 is not OSC 1.0
+		{Address: "/a", Args: []any{1}}, // int is no OSC type: its size is not fixed
 		{Address: "a"},
 		{Address: "/a", Args: []any{"x\x00y"}},
 	} {
@@ -173,7 +193,11 @@ func TestAppendRejects(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, h := range []string{specFrequency, specFoo,
 		"2362756e 646c6500 00000000 00000001 0000000c 2f610000 2c690000 00000007",
-		"2f620000 2c620000 00000005 01020304 05000000", "2f610000"} {
+		"2f620000 2c620000 00000005 01020304 05000000", "2f610000",
+		"2f610000 2c640000 3ff07ae1 47ae147b",
+		"2f610000 2c695464 73464e00 00000007 40000000 00000000 78000000",
+		"2f610000 2c746872 6d000000 00000000 00000001 ffffffff fffffffe ff8000ff 00903c7f",
+		"2362756e 646c6500 00000000 00000001 0000000c 2f610000 2c690000 00000007 00000010 2f620000 2c780000 00000000 00000000"} {
 		f.Add(unhex(f, h))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

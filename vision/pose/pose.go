@@ -217,7 +217,9 @@ func (o *Outputs) check() error {
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // Decode finds the poses in one image's PoseNet outputs, strongest root
-// first. The result is the decoder's own and valid until the next Decode.
+// first. Like TF.js posenet it keeps low-scoring poses (a duplicate or a
+// fragment scores low): filter on Pose.Score. The result is the decoder's
+// own and valid until the next Decode.
 // Inconsistent outputs (lengths that do not match the grid, a grid that
 // does not match the input size, NaN scores) return an error and no poses.
 func (d *Decoder) Decode(o Outputs) ([]Pose, error) {

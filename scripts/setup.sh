@@ -84,12 +84,20 @@ elif [ "$rc" -ne 0 ]; then
   exit "$rc"
 fi
 
-# The TF.js reference the conversion tests compare against: pure JavaScript
-# (CPU backend), no native addon.
-if [ ! -f "$TFJS_DIR/node_modules/@tensorflow/tfjs/package.json" ] ||
-   ! grep -q "\"version\": \"$TFJS_VERSION\"" "$TFJS_DIR/node_modules/@tensorflow/tfjs/package.json"; then
-  echo "setup: installing @tensorflow/tfjs@$TFJS_VERSION (test reference) into $TFJS_DIR"
+# The TF.js references the tests compare against: @tensorflow/tfjs for the
+# conversions (pure JavaScript, CPU backend, no native addon) and
+# @tensorflow-models/posenet for vision/pose's decoder. posenet 2.2.2 declares
+# tfjs 3 as its peer; its decoder runs on 4.x unchanged, hence
+# --legacy-peer-deps rather than a second tfjs.
+POSENET_VERSION=2.2.2
+installed_version() { # package.json's version of node module $1, or nothing
+  sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$TFJS_DIR/node_modules/$1/package.json" 2>/dev/null | head -n1
+}
+if [ "$(installed_version @tensorflow/tfjs)" != "$TFJS_VERSION" ] ||
+   [ "$(installed_version @tensorflow-models/posenet)" != "$POSENET_VERSION" ]; then
+  echo "setup: installing @tensorflow/tfjs@$TFJS_VERSION and @tensorflow-models/posenet@$POSENET_VERSION (test references) into $TFJS_DIR"
   mkdir -p "$TFJS_DIR"
-  (cd "$TFJS_DIR" && npm install --ignore-scripts --no-audit --no-fund --silent "@tensorflow/tfjs@$TFJS_VERSION" >/dev/null)
+  (cd "$TFJS_DIR" && npm install --ignore-scripts --legacy-peer-deps --no-audit --no-fund --silent \
+    "@tensorflow/tfjs@$TFJS_VERSION" "@tensorflow-models/posenet@$POSENET_VERSION" >/dev/null)
 fi
 echo "setup: ok (ONNX Runtime at $ORT_LIB, trained networks in third_party/networks)"

@@ -156,3 +156,10 @@ func firstLine(err error) string {
 }
 
 var errClosed = errors.New("runner is closed")
+
+// SessionOptions builds ONNX Runtime session options for sc, as the
+// generator's sessions use them, for other packages that run sessions (the
+// dream). The caller destroys them.
+func SessionOptions(sc SessionConfig) (*ort.SessionOptions, string, Warning, error) {
+	return sessionOptions(sc)
+}

@@ -4,11 +4,13 @@
 package scene
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
 
+	"reverie/gen/dream"
 	"reverie/internal/field"
 )
 
@@ -24,6 +26,7 @@ type Config struct {
 	Preset     string         `yaml:"preset"`      // preset at start, "" for the passes as listed
 	PresetTime float64        `yaml:"preset_time"` // seconds a preset switch takes
 	Presets    []Preset       `yaml:"presets"`
+	Dream      dream.Config   `yaml:"dream"` // the deepdream pass's network
 }
 
 // PassConfig is one entry of scene.passes: the pass's kind and its parameters.
@@ -70,7 +73,7 @@ func DefaultConfig() Config {
 		Passes: []PassConfig{
 			{Pass: "warp", Params: map[string]float64{"zoom": 1.008, "rotate": 0.002, "follow": 0.3}},
 			{Pass: "flow", Params: map[string]float64{"amount": 6}},
-			{Pass: "dream", Params: map[string]float64{"strength": 0.1, "scale": 3, "octaves": 3, "relief": 0.02}},
+			{Pass: "deepdream", Params: map[string]float64{"step": 0.04, "layer": 7, "mix": 1.5, "local": 0.5, "presence_step": 1}},
 			{Pass: "inject", Params: map[string]float64{"mix": 0.08, "motion_mix": 0.1, "local": 0.1}},
 			{Pass: "color", Params: map[string]float64{"hue": 0.003, "saturation": 1.02, "decay": 0.01, "gamma": 1.005}},
 			{Pass: "output", Params: map[string]float64{"vignette": 0.4, "fill": 0}},
@@ -84,24 +87,25 @@ func DefaultConfig() Config {
 			},
 		},
 		PresetTime: 4,
+		Dream:      dream.DefaultConfig(),
 		Presets: []Preset{
 			{Name: "tide", Params: map[string]float64{
 				"warp.zoom": 1.003, "warp.rotate": 0.0008, "warp.follow": 0,
-				"flow.amount": 3, "dream.strength": 0.05, "dream.octaves": 2,
+				"flow.amount": 3, "deepdream.step": 0.02, "deepdream.layer": 4, "deepdream.mix": 1,
 				"inject.mix": 0.05, "inject.motion_mix": 0.05, "inject.local": 0,
 				"color.hue": 0.001, "color.saturation": 1.0, "color.decay": 0.004,
 				"director.smoothing": 2, "director.gain": 1.5,
 			}},
 			{Name: "bloom", Params: map[string]float64{
 				"warp.zoom": 1.02, "warp.rotate": 0.006, "warp.follow": 0.8,
-				"flow.amount": 14, "dream.strength": 0.18, "dream.scale": 4, "dream.octaves": 4, "dream.relief": 0.05,
+				"flow.amount": 14, "deepdream.step": 0.06, "deepdream.layer": 8, "deepdream.local": 1, "deepdream.presence_layers": 2,
 				"inject.mix": 0.06, "inject.motion_mix": 0.2, "inject.presence_mix": 0.1, "inject.local": 0.4,
 				"color.hue": 0.008, "color.saturation": 1.06, "color.decay": 0.015, "color.gamma": 1.01,
 				"director.smoothing": 0.3, "director.gain": 5,
 			}},
 			{Name: "mirror", Params: map[string]float64{
 				"warp.zoom": 1.012, "warp.rotate": 0, "warp.follow": 0,
-				"flow.amount": 10, "dream.strength": 0.12,
+				"flow.amount": 10, "deepdream.step": 0.03,
 				"inject.mix": 0.06, "inject.local": 0, "inject.silhouette": 0.6,
 				"color.hue": 0.002, "color.decay": 0.012,
 				"output.vignette": 0.6,
@@ -156,6 +160,13 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.Director.validate(); err != nil {
+		return err
+	}
+	if err := c.Dream.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return &FieldError{Key: "dream." + fe.Key, Msg: fe.Msg}
+		}
 		return err
 	}
 	if c.PresetTime < 0 || c.PresetTime > 600 {

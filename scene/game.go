@@ -72,6 +72,7 @@ type Game struct {
 	inputs   ModelInputs   // the generator's inputs, for presets (nil until wired)
 	genKeys  []string      // generator.* keys the presets set
 	ctl      *Controls
+	dream    *dreamer // the deepdream pass's neural dream, nil until it runs
 
 	in         Inputs
 	genSmall   *ebiten.Image // generator frames at their own size
@@ -139,6 +140,7 @@ func NewGame(cfg Config, genW, genH int, driver Driver) (*Game, error) {
 	g.in.Flow.Fill(color.RGBA{128, 128, 0, 255})
 	g.in.Audience = newTarget(cfg.RenderW, cfg.RenderH)
 	g.in.Audience.Fill(color.Black)
+	g.in.Residual = newTarget(cfg.RenderW, cfg.RenderH)
 	g.view = newTarget(cfg.RenderW, cfg.RenderH)
 	g.resizeGen(genW, genH)
 	g.camDirty = true
@@ -365,7 +367,9 @@ func (g *Game) Update() error {
 		return err
 	}
 	if !g.sleeping {
+		g.dreamBefore()
 		g.StepChain()
+		g.dreamAfter()
 	}
 	var err error
 	if a, ok := g.driver.(AfterChain); ok {
@@ -600,8 +604,9 @@ func (g *Game) Layout(w, h int) (int, int) {
 
 // Dispose frees the game's images and shaders.
 func (g *Game) Dispose() {
+	g.closeDream()
 	g.Chain.Dispose()
-	for _, img := range []*ebiten.Image{g.genSmall, g.in.GenOlder, g.in.GenNewer, g.in.Flow, g.in.Audience, g.view, g.flowSmall, g.audSmall} {
+	for _, img := range []*ebiten.Image{g.genSmall, g.in.GenOlder, g.in.GenNewer, g.in.Flow, g.in.Audience, g.in.Residual, g.view, g.flowSmall, g.audSmall} {
 		if img != nil {
 			img.Deallocate()
 		}

@@ -52,7 +52,7 @@ func TestReconfigureSwapsChainLive(t *testing.T) {
 		}
 		return strings.Join(s, " ")
 	}
-	if !strings.Contains(names(), "dream.strength") {
+	if !strings.Contains(names(), "deepdream.step") {
 		t.Fatalf("default chain lacks dream: %s", names())
 	}
 
@@ -69,7 +69,7 @@ func TestReconfigureSwapsChainLive(t *testing.T) {
 	if err := reconfigureOnLoop(g, big, nil); err == nil || !strings.Contains(err.Error(), "render_width") {
 		t.Errorf("render size change: %v; want an error naming render_width", err)
 	}
-	if !strings.Contains(names(), "dream.strength") || len(g.Chain.Passes) != len(cfg.Passes)-1 {
+	if !strings.Contains(names(), "deepdream.step") || len(g.Chain.Passes) != len(cfg.Passes)-1 {
 		t.Errorf("after rejected reloads the chain changed: %s", names())
 	}
 

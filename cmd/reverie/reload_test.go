@@ -113,7 +113,7 @@ func TestReloadAppliesLive(t *testing.T) {
 		b, _ := os.ReadFile(logPath)
 		return strings.Contains(string(b), "config reload rejected") && strings.Contains(string(b), "swirl")
 	})
-	if _, body := get(addr1, "/api/params"); !strings.Contains(body, "dream.strength") {
+	if _, body := get(addr1, "/api/params"); !strings.Contains(body, "deepdream.step") {
 		t.Errorf("after an invalid reload the chain changed: %s", body)
 	}
 
@@ -122,7 +122,7 @@ func TestReloadAppliesLive(t *testing.T) {
 	waitFor("the new address serving", 20*time.Second, func() bool { c, _ := get(addr2, "/healthz"); return c == 200 })
 	waitFor("the new chain's parameters", 20*time.Second, func() bool {
 		_, body := get(addr2, "/api/params")
-		return strings.Contains(body, "warp#2.rotate") && !strings.Contains(body, "dream.strength")
+		return strings.Contains(body, "warp#2.rotate") && !strings.Contains(body, "deepdream.step")
 	})
 	waitFor("the camera on the new file", 30*time.Second, func() bool { return source(addr2) == "ok file "+clipB })
 	if c, _ := get(addr1, "/healthz"); c != 0 {

@@ -1,0 +1,128 @@
+package scene
+
+import (
+	"log/slog"
+	"math"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"reverie/gen/dream"
+)
+
+// dreamer connects the deepdream pass to the neural dream: each frame it
+// uploads the newest residual for the pass to add, and hands the dream the
+// newest feedback picture, scaled down to the dream's size. It never waits:
+// a frame without a new residual adds nothing.
+type dreamer struct {
+	cfg    dream.Config
+	live   *dream.Live
+	w, h   int
+	small  *ebiten.Image // the residual at the dream's size
+	pic    *ebiten.Image // the feedback picture at the dream's size
+	res    []byte
+	down   ebiten.DrawImageOptions
+	up     ebiten.DrawImageOptions
+	warned bool
+}
+
+// dreamPass is the chain's deepdream pass, or nil.
+func (g *Game) dreamPass() *Pass { return g.Chain.Pass("deepdream") }
+
+// dreamBefore runs before the chain: it starts the dream on the first frame
+// that has a deepdream pass, and uploads a new residual when there is one.
+func (g *Game) dreamBefore() {
+	p := g.dreamPass()
+	if p == nil {
+		g.closeDream() // a reload took the pass out
+		return
+	}
+	p.Set("Apply", 0)
+	p.Set("Gain", dream.ResidualGain)
+	d := g.dream
+	if d == nil || d.cfg != g.cfg.Dream {
+		g.closeDream()
+		d = &dreamer{cfg: g.cfg.Dream, live: dream.Start(g.cfg.Dream, g.virtual)}
+		g.dream = d
+	}
+	if err := d.live.Err(); err != nil {
+		if !d.warned {
+			// One line: the pass then shows the picture unchanged.
+			slog.Warn("deepdream pass is off; the picture passes through it unchanged", "err", err)
+			d.warned = true
+		}
+		return
+	}
+	w, h := d.live.Size()
+	if w != d.w || h != d.h {
+		d.resize(w, h, g.cfg.RenderW, g.cfg.RenderH)
+	}
+	if d.res == nil {
+		return
+	}
+	res, ok := d.live.Take(d.res)
+	d.res = res
+	if !ok {
+		return
+	}
+	d.small.WritePixels(d.res)
+	g.in.Residual.DrawImage(d.small, &d.up)
+	p.Set("Apply", 1)
+}
+
+// dreamAfter hands the dream the chain's newest picture when it wants one,
+// with the pass's parameters as the audience shapes them.
+func (g *Game) dreamAfter() {
+	p, d := g.dreamPass(), g.dream
+	if p == nil || d == nil || d.res == nil || !d.live.Ready() {
+		return
+	}
+	d.pic.DrawImage(g.Chain.Output(), &d.down)
+	buf := d.live.InputBuffer()
+	if len(buf) != len(d.res) {
+		return
+	}
+	d.pic.ReadPixels(buf)
+	level := float32(0)
+	if g.haveFeats {
+		level = g.feats.Level
+	}
+	get := func(name string) float32 { v, _ := p.Get(name); return v }
+	layer := int(math.Round(float64(get("layer")+get("presence_layers")*level))) - 1
+	if err := d.live.Submit(dream.Params{
+		Step:        get("step") * (1 + get("presence_step")*level),
+		Layer:       layer,
+		Octaves:     int(math.Round(float64(get("octaves")))),
+		OctaveScale: get("octave_scale"),
+		Jitter:      get("jitter"),
+	}); err != nil && !d.warned {
+		slog.Warn("deepdream pass is off; the picture passes through it unchanged", "err", err)
+		d.warned = true
+	}
+}
+
+func (d *dreamer) resize(w, h, rw, rh int) {
+	d.dispose()
+	d.w, d.h = w, h
+	d.small, d.pic = ebiten.NewImage(w, h), ebiten.NewImage(w, h)
+	d.res = make([]byte, 4*w*h)
+	d.up = ebiten.DrawImageOptions{Filter: ebiten.FilterLinear, Blend: ebiten.BlendCopy}
+	d.up.GeoM.Scale(float64(rw)/float64(w), float64(rh)/float64(h))
+	d.down = ebiten.DrawImageOptions{Filter: ebiten.FilterLinear, Blend: ebiten.BlendCopy}
+	d.down.GeoM.Scale(float64(w)/float64(rw), float64(h)/float64(rh))
+}
+
+func (d *dreamer) dispose() {
+	if d.small != nil {
+		d.small.Deallocate()
+		d.pic.Deallocate()
+	}
+}
+
+// closeDream stops the dream, if one runs.
+func (g *Game) closeDream() {
+	if g.dream != nil {
+		g.dream.live.Close()
+		g.dream.dispose()
+		g.dream = nil
+	}
+}

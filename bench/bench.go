@@ -1,6 +1,7 @@
 // Package bench measures every stage against a bare baseline in one run: the
 // generator through the Runner and through a bare ONNX Runtime session, the
-// trained networks through gen.Net and through a bare session, the CPPN's
+// trained networks through gen.Net and through a bare session, a DeepDream
+// step against a forward pass to the same layer, the CPPN's
 // FLOP/s against a MatMul peak, the vision analysis against the same
 // gocv calls made bare, the pass chain against a plain texture blit, and the
 // input-to-response latency of the live pipeline with each stage's share.
@@ -100,6 +101,7 @@ type Report struct {
 	Generator  GeneratorReport          `json:"generator"`
 	Efficiency EfficiencyReport         `json:"efficiency"`
 	Networks   map[string]NetworkFigure `json:"networks"` // the trained networks at the sizes reverie runs them: "posenet_385x385"
+	Dream      DreamReport              `json:"dream"`    // one deepdream step against a forward pass to its layer
 	Vision     VisionReport             `json:"vision"`
 	Display    DisplayReport            `json:"display"`
 	Latency    LatencyReport            `json:"latency"`
@@ -221,6 +223,9 @@ func Run(cfg Config) (*Report, error) {
 	}
 	var err error
 	if r.Networks, err = measureNetworks(cfg.Generator, n.networks); err != nil {
+		return nil, err
+	}
+	if r.Dream, err = measureDream(cfg.Scene, n.networks*2); err != nil {
 		return nil, err
 	}
 	clip := cfg.Clip

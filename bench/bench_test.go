@@ -61,6 +61,7 @@ var wantKeys = func() []string {
 		"efficiency.matmul_ms", "efficiency.peak_gflops", "efficiency.cppn_256_gflops", "efficiency.cppn_512_gflops",
 		"efficiency.cppn_256_of_peak", "efficiency.cppn_512_of_peak", "efficiency.cppn_512_mflop_per_frame",
 		"vision.analyzer_ms", "vision.bare_ms", "vision.ratio",
+		"dream.network", "dream.size", "dream.layer", "dream.step_ms", "dream.forward_ms", "dream.ratio", "dream.steps_per_s",
 		"display.passes",
 		"latency.events", "latency.ms", "latency.max_ms", "latency.display_frame_ms", "latency.display_frames",
 		"latency.event_motion", "seconds",
@@ -164,6 +165,13 @@ func TestFiguresAreConsistent(t *testing.T) {
 	for k, f := range r.Networks {
 		near(k+" ratio", f.Ratio, f.NetMs/f.BareMs)
 	}
+	near("dream ratio", r.Dream.Ratio, r.Dream.StepMs/r.Dream.ForwardMs)
+	near("dream steps/s", r.Dream.StepsPerS, 1000/r.Dream.StepMs)
+	// A step runs the forward pass and then its gradient: it cannot be
+	// cheaper than the forward pass alone.
+	if r.Dream.Ratio < 1 {
+		t.Errorf("a dream step (%.2f ms) is cheaper than the forward pass to its layer (%.2f ms)", r.Dream.StepMs, r.Dream.ForwardMs)
+	}
 	// PoseNet at the clip's 769×577 has three times the pixels of 385×385.
 	if big, small := r.Networks["posenet_769x577"].BareMs, r.Networks["posenet_385x385"].BareMs; big < small {
 		t.Errorf("posenet at 769×577 takes %.2f ms, less than at 385×385 (%.2f ms)", big, small)
@@ -199,7 +207,7 @@ func TestTextNamesEveryStage(t *testing.T) {
 	if err := tiny.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"cppn", "convdecoder", "GFLOP/s", "trained network", "posenet", "1×577×769×3", "selfie", "vision 640×480", "1920×1080", "capture", "analysis", "director", "generator", "upload", "passes"} {
+	for _, s := range []string{"cppn", "convdecoder", "GFLOP/s", "trained network", "posenet", "1×577×769×3", "selfie", "dream posenet conv2d_7_pointwise", "vision 640×480", "1920×1080", "capture", "analysis", "director", "generator", "upload", "passes"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("text report lacks %q:\n%s", s, buf.String())
 		}

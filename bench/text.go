@@ -50,6 +50,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	tw.Flush()
 
+	if d := r.Dream; d.Missing != "" {
+		fmt.Fprintf(w, "\ndream: not measured: %s\n", d.Missing)
+	} else {
+		fmt.Fprintf(w, "\ndream %s %s at %s: step %.2f ms (%.1f steps/s), forward to the layer %.2f ms, ratio %.2f×\n",
+			d.Network, d.Layer, d.Size, d.StepMs, d.StepsPerS, d.ForwardMs, d.Ratio)
+	}
+
 	v := r.Vision
 	fmt.Fprintf(w, "\nvision 640×480: analyzer %.2f ms, bare OpenCV calls %.2f ms, ratio %.2f×\n", v.AnalyzerMs, v.BareMs, v.Ratio)
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"reverie/internal/heap"
+	"reverie/internal/mailbox"
 )
 
 // Frame is one generated image, RGBA, row-major.
@@ -22,51 +23,19 @@ type Frame struct {
 	At     time.Time     // when it was published
 }
 
-// frames is a triple buffer: the runner fills back, publishes it by swapping
-// with mid, and the display takes mid by swapping it with front. Neither side
-// ever waits for the other, and stale frames are overwritten, never queued.
-type frames struct {
-	mu               sync.Mutex
-	back, mid, front *Frame
-	fresh            bool
-}
-
-func newFrames(w, h int) *frames {
-	mk := func() *Frame { return &Frame{Pix: make([]byte, 4*w*h), Width: w, Height: h} }
-	return &frames{back: mk(), mid: mk(), front: mk()}
-}
-
-func (f *frames) publish() {
-	f.mu.Lock()
-	f.back, f.mid = f.mid, f.back
-	f.fresh = true
-	f.mu.Unlock()
-}
-
-// newest is the most recently published frame, nil before the first. The
-// caller holds the producer's side (Runner.step), so no pixels change under it.
-func (f *frames) newest() *Frame {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := f.mid
-	if f.front.Seq > n.Seq {
-		n = f.front
-	}
-	if n.Seq == 0 {
-		return nil
-	}
-	return n
-}
-
-func (f *frames) take() (*Frame, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.fresh {
-		return f.front, false
-	}
-	f.front, f.mid = f.mid, f.front
-	f.fresh = false
-	return f.front, true
+// newFrames is the mailbox from the runner to the display: the runner
+// renders into its back frame and publishes it; the display copies out the
+// newest once, and only when there is a new one. Neither side waits for
+// the other, and stale frames are dropped, never queued.
+func newFrames(w, h int) *mailbox.Box[Frame] {
+	return mailbox.New(mailbox.Funcs[Frame]{
+		New: func() Frame { return Frame{Pix: make([]byte, 4*w*h), Width: w, Height: h} },
+		Copy: func(dst, src *Frame) {
+			pix := append(dst.Pix[:0], src.Pix...)
+			*dst = *src
+			dst.Pix = pix
+		},
+	})
 }
 
 // Stats are the runner's measurements and state.
@@ -108,7 +77,9 @@ type Runner struct {
 	step   sync.Mutex // held for each frame; Swap and Close take it to change the model
 	swapMu sync.Mutex // one swap at a time
 	model  *Model
-	frames *frames
+	frames *mailbox.Box[Frame]
+	shown  Frame     // the display's copy of the newest frame (Latest)
+	shownN uint64    // the mailbox's number for shown
 	latent []float32 // newest latent from the scene
 	work   []float32 // the runner goroutine's copy
 	fit    []float32 // a latent of another length, fitted to the model
@@ -310,10 +281,15 @@ func (r *Runner) Latent(dst []float32) []float32 {
 	return append(dst[:0], r.latent...)
 }
 
-// Latest returns the newest frame and whether it is new since the last call.
-// Only one goroutine (the display) may call it; the frame stays valid until
-// its next call. Its Width and Height can change after a Swap.
-func (r *Runner) Latest() (*Frame, bool) { return r.frames.take() }
+// Latest returns the newest frame and whether it is new since the last call;
+// when it is not, nothing is copied. Only one goroutine (the display) may
+// call it; the frame stays valid until its next call. Its Width and Height
+// can change after a Swap.
+func (r *Runner) Latest() (*Frame, bool) {
+	n, ok := r.frames.Latest(&r.shown, r.shownN)
+	r.shownN = n
+	return &r.shown, ok
+}
 
 // Stats returns a copy of the runner's measurements.
 func (r *Runner) Stats() Stats {
@@ -431,11 +407,10 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 	}
 	r.applyParams(m)
 	w, h := m.Width(), m.Height()
-	back := r.frames.back
+	back := r.frames.Back()
 	if back.Width != w || back.Height != h {
 		// The first frames after a swap to another size.
-		back = &Frame{Pix: make([]byte, 4*w*h), Width: w, Height: h}
-		r.frames.back = back
+		back.Pix, back.Width, back.Height = make([]byte, 4*w*h), w, h
 	}
 	start := time.Now()
 	err := m.Run(r.fitLatent(z), back.Pix)
@@ -472,7 +447,7 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 		}
 	}
 	r.last = back.At
-	r.frames.publish()
+	r.frames.Publish()
 	return back, nil
 }
 
@@ -556,7 +531,7 @@ func (r *Runner) Swap(c Config) error {
 		return errClosed
 	}
 	r.fade = crossfade{dur: time.Duration(c.Crossfade * float64(time.Second))}
-	if newest := r.frames.newest(); newest != nil && r.fade.dur > 0 {
+	if newest := r.frames.Newest(); newest != nil && r.fade.dur > 0 {
 		r.fade.from = resample(pix, newest, m.Width(), m.Height())
 		r.fade.start = time.Now()
 	}

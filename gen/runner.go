@@ -92,6 +92,7 @@ type Runner struct {
 	last   time.Time
 	onErr  func(error)
 	fade   crossfade
+	clock  Clock
 
 	params    []Param   // guarded by mu; replaced by setModel
 	paramsSet bool      // a value changed since the last frame applied them
@@ -114,6 +115,7 @@ func NewRunner(model *Model) *Runner {
 		work:   make([]float32, d),
 		wake:   make(chan struct{}, 1),
 		rate:   make(chan struct{}, 1),
+		clock:  WallClock{},
 	}
 	r.setModel(model)
 	return r
@@ -207,8 +209,10 @@ func (r *Runner) applyParams(m *Model) {
 		r.paramVals[i] = p.Value
 	}
 	r.mu.Unlock()
-	for i, p := range r.params { // params only change under step, which we hold
-		m.fillInput(p.extra, r.paramVals[i])
+	// The list only changes under step, which we hold; SetInput changes a
+	// Value under mu meanwhile, so read nothing else here.
+	for i := range r.params {
+		m.fillInput(r.params[i].extra, r.paramVals[i])
 	}
 }
 
@@ -243,6 +247,10 @@ func carryParams(old, next []Param) (note string) {
 	}
 	return strings.Join(notes, "; ")
 }
+
+// SetClock sets the time the runner paces and stamps frames by (the wall
+// clock by default). Set it before Run or Step.
+func (r *Runner) SetClock(c Clock) { r.clock = c }
 
 // Model is the model the runner is using, nil after Close.
 func (r *Runner) Model() *Model {
@@ -330,8 +338,7 @@ func (r *Runner) MaxFPS() float64 {
 // came between are dropped, never queued. It allocates nothing per frame.
 func (r *Runner) Run(ctx context.Context) {
 	// One timer for the whole run, re-armed for each slot.
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	timer := r.clock.NewTimer()
 	defer timer.Stop()
 	var last time.Time // the slot the previous frame started in
 	for {
@@ -354,7 +361,7 @@ func (r *Runner) Run(ctx context.Context) {
 		copy(r.work, r.latent)
 		r.dirty = false
 		r.mu.Unlock()
-		start := time.Now()
+		start := r.clock.Now()
 		// A frame that started late for its slot (a timer's latency, a
 		// latent just after the slot) counts from the slot, so the cap is
 		// kept on average; one that came after a pause counts from now, so
@@ -372,13 +379,13 @@ func (r *Runner) Run(ctx context.Context) {
 
 // awaitSlot sleeps until one frame period after last, taking a cap changed
 // meanwhile; it returns false when ctx ended first.
-func (r *Runner) awaitSlot(ctx context.Context, timer *time.Timer, last time.Time) bool {
+func (r *Runner) awaitSlot(ctx context.Context, timer Timer, last time.Time) bool {
 	for {
 		p := time.Duration(r.period.Load())
 		if p <= 0 || last.IsZero() {
 			return true
 		}
-		wait := time.Until(last.Add(p))
+		wait := last.Add(p).Sub(r.clock.Now())
 		if wait <= 0 {
 			return true
 		}
@@ -387,7 +394,7 @@ func (r *Runner) awaitSlot(ctx context.Context, timer *time.Timer, last time.Tim
 		case <-ctx.Done():
 			timer.Stop()
 			return false
-		case <-timer.C:
+		case <-timer.C():
 			return true
 		case <-r.rate:
 			timer.Stop() // look again with the new cap
@@ -412,9 +419,9 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 		// The first frames after a swap to another size.
 		back.Pix, back.Width, back.Height = make([]byte, 4*w*h), w, h
 	}
-	start := time.Now()
+	start := r.clock.Now()
 	err := m.Run(r.fitLatent(z), back.Pix)
-	dur := time.Since(start)
+	dur := r.clock.Now().Sub(start)
 	fading := false
 	if err == nil && r.fade.from != nil {
 		fading = r.blend(back.Pix, start.Add(dur))
@@ -533,7 +540,7 @@ func (r *Runner) Swap(c Config) error {
 	r.fade = crossfade{dur: time.Duration(c.Crossfade * float64(time.Second))}
 	if newest := r.frames.Newest(); newest != nil && r.fade.dur > 0 {
 		r.fade.from = resample(pix, newest, m.Width(), m.Height())
-		r.fade.start = time.Now()
+		r.fade.start = r.clock.Now()
 	}
 	r.setModel(m)
 	r.mu.Lock()

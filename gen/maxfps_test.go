@@ -260,7 +260,8 @@ func TestRunnerMaxFPSTakesNewest(t *testing.T) {
 	}
 }
 
-// The Run loop allocates nothing per frame, capped or not.
+// The Run loop allocates nothing per frame, capped or not, and neither
+// does the display taking each frame.
 func TestRunnerRunAllocs(t *testing.T) {
 	r := newCPPNRunner(t, 64, 48)
 	defer r.Close()
@@ -273,6 +274,9 @@ func TestRunnerRunAllocs(t *testing.T) {
 			z[0] += 0.01
 			r.SetLatent(z)
 			waitFrames(t, r, n+1, 5*time.Second)
+			if fr, ok := r.Latest(); !ok || fr.Seq <= n {
+				t.Errorf("max_fps %g: the display got frame %d (new %v) after frame %d", fps, fr.Seq, ok, n+1)
+			}
 		}
 		for i := 0; i < 5; i++ { // warm up
 			frame()

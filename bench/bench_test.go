@@ -28,8 +28,13 @@ var (
 )
 
 func tinyConfig() Config {
+	// The latency probe's window renders at a quarter of the default size:
+	// the display figures have their own fixed sizes (720p, 1080p), and the
+	// probe's response still crosses every stage.
+	sc := scene.DefaultConfig()
+	sc.RenderW, sc.RenderH = 320, 180
 	return Config{
-		Generator: gen.DefaultConfig(), Vision: vision.DefaultConfig(), Scene: scene.DefaultConfig(),
+		Generator: gen.DefaultConfig(), Vision: vision.DefaultConfig(), Scene: sc,
 		Quick: true, Iterations: 3, Events: 2,
 	}
 }

@@ -86,7 +86,21 @@ func TestOSCOverUDP(t *testing.T) {
 	conn.Write(packet(t, "/reverie/param/warp.zoom", "fast"))
 	conn.Write(packet(t, "/reverie/latent/99", float32(1)))
 	conn.Write(packet(t, "/other/thing", int32(1)))
-	eventually(t, "rejections logged", func() bool { return strings.Contains(logs.String(), "OSC: packet rejected") })
+	// The counters say when all five were handled: only then can the
+	// value show that none of them changed it.
+	want := []string{`reverie_osc_messages_total{result="malformed"} 1`, `reverie_osc_messages_total{result="rejected"} 4`, `reverie_osc_messages_total{result="ok"} 5`}
+	eventually(t, "the OSC counters", func() bool {
+		_, text, _ := do(t, "GET", ts.URL+"/metrics", "")
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				return false
+			}
+		}
+		return true
+	})
+	if !strings.Contains(logs.String(), "OSC: packet rejected") {
+		t.Errorf("rejections not logged:\n%s", logs.String())
+	}
 	if float32(eng.value("warp.zoom")) != 1.1 {
 		t.Errorf("a bad packet changed warp.zoom to %g", eng.value("warp.zoom"))
 	}
@@ -107,16 +121,6 @@ func TestOSCOverUDP(t *testing.T) {
 	if got["/reverie/status/fps"] != float32(59.8) || got["/reverie/status/model"] != "builtin:cppn" || got["/reverie/status/presence"] != int32(1) {
 		t.Errorf("status: %v", got)
 	}
-	want := []string{`reverie_osc_messages_total{result="malformed"} 1`, `reverie_osc_messages_total{result="rejected"} 4`, `reverie_osc_messages_total{result="ok"} 5`}
-	eventually(t, "the OSC counters", func() bool {
-		_, text, _ := do(t, "GET", ts.URL+"/metrics", "")
-		for _, w := range want {
-			if !strings.Contains(text, w) {
-				return false
-			}
-		}
-		return true
-	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Error(err)

@@ -98,10 +98,6 @@ func (h *health) history() []Fault {
 	return out
 }
 
-// Report records a one-off event for /api/status, such as a config reload
-// that was rejected.
-func (s *Server) Report(detail string) { s.health.record(detail) }
-
 // Supervise checks the installation once a second until ctx ends: it keeps
 // the degradation list, applies the schedule, and feeds systemd's watchdog
 // only while the render loop is alive, so a hung loop gets restarted.

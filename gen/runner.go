@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"reverie/internal/heap"
+	"reverie/internal/mailbox"
 )
 
 // Frame is one generated image, RGBA, row-major.
@@ -22,51 +23,19 @@ type Frame struct {
 	At     time.Time     // when it was published
 }
 
-// frames is a triple buffer: the runner fills back, publishes it by swapping
-// with mid, and the display takes mid by swapping it with front. Neither side
-// ever waits for the other, and stale frames are overwritten, never queued.
-type frames struct {
-	mu               sync.Mutex
-	back, mid, front *Frame
-	fresh            bool
-}
-
-func newFrames(w, h int) *frames {
-	mk := func() *Frame { return &Frame{Pix: make([]byte, 4*w*h), Width: w, Height: h} }
-	return &frames{back: mk(), mid: mk(), front: mk()}
-}
-
-func (f *frames) publish() {
-	f.mu.Lock()
-	f.back, f.mid = f.mid, f.back
-	f.fresh = true
-	f.mu.Unlock()
-}
-
-// newest is the most recently published frame, nil before the first. The
-// caller holds the producer's side (Runner.step), so no pixels change under it.
-func (f *frames) newest() *Frame {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := f.mid
-	if f.front.Seq > n.Seq {
-		n = f.front
-	}
-	if n.Seq == 0 {
-		return nil
-	}
-	return n
-}
-
-func (f *frames) take() (*Frame, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.fresh {
-		return f.front, false
-	}
-	f.front, f.mid = f.mid, f.front
-	f.fresh = false
-	return f.front, true
+// newFrames is the mailbox from the runner to the display: the runner
+// renders into its back frame and publishes it; the display copies out the
+// newest once, and only when there is a new one. Neither side waits for
+// the other, and stale frames are dropped, never queued.
+func newFrames(w, h int) *mailbox.Box[Frame] {
+	return mailbox.New(mailbox.Funcs[Frame]{
+		New: func() Frame { return Frame{Pix: make([]byte, 4*w*h), Width: w, Height: h} },
+		Copy: func(dst, src *Frame) {
+			pix := append(dst.Pix[:0], src.Pix...)
+			*dst = *src
+			dst.Pix = pix
+		},
+	})
 }
 
 // Stats are the runner's measurements and state.
@@ -108,7 +77,9 @@ type Runner struct {
 	step   sync.Mutex // held for each frame; Swap and Close take it to change the model
 	swapMu sync.Mutex // one swap at a time
 	model  *Model
-	frames *frames
+	frames *mailbox.Box[Frame]
+	shown  Frame     // the display's copy of the newest frame (Latest)
+	shownN uint64    // the mailbox's number for shown
 	latent []float32 // newest latent from the scene
 	work   []float32 // the runner goroutine's copy
 	fit    []float32 // a latent of another length, fitted to the model
@@ -121,6 +92,7 @@ type Runner struct {
 	last   time.Time
 	onErr  func(error)
 	fade   crossfade
+	clock  Clock
 
 	params    []Param   // guarded by mu; replaced by setModel
 	paramsSet bool      // a value changed since the last frame applied them
@@ -143,6 +115,7 @@ func NewRunner(model *Model) *Runner {
 		work:   make([]float32, d),
 		wake:   make(chan struct{}, 1),
 		rate:   make(chan struct{}, 1),
+		clock:  WallClock{},
 	}
 	r.setModel(model)
 	return r
@@ -236,8 +209,10 @@ func (r *Runner) applyParams(m *Model) {
 		r.paramVals[i] = p.Value
 	}
 	r.mu.Unlock()
-	for i, p := range r.params { // params only change under step, which we hold
-		m.fillInput(p.extra, r.paramVals[i])
+	// The list only changes under step, which we hold; SetInput changes a
+	// Value under mu meanwhile, so read nothing else here.
+	for i := range r.params {
+		m.fillInput(r.params[i].extra, r.paramVals[i])
 	}
 }
 
@@ -272,6 +247,10 @@ func carryParams(old, next []Param) (note string) {
 	}
 	return strings.Join(notes, "; ")
 }
+
+// SetClock sets the time the runner paces and stamps frames by (the wall
+// clock by default). Set it before Run or Step.
+func (r *Runner) SetClock(c Clock) { r.clock = c }
 
 // Model is the model the runner is using, nil after Close.
 func (r *Runner) Model() *Model {
@@ -310,10 +289,15 @@ func (r *Runner) Latent(dst []float32) []float32 {
 	return append(dst[:0], r.latent...)
 }
 
-// Latest returns the newest frame and whether it is new since the last call.
-// Only one goroutine (the display) may call it; the frame stays valid until
-// its next call. Its Width and Height can change after a Swap.
-func (r *Runner) Latest() (*Frame, bool) { return r.frames.take() }
+// Latest returns the newest frame and whether it is new since the last call;
+// when it is not, nothing is copied. Only one goroutine (the display) may
+// call it; the frame stays valid until its next call. Its Width and Height
+// can change after a Swap.
+func (r *Runner) Latest() (*Frame, bool) {
+	n, ok := r.frames.Latest(&r.shown, r.shownN)
+	r.shownN = n
+	return &r.shown, ok
+}
 
 // Stats returns a copy of the runner's measurements.
 func (r *Runner) Stats() Stats {
@@ -354,8 +338,7 @@ func (r *Runner) MaxFPS() float64 {
 // came between are dropped, never queued. It allocates nothing per frame.
 func (r *Runner) Run(ctx context.Context) {
 	// One timer for the whole run, re-armed for each slot.
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	timer := r.clock.NewTimer()
 	defer timer.Stop()
 	var last time.Time // the slot the previous frame started in
 	for {
@@ -378,7 +361,7 @@ func (r *Runner) Run(ctx context.Context) {
 		copy(r.work, r.latent)
 		r.dirty = false
 		r.mu.Unlock()
-		start := time.Now()
+		start := r.clock.Now()
 		// A frame that started late for its slot (a timer's latency, a
 		// latent just after the slot) counts from the slot, so the cap is
 		// kept on average; one that came after a pause counts from now, so
@@ -396,13 +379,13 @@ func (r *Runner) Run(ctx context.Context) {
 
 // awaitSlot sleeps until one frame period after last, taking a cap changed
 // meanwhile; it returns false when ctx ended first.
-func (r *Runner) awaitSlot(ctx context.Context, timer *time.Timer, last time.Time) bool {
+func (r *Runner) awaitSlot(ctx context.Context, timer Timer, last time.Time) bool {
 	for {
 		p := time.Duration(r.period.Load())
 		if p <= 0 || last.IsZero() {
 			return true
 		}
-		wait := time.Until(last.Add(p))
+		wait := last.Add(p).Sub(r.clock.Now())
 		if wait <= 0 {
 			return true
 		}
@@ -411,7 +394,7 @@ func (r *Runner) awaitSlot(ctx context.Context, timer *time.Timer, last time.Tim
 		case <-ctx.Done():
 			timer.Stop()
 			return false
-		case <-timer.C:
+		case <-timer.C():
 			return true
 		case <-r.rate:
 			timer.Stop() // look again with the new cap
@@ -431,15 +414,14 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 	}
 	r.applyParams(m)
 	w, h := m.Width(), m.Height()
-	back := r.frames.back
+	back := r.frames.Back()
 	if back.Width != w || back.Height != h {
 		// The first frames after a swap to another size.
-		back = &Frame{Pix: make([]byte, 4*w*h), Width: w, Height: h}
-		r.frames.back = back
+		back.Pix, back.Width, back.Height = make([]byte, 4*w*h), w, h
 	}
-	start := time.Now()
+	start := r.clock.Now()
 	err := m.Run(r.fitLatent(z), back.Pix)
-	dur := time.Since(start)
+	dur := r.clock.Now().Sub(start)
 	fading := false
 	if err == nil && r.fade.from != nil {
 		fading = r.blend(back.Pix, start.Add(dur))
@@ -472,7 +454,7 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 		}
 	}
 	r.last = back.At
-	r.frames.publish()
+	r.frames.Publish()
 	return back, nil
 }
 
@@ -556,9 +538,9 @@ func (r *Runner) Swap(c Config) error {
 		return errClosed
 	}
 	r.fade = crossfade{dur: time.Duration(c.Crossfade * float64(time.Second))}
-	if newest := r.frames.newest(); newest != nil && r.fade.dur > 0 {
+	if newest := r.frames.Newest(); newest != nil && r.fade.dur > 0 {
 		r.fade.from = resample(pix, newest, m.Width(), m.Height())
-		r.fade.start = time.Now()
+		r.fade.start = r.clock.Now()
 	}
 	r.setModel(m)
 	r.mu.Lock()

@@ -45,14 +45,16 @@ type Preset struct {
 
 // DirectorConfig is scene.director.
 type DirectorConfig struct {
-	Seed       uint64    `yaml:"seed"`       // directions and the idle walk
-	Smoothing  float64   `yaml:"smoothing"`  // spring time constant, seconds
-	Gain       float64   `yaml:"gain"`       // how far the audience pushes the latent
-	IdleSpeed  float64   `yaml:"idle_speed"` // seconds per idle keyframe
-	Transition float64   `yaml:"transition"` // seconds of the turn on arrival and departure
-	HomeAfter  float64   `yaml:"home_after"` // seconds of absence before drifting home
-	Directions string    `yaml:"directions"` // auto | seeded | model
-	Mapping    []Mapping `yaml:"mapping"`
+	Seed       uint64  `yaml:"seed"`        // directions and the idle walk
+	Smoothing  float64 `yaml:"smoothing"`   // spring time constant, seconds
+	Gain       float64 `yaml:"gain"`        // how far the audience pushes the latent
+	IdlePeriod float64 `yaml:"idle_period"` // seconds per idle keyframe
+	// OldIdleSpeed is idle_period's old name, still read; Upgrade moves it.
+	OldIdleSpeed *float64  `yaml:"idle_speed,omitempty"`
+	Transition   float64   `yaml:"transition"` // seconds of the turn on arrival and departure
+	HomeAfter    float64   `yaml:"home_after"` // seconds of absence before drifting home
+	Directions   string    `yaml:"directions"` // auto | seeded | model
+	Mapping      []Mapping `yaml:"mapping"`
 }
 
 // Mapping says which feature pushes along which latent direction, and how
@@ -65,6 +67,35 @@ type Mapping struct {
 
 // Features the director can map, in the order config.yaml documents them.
 var featureNames = []string{"motion", "centroid_x", "centroid_y", "flow_x", "flow_y", "presence", "grid", "people"}
+
+// oldParamNames maps renamed live parameters to their names now. Presets and
+// requests that use an old name still work.
+var oldParamNames = map[string]string{"director.idle_speed": "director.idle_period"}
+
+// Upgrade moves values given under old names (scene.director.idle_speed, a
+// preset's director.idle_speed) to the names they have now, and returns one
+// note per move, under the old key, for the log.
+func (c *Config) Upgrade() []FieldError {
+	var notes []FieldError
+	if old := c.Director.OldIdleSpeed; old != nil {
+		c.Director.IdlePeriod, c.Director.OldIdleSpeed = *old, nil
+		notes = append(notes, FieldError{Key: "director.idle_speed", Msg: "renamed director.idle_period (seconds per keyframe, a period); the value is used, but rename the key"})
+	}
+	for i, p := range c.Presets {
+		for old, name := range oldParamNames {
+			v, ok := p.Params[old]
+			if !ok {
+				continue
+			}
+			delete(p.Params, old)
+			if _, set := p.Params[name]; !set {
+				p.Params[name] = v
+			}
+			notes = append(notes, FieldError{Key: fmt.Sprintf("presets[%d].%s", i, old), Msg: "renamed " + name + "; the value is used, but rename the key"})
+		}
+	}
+	return notes
+}
 
 // DefaultConfig is the scene section's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
@@ -79,7 +110,7 @@ func DefaultConfig() Config {
 			{Pass: "output", Params: map[string]float64{"vignette": 0.4, "fill": 0}},
 		},
 		Director: DirectorConfig{
-			Seed: 11, Smoothing: 0.6, Gain: 2.5, IdleSpeed: 12, Transition: 3, HomeAfter: 120,
+			Seed: 11, Smoothing: 0.6, Gain: 2.5, IdlePeriod: 12, Transition: 3, HomeAfter: 120,
 			Directions: "auto",
 			Mapping: []Mapping{
 				{"motion", 0, 1}, {"centroid_x", 1, 1}, {"centroid_y", 2, 1},
@@ -197,7 +228,7 @@ func (c *Config) Validate() error {
 			}
 			s, ok := specs[k]
 			if !ok {
-				return &FieldError{Key: key + "." + k, Msg: "not a parameter of this chain; expected pass.param (e.g. warp.zoom), director.gain, director.smoothing, director.idle_speed, map.FEATURE or generator.NAME (a model input)"}
+				return &FieldError{Key: key + "." + k, Msg: "not a parameter of this chain; expected pass.param (e.g. warp.zoom), director.gain, director.smoothing, director.idle_period, map.FEATURE or generator.NAME (a model input)"}
 			}
 			if v < s.Min || v > s.Max {
 				return &FieldError{Key: key + "." + k, Msg: fmt.Sprintf("%g: expected %g..%g", v, s.Min, s.Max)}
@@ -217,8 +248,8 @@ func (d *DirectorConfig) validate() error {
 	if d.Gain < 0 || d.Gain > 20 {
 		return &FieldError{Key: "director.gain", Msg: fmt.Sprintf("%g: expected 0..20", d.Gain)}
 	}
-	if d.IdleSpeed < 0.5 || d.IdleSpeed > 600 {
-		return &FieldError{Key: "director.idle_speed", Msg: fmt.Sprintf("%g: expected 0.5..600 seconds per keyframe", d.IdleSpeed)}
+	if d.IdlePeriod < 0.5 || d.IdlePeriod > 600 {
+		return &FieldError{Key: "director.idle_period", Msg: fmt.Sprintf("%g: expected 0.5..600 seconds per keyframe", d.IdlePeriod)}
 	}
 	if d.Transition < 0.1 || d.Transition > 60 {
 		return &FieldError{Key: "director.transition", Msg: fmt.Sprintf("%g: expected 0.1..60 seconds", d.Transition)}
@@ -304,7 +335,7 @@ func paramSpecs(c *Config) map[string]ParamInfo {
 	d := c.Director
 	out["director.gain"] = ParamInfo{"director.gain", d.Gain, 0, 20, "how far the audience pushes the latent"}
 	out["director.smoothing"] = ParamInfo{"director.smoothing", d.Smoothing, 0.01, 30, "spring time constant, seconds"}
-	out["director.idle_speed"] = ParamInfo{"director.idle_speed", d.IdleSpeed, 0.5, 600, "seconds per keyframe of the idle walk"}
+	out["director.idle_period"] = ParamInfo{"director.idle_period", d.IdlePeriod, 0.5, 600, "seconds per keyframe of the idle walk"}
 	for i, id := range mappingIDs(d.Mapping) {
 		out[id] = ParamInfo{id, d.Mapping[i].Gain, -10, 10, fmt.Sprintf("gain of %s along direction %d", d.Mapping[i].Feature, d.Mapping[i].Direction)}
 	}

@@ -100,6 +100,9 @@ func (c *Controls) List() []ParamInfo {
 // Set changes a parameter from the next frame on. An unknown name, or a
 // value outside the parameter's range, is an error naming it and the range.
 func (c *Controls) Set(name string, v float64) error {
+	if n, ok := oldParamNames[name]; ok {
+		name = n
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	i, ok := c.index[name]

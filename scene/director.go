@@ -51,7 +51,7 @@ func NewDirector(cfg DirectorConfig, dim int) *Director {
 	d.home = d.randomLatent()
 	d.key0 = append([]float32(nil), d.home...)
 	d.key1 = d.randomLatent()
-	d.segLen = cfg.IdleSpeed
+	d.segLen = cfg.IdlePeriod
 	d.walk = append([]float32(nil), d.home...)
 	d.offset = make([]float32, dim)
 	d.target = make([]float32, dim)
@@ -186,8 +186,8 @@ func (d *Director) paramSlot(name string) *float64 {
 		return &d.cfg.Gain
 	case "director.smoothing":
 		return &d.cfg.Smoothing
-	case "director.idle_speed":
-		return &d.cfg.IdleSpeed
+	case "director.idle_period":
+		return &d.cfg.IdlePeriod
 	}
 	for i, id := range mappingIDs(d.cfg.Mapping) {
 		if id == name {
@@ -217,7 +217,7 @@ func (d *Director) continueFrom(old *Director) {
 	}
 	d.present, d.absent, d.atHome = old.present, old.absent, old.atHome
 	if d.atHome {
-		d.nextSegment(d.cfg.IdleSpeed) // breathe around home, as before
+		d.nextSegment(d.cfg.IdlePeriod) // breathe around home, as before
 	}
 }
 
@@ -267,7 +267,7 @@ func (d *Director) Step(f *vision.Features, dt float64) []float32 {
 	d.keyT += dt * (1 + 2*motion)
 	if d.keyT >= d.segLen {
 		copy(d.walk, d.key1)
-		d.nextSegment(d.cfg.IdleSpeed)
+		d.nextSegment(d.cfg.IdlePeriod)
 	}
 	s := d.keyT / d.segLen
 	slerp(d.walk, d.key0, d.key1, s*s*(3-2*s))

@@ -33,7 +33,7 @@ func TestDirectorIsDeterministic(t *testing.T) {
 // than a small fraction of the jump, and it does not overshoot.
 func TestDirectorSpringHasNoJumps(t *testing.T) {
 	cfg := DefaultConfig().Director
-	cfg.IdleSpeed = 600 // keep the idle walk nearly still
+	cfg.IdlePeriod = 600 // keep the idle walk nearly still
 	d := NewDirector(cfg, 16)
 	still := &vision.Features{}
 	for i := 0; i < 60; i++ {
@@ -72,7 +72,7 @@ func dist32(a, b []float32) float64 {
 // damped.
 func TestDirectorSpringOvershootIsBounded(t *testing.T) {
 	cfg := DefaultConfig().Director
-	cfg.IdleSpeed = 600
+	cfg.IdlePeriod = 600
 	cfg.Smoothing = 0.4
 	d := NewDirector(cfg, 16)
 	quiet := &vision.Features{}
@@ -110,7 +110,7 @@ func proj(z, origin, u []float32) float64 {
 // A long empty room walks the latent back to its home look.
 func TestDirectorReturnsHomeAfterAbsence(t *testing.T) {
 	cfg := DefaultConfig().Director
-	cfg.HomeAfter, cfg.IdleSpeed, cfg.Transition = 20, 5, 1
+	cfg.HomeAfter, cfg.IdlePeriod, cfg.Transition = 20, 5, 1
 	d := NewDirector(cfg, 16)
 	home := append([]float32(nil), d.home...)
 	busy := &vision.Features{Presence: true, Level: 1, Motion: 0.5, Centroid: [2]float32{0.8, 0.3}}
@@ -131,7 +131,7 @@ func TestDirectorReturnsHomeAfterAbsence(t *testing.T) {
 // faster in the seconds after someone arrives than while the room idles.
 func TestDirectorArrivalStartsATransition(t *testing.T) {
 	cfg := DefaultConfig().Director
-	cfg.IdleSpeed, cfg.Transition, cfg.Gain = 600, 2, 0
+	cfg.IdlePeriod, cfg.Transition, cfg.Gain = 600, 2, 0
 	d := NewDirector(cfg, 16)
 	for i := 0; i < 60; i++ {
 		d.Step(nil, 1.0/30)
@@ -162,7 +162,7 @@ func TestDirectionsFile(t *testing.T) {
 	os.WriteFile(path, b, 0o644)
 	cfg := DefaultConfig().Director
 	cfg.Mapping = []Mapping{{"motion", 0, 1}, {"presence", 1, 1}}
-	cfg.IdleSpeed = 600
+	cfg.IdlePeriod = 600
 	man := &gen.Manifest{Latent: gen.LatentSpec{Dim: 4}, Directions: path}
 	d, err := NewDirectorFor(cfg, man)
 	if err != nil {

@@ -24,7 +24,8 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 		d := NewDirector(cfg.Director, 16)
 		g, err := NewGame(cfg, 8, 8, &dirDriver{d})
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return
 		}
 		defer g.Dispose()
 		g.UseVirtualClock(500 * time.Millisecond)
@@ -42,7 +43,8 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 			t.Errorf("latent out of range: %v", err)
 		}
 		if err := c.ApplyPreset("bloom"); err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return
 		}
 		get := func(name string) float64 {
 			for _, p := range c.List() {
@@ -50,8 +52,8 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 					return p.Value
 				}
 			}
-			t.Fatalf("%s not listed", name)
-			return 0
+			t.Errorf("%s not listed", name)
+			return math.NaN()
 		}
 		g.Update()
 		g.Update() // 1 s of 2
@@ -73,13 +75,18 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 		// mirror leaves director.gain out: it returns to the configured 2.5.
 		c.ApplyPreset("mirror")
 		if err := c.Set("color.hue", 0.05); err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return
 		}
 		for i := 0; i < 6; i++ {
 			g.Update()
 		}
 		if gain, hue := get("director.gain"), get("color.hue"); math.Abs(gain-2.5) > 1e-6 || math.Abs(hue-0.05) > 1e-6 {
 			t.Errorf("after mirror: director.gain %v (want 2.5), color.hue %v (set by hand to 0.05)", gain, hue)
+		}
+		// A request may still use a renamed parameter's old name.
+		if err := c.Set("director.idle_speed", 30); err != nil || get("director.idle_period") != 30 {
+			t.Errorf("director.idle_speed 30 (the old name): %v; director.idle_period %v", err, get("director.idle_period"))
 		}
 		names := c.List()
 		for i := 1; i < len(names); i++ {
@@ -145,7 +152,8 @@ func TestUploadFollowsFrameSize(t *testing.T) {
 		cfg.RenderW, cfg.RenderH = 32, 32
 		g, err := NewGame(cfg, 8, 8, nopDriver{})
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return
 		}
 		defer g.Dispose()
 		frame := func(w, h int, v byte, seq uint64) *gen.Frame {
@@ -182,12 +190,16 @@ func BenchmarkChain(b *testing.B) {
 		onLoop(func() {
 			var err error
 			if g, err = NewGame(cfg, 320, 180, nopDriver{}); err != nil {
-				b.Fatal(err)
+				b.Error(err)
+				return
 			}
 			g.UseVirtualClock(time.Second / 60)
 			g.Upload(&gen.Frame{Pix: make([]byte, 4*320*180), Width: 320, Height: 180, Seq: 1})
 			src, dst = ebiten.NewImage(size[0], size[1]), ebiten.NewImage(size[0], size[1])
 		})
+		if g == nil {
+			return
+		}
 		var op ebiten.DrawImageOptions
 		// Ebiten compiles shaders and sizes its queues on first use: warm
 		// up so allocs/op shows the steady state.

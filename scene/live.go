@@ -17,8 +17,9 @@ type Live struct {
 	Runner   *gen.Runner
 	Director *Director
 
-	feats vision.Features
-	last  float64
+	feats    vision.Features
+	featsSeq uint64 // the watcher's number for feats, 0 for none yet
+	last     float64
 }
 
 // LatentDirector implements the game's director source.
@@ -33,8 +34,15 @@ func (l *Live) Tick(g *Game) error {
 		dt = 1.0 / 60 // first tick, or a stall: never jump the spring
 	}
 	var f *vision.Features
-	if l.Watcher != nil && l.Watcher.Latest(&l.feats) > 0 {
-		f = &l.feats
+	if l.Watcher != nil {
+		// Nothing new (most ticks: the display outruns the camera) copies
+		// nothing.
+		if seq, ok := l.Watcher.Latest(&l.feats, l.featsSeq); ok {
+			l.featsSeq = seq
+		}
+		if l.featsSeq > 0 {
+			f = &l.feats
+		}
 	}
 	g.SetFeatures(f)
 	if g.Sleeping() {

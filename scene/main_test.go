@@ -50,11 +50,22 @@ func (g *loopGame) Update() error {
 func (g *loopGame) Draw(*ebiten.Image)         {}
 func (g *loopGame) Layout(int, int) (int, int) { return 64, 64 }
 
-// onLoop runs f inside Update and waits for it.
+// onLoop runs f inside Update and waits for it. f runs on the Ebiten
+// goroutine, so it reports with t.Error and returns: a t.Fatal there ends
+// that goroutine (runtime.Goexit), and with it the game loop every later
+// test needs. onLoop turns that into a panic on the test goroutine, which
+// names the mistake, instead of a hang until the package's timeout.
 func onLoop(f func()) {
-	finished := make(chan struct{})
-	loop.work <- func() { f(); close(finished) }
-	<-finished
+	finished := make(chan bool, 1)
+	loop.work <- func() {
+		returned := false
+		defer func() { finished <- returned }()
+		f()
+		returned = true
+	}
+	if !<-finished {
+		panic("scene test: a function on the game loop called t.Fatal or runtime.Goexit; the loop is gone. Use t.Error and return there.")
+	}
 }
 
 // onFrames runs f once per frame for n frames, each frame flushed to the

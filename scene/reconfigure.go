@@ -28,7 +28,7 @@ type watcherSetter interface {
 	setWatcher(w *vision.Watcher)
 }
 
-func (l *Live) setWatcher(w *vision.Watcher) { l.Watcher = w }
+func (l *Live) setWatcher(w *vision.Watcher) { l.Watcher, l.featsSeq = w, 0 }
 
 // SetWatcher hands the live driver another camera watcher from the next
 // Update; nil runs the idle choreography. A vision reload restarts the

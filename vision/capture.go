@@ -10,6 +10,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"reverie/internal/heap"
+	"reverie/internal/mailbox"
 )
 
 // State is the capture loop's health.
@@ -30,33 +31,50 @@ type Capture struct {
 	// OnState, if set before Run, hears every change of state, from the
 	// capture goroutine.
 	OnState func(State, error)
-	// frames gets a token when a new frame is in the mailbox; it holds one,
-	// so a slow reader finds one token and the newest frame, never a queue.
-	frames chan struct{}
+	// frames holds the newest frame: the source reads straight into the
+	// mailbox, and the reader copies it out once.
+	frames *mailbox.Box[shot]
+	out    shot // Latest's view of the reader's Mat
 
-	mu     sync.Mutex
-	src    Source
-	latest gocv.Mat
-	closed bool
-	seq    uint64
-	at     time.Time
-	state  State
-	err    error
-	opened time.Time
-	name   string // the source open now, or the last one open
+	mu    sync.Mutex
+	src   Source
+	state State
+	err   error
+	name  string // the source open now, or the last one open
 }
 
 // NewCapture starts from an open source; open reopens it after a loss.
 func NewCapture(src Source, open func() (Source, error)) *Capture {
-	state := StateOK
+	c := &Capture{src: src, open: open, state: StateOK, frames: newShots()}
 	if src == nil {
-		state = StateReconnecting
+		c.state = StateReconnecting
+	} else {
+		c.name = src.Name()
 	}
-	return &Capture{src: src, open: open, latest: gocv.NewMat(), state: state, opened: time.Now(), frames: make(chan struct{}, 1)}
+	return c
+}
+
+// shot is a frame in a mailbox, with when it was taken: the wall time for
+// a capture, the frame time for a detection.
+type shot struct {
+	mat gocv.Mat
+	at  time.Time
+	t   float64
+}
+
+func newShots() *mailbox.Box[shot] {
+	return mailbox.New(mailbox.Funcs[shot]{
+		New: func() shot { return shot{mat: gocv.NewMat()} },
+		Copy: func(dst, src *shot) {
+			src.mat.CopyTo(&dst.mat)
+			dst.at, dst.t = src.at, src.t
+		},
+		Free: func(s *shot) { s.mat.Close() },
+	})
 }
 
 // Frames signals that a new frame can be taken with Latest.
-func (c *Capture) Frames() <-chan struct{} { return c.frames }
+func (c *Capture) Frames() <-chan struct{} { return c.frames.Ready() }
 
 // State returns the loop's state and the last error.
 func (c *Capture) State() (State, error) {
@@ -103,35 +121,63 @@ func (c *Capture) setState(s State, err error) {
 
 // Latest copies the newest frame into dst if it is newer than seq, and
 // returns its sequence number and capture time. ok is false when nothing new
-// has arrived.
+// has arrived, or the loop has ended. One goroutine reads a Capture: Each's,
+// or the caller's own.
 func (c *Capture) Latest(dst *gocv.Mat, seq uint64) (uint64, time.Time, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.seq == seq || c.latest.Empty() {
-		return seq, time.Time{}, false
-	}
-	c.latest.CopyTo(dst)
-	return c.seq, c.at, true
+	c.out.mat = *dst // the same OpenCV Mat: the copy lands in dst
+	s, ok := c.frames.Latest(&c.out, seq)
+	*dst = c.out.mat
+	return s, c.out.at, ok
 }
 
-// Run captures until ctx ends. A file source paces itself at its nominal
-// rate, as a camera would.
-func (c *Capture) Run(ctx context.Context) {
+// Each runs the capture loop (Run) in its own goroutine and calls fn on the
+// calling goroutine with each newest frame and its capture time, until ctx
+// ends, the source ends for good, or fn returns false. A slow fn drops
+// frames, never queues them. The frame is Each's, valid while fn runs. Each
+// returns once the capture loop has stopped and closed the source.
+func (c *Capture) Each(ctx context.Context, fn func(frame gocv.Mat, at time.Time) bool) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx) }()
 	frame := gocv.NewMat()
 	defer frame.Close()
+	defer func() { cancel(); <-done }()
+	var seq uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case <-c.frames.Ready():
+		}
+		s, at, ok := c.Latest(&frame, seq)
+		if !ok {
+			continue
+		}
+		seq = s
+		if !fn(frame, at) {
+			return
+		}
+	}
+}
+
+// Run captures until ctx ends. A source that does not pace itself (a file)
+// is paced at its nominal rate, as a camera would be.
+func (c *Capture) Run(ctx context.Context) {
 	defer func() {
 		c.mu.Lock()
 		if c.src != nil {
 			c.src.Close()
 			c.src = nil
 		}
-		// Readers may still ask after the loop ends: they get nothing new.
-		c.latest.Close()
-		c.closed = true
 		c.mu.Unlock()
+		// Readers may still ask after the loop ends: they get nothing new.
+		c.frames.Close()
 	}()
 	backoff := 250 * time.Millisecond
 	var next time.Time
+	ask, selfPaced := true, true // asked once per source opened
 	for ctx.Err() == nil {
 		if c.src == nil {
 			c.setState(StateReconnecting, c.lastErr())
@@ -151,8 +197,13 @@ func (c *Capture) Run(ctx context.Context) {
 			c.mu.Lock()
 			c.src, c.name = src, src.Name()
 			c.mu.Unlock()
+			ask = true
 		}
-		err := c.src.Read(&frame)
+		if ask {
+			selfPaced, ask = paced(c.src), false
+		}
+		back := c.frames.Back()
+		err := c.src.Read(&back.mat)
 		if errors.Is(err, ErrEnd) {
 			c.setState(StateEnded, err)
 			return
@@ -173,23 +224,12 @@ func (c *Capture) Run(ctx context.Context) {
 			continue
 		}
 		now := time.Now()
-		c.mu.Lock()
-		frame.CopyTo(&c.latest)
-		c.seq++
-		c.at = now
-		kind := KindDevice
-		if cs, ok := c.src.(*capSource); ok {
-			kind = cs.kind
-		}
+		back.at = now
+		c.frames.Publish()
 		fps := c.src.FPS()
-		c.mu.Unlock()
 		c.setState(StateOK, nil)
 		backoff = 250 * time.Millisecond
-		select {
-		case c.frames <- struct{}{}:
-		default:
-		}
-		if kind == KindFile {
+		if !selfPaced {
 			if next.IsZero() || now.Sub(next) > time.Second {
 				next = now
 			}

@@ -1,8 +1,11 @@
 package vision
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +20,11 @@ type flaky struct {
 	Source
 	frames, failAfter int
 }
+
+// Paced: a camera waits for its next frame; this one, reading a file, is
+// ready as fast as the file decodes, so tests need not wait for the clip's
+// 10 fps.
+func (f *flaky) Paced() bool { return true }
 
 func (f *flaky) Read(dst *gocv.Mat) error {
 	if f.failAfter > 0 && f.frames >= f.failAfter {
@@ -65,7 +73,7 @@ func TestWatcherSurvivesALostCamera(t *testing.T) {
 
 	var f Features
 	waitFor(t, "the camera to be lost", func() bool { s, _ := w.Capture.State(); return s == StateLost || s == StateReconnecting })
-	before := w.Latest(&f)
+	before, _ := w.Latest(&f, 0)
 	if before == 0 {
 		t.Error("no features before the camera was lost")
 	}
@@ -74,7 +82,7 @@ func TestWatcherSurvivesALostCamera(t *testing.T) {
 		t.Errorf("while unplugged: state %s, err %v; want reconnecting with the open error", s, err)
 	}
 	unplugged.Store(false)
-	waitFor(t, "features after the camera came back", func() bool { return w.Latest(&f) > before+100 })
+	waitFor(t, "features after the camera came back", func() bool { s, _ := w.Latest(&f, 0); return s > before+100 })
 	if s, _ := w.Capture.State(); s != StateOK {
 		t.Errorf("after reconnecting: state %s", s)
 	}
@@ -109,7 +117,7 @@ func TestCaptureDropsStaleFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Not a capSource, so the capture does not pace it: frames come as fast
+	// A camera paces itself, so the capture does not: frames come as fast
 	// as the file decodes.
 	c := NewCapture(&flaky{Source: src}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -143,6 +151,69 @@ func TestCaptureDropsStaleFrames(t *testing.T) {
 	<-done
 	if skipped == 0 {
 		t.Error("a slow reader saw every frame: stale frames are queued, not dropped")
+	}
+}
+
+// The capture paces a file and leaves a camera to pace itself, as each
+// source says; a source that does not say is taken as a camera, and logged.
+func TestSourceSaysWhetherItPacesItself(t *testing.T) {
+	checkMats(t)
+	src, err := OpenSource(DefaultConfig(), SampleClip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var logBuf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logBuf, nil)))
+	defer slog.SetDefault(prev)
+	if paced(src) {
+		t.Error("a file says it paces itself: the capture would read it as fast as it decodes")
+	}
+	if !paced(&flaky{Source: src}) {
+		t.Error("a camera says it does not pace itself")
+	}
+	if !paced(silent{src}) || !strings.Contains(logBuf.String(), "does not say whether it paces itself") {
+		t.Errorf("a source that does not say: not taken as a camera, or not logged: %q", logBuf.String())
+	}
+}
+
+// silent is a source that does not say whether it paces itself.
+type silent struct{ s Source }
+
+func (s silent) Read(dst *gocv.Mat) error { return s.s.Read(dst) }
+func (s silent) Name() string             { return s.s.Name() }
+func (s silent) FPS() float64             { return s.s.FPS() }
+func (s silent) Close() error             { return s.s.Close() }
+
+// Each hands a reader every newest frame until it says stop, then stops
+// the capture and closes the source.
+func TestCaptureEach(t *testing.T) {
+	checkMats(t)
+	src, err := OpenSource(DefaultConfig(), SampleClip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCapture(&flaky{Source: src}, nil)
+	n := 0
+	var last time.Time
+	c.Each(context.Background(), func(frame gocv.Mat, at time.Time) bool {
+		if frame.Cols() != 768 || at.Before(last) {
+			t.Errorf("frame %d: %d wide at %v after %v", n, frame.Cols(), at, last)
+		}
+		last = at
+		n++
+		return n < 5
+	})
+	if n != 5 {
+		t.Errorf("Each called back %d times, want 5", n)
+	}
+	if name := c.SourceName(); name != SampleClip {
+		t.Errorf("source name %q after Each", name)
+	}
+	var m gocv.Mat
+	if _, _, ok := c.Latest(&m, 0); ok {
+		t.Error("a frame after Each returned: the loop still runs")
 	}
 }
 

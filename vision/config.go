@@ -68,8 +68,11 @@ func (c *Config) Validate() error {
 	if strings.TrimSpace(c.Source) == "" {
 		return &FieldError{Key: "source", Msg: "empty; expected auto, a device index (0), a video file or a stream URL"}
 	}
-	if c.Width < 0 || c.Width > 7680 || c.Height < 0 || c.Height > 4320 {
-		return &FieldError{Key: "width", Msg: fmt.Sprintf("%dx%d: expected 0 (the device's) or up to 7680x4320", c.Width, c.Height)}
+	if c.Width < 0 || c.Width > 7680 {
+		return &FieldError{Key: "width", Msg: fmt.Sprintf("%d: expected 0 (the device's) or up to 7680", c.Width)}
+	}
+	if c.Height < 0 || c.Height > 4320 {
+		return &FieldError{Key: "height", Msg: fmt.Sprintf("%d: expected 0 (the device's) or up to 4320", c.Height)}
 	}
 	if c.FPS < 0 || c.FPS > 240 {
 		return &FieldError{Key: "fps", Msg: fmt.Sprintf("%g: expected 0 (the device's) .. 240", c.FPS)}

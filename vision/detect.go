@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"gocv.io/x/gocv"
+
+	"reverie/internal/mailbox"
 )
 
 // detector counts people (HOG) and faces (Haar cascade). Both cost tens to
@@ -93,20 +95,18 @@ func (d *detector) Close() {
 }
 
 // detectLoop runs a detector in its own goroutine, so a live analysis never
-// waits for it. Frames reach it through a one-frame mailbox: a newer frame
-// overwrites one the detector has not taken yet, and the counts it finds
-// are carried until the next detection.
+// waits for it. Frames reach it through a mailbox: a newer frame replaces
+// one the detector has not taken yet, and the counts it finds are carried
+// until the next detection.
 type detectLoop struct {
-	d    *detector
-	roi  gocv.Mat // the detector's own copy of the watched area
-	wake chan struct{}
-	done chan struct{}
+	d      *detector
+	roi    gocv.Mat // the detector's own copy of the watched area
+	frames *mailbox.Box[shot]
+	work   shot // the frame being detected on
+	stop   chan struct{}
+	done   chan struct{}
 
 	mu       sync.Mutex
-	mailbox  gocv.Mat // the newest frame offered, copied in
-	mailT    float64
-	fresh    bool
-	work     gocv.Mat // the frame being detected on, swapped out of the mailbox
 	people   int
 	faces    int
 	detected float64 // frame time of the frame the counts come from
@@ -116,8 +116,8 @@ type detectLoop struct {
 }
 
 func newDetectLoop(d *detector, roi gocv.Mat) *detectLoop {
-	l := &detectLoop{d: d, roi: roi.Clone(), mailbox: gocv.NewMat(), work: gocv.NewMat(),
-		wake: make(chan struct{}, 1), done: make(chan struct{}), detected: -1}
+	l := &detectLoop{d: d, roi: roi.Clone(), frames: newShots(), work: shot{mat: gocv.NewMat()},
+		stop: make(chan struct{}), done: make(chan struct{}), detected: -1}
 	go l.run()
 	return l
 }
@@ -126,14 +126,10 @@ func newDetectLoop(d *detector, roi gocv.Mat) *detectLoop {
 // if it is idle. It never waits for a detection, and it allocates nothing
 // once the mailbox has the frame's size.
 func (l *detectLoop) offer(frame gocv.Mat, t float64) {
-	l.mu.Lock()
-	frame.CopyTo(&l.mailbox)
-	l.mailT, l.fresh = t, true
-	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default: // already woken; it takes the newest frame when it gets there
-	}
+	back := l.frames.Back()
+	frame.CopyTo(&back.mat)
+	back.t = t
+	l.frames.Publish()
 }
 
 // counts are the latest detection's counts, and the frame time they are from
@@ -146,26 +142,25 @@ func (l *detectLoop) counts() (people, faces int, at float64) {
 
 func (l *detectLoop) run() {
 	defer close(l.done)
-	for range l.wake {
-		l.mu.Lock()
-		if !l.fresh {
-			l.mu.Unlock()
+	var seq uint64
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-l.frames.Ready():
+		}
+		s, ok := l.frames.Latest(&l.work, seq)
+		if !ok {
 			continue
 		}
-		// Swapping the Mats hands the frame over without a copy; the
-		// mailbox gets the old work buffer, already the right size.
-		l.mailbox, l.work = l.work, l.mailbox
-		t := l.mailT
-		l.fresh = false
-		l.mu.Unlock()
-
+		seq = s
 		if l.hold != nil {
 			l.hold()
 		}
-		people, faces := l.d.detect(l.work, l.roi)
+		people, faces := l.d.detect(l.work.mat, l.roi)
 
 		l.mu.Lock()
-		l.people, l.faces, l.detected = people, faces, t
+		l.people, l.faces, l.detected = people, faces, l.work.t
 		l.runs++
 		l.mu.Unlock()
 	}
@@ -174,10 +169,10 @@ func (l *detectLoop) run() {
 // Close stops the goroutine, waiting for a detection under way to finish,
 // and releases the detector and the frames.
 func (l *detectLoop) Close() {
-	close(l.wake)
+	close(l.stop)
 	<-l.done
+	l.frames.Close()
 	l.d.Close()
 	l.roi.Close()
-	l.mailbox.Close()
-	l.work.Close()
+	l.work.mat.Close()
 }

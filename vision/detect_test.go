@@ -6,6 +6,11 @@ import (
 	"gocv.io/x/gocv"
 )
 
+// testDetectW is the detection width of these tests: HOG costs about ten
+// times less at 400 than at the default 640 (0.23 s against 2.2 s a frame
+// on 2 cores), and still finds the nearest walkers of vtest.avi.
+const testDetectW = 400
+
 // An offline analyzer counts the people walking in vtest.avi inline, every
 // detect_every seconds of frame time, and gives the same counts every run.
 func TestDetectOfflineCountsPeople(t *testing.T) {
@@ -15,6 +20,7 @@ func TestDetectOfflineCountsPeople(t *testing.T) {
 	defer closeAll(frames)
 	cfg := DefaultConfig()
 	cfg.People = true
+	cfg.DetectW = testDetectW
 	counts := func() (people []int, at []float64) {
 		an := NewAnalyzer(cfg)
 		defer an.Close()
@@ -58,6 +64,7 @@ func TestDetectLiveNeverStallsAnalysis(t *testing.T) {
 	defer closeAll(frames)
 	cfg := DefaultConfig()
 	cfg.People, cfg.Faces = true, true
+	cfg.DetectW = testDetectW
 	an := NewLiveAnalyzer(cfg)
 	defer an.Close()
 	release := make(chan struct{})

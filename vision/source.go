@@ -3,6 +3,7 @@ package vision
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -24,6 +25,26 @@ type Source interface {
 	// FPS is the source's nominal rate; files use it as their clock.
 	FPS() float64
 	Close() error
+}
+
+// Pacer is a Source that says whether it paces itself. Every source here
+// is one, and a wrapper says what the source it wraps says. (It joins
+// Source once bench's synthetic camera has the method; until then Capture
+// logs each source that does not say, and takes it as pacing itself.)
+type Pacer interface {
+	// Paced says whether Read waits for the next frame itself, as a camera
+	// or a stream does. A file does not: Capture paces it at FPS, and an
+	// offline analysis reads it as fast as it decodes.
+	Paced() bool
+}
+
+// paced says whether src paces itself, and logs a source that does not say.
+func paced(src Source) bool {
+	if p, ok := src.(Pacer); ok {
+		return p.Paced()
+	}
+	slog.Warn("vision: the source does not say whether it paces itself (vision.Pacer); taken as a camera, so it is not paced", "source", src.Name())
+	return true
 }
 
 // SourceKind tells devices, files and streams apart.
@@ -126,6 +147,7 @@ func OpenSource(cfg Config, spec string) (Source, error) {
 
 func (s *capSource) Name() string { return s.name }
 func (s *capSource) FPS() float64 { return s.fps }
+func (s *capSource) Paced() bool  { return s.kind != KindFile }
 func (s *capSource) Close() error { return s.vc.Close() }
 
 func (s *capSource) Read(dst *gocv.Mat) error {

@@ -2,10 +2,11 @@ package vision
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"reverie/internal/mailbox"
 )
 
 // Watcher runs the capture loop and the analysis, each in its own goroutine,
@@ -14,59 +15,35 @@ import (
 type Watcher struct {
 	Capture *Capture
 	cfg     Config
-
-	mu     sync.Mutex
-	latest Features
-	seq    uint64
+	feats   *mailbox.Box[Features]
 }
 
 // NewWatcher watches src, reopening it with open after a loss.
 func NewWatcher(cfg Config, src Source, open func() (Source, error)) *Watcher {
-	return &Watcher{Capture: NewCapture(src, open), cfg: cfg}
+	return &Watcher{Capture: NewCapture(src, open), cfg: cfg, feats: mailbox.New(mailbox.Funcs[Features]{
+		Copy: func(dst, src *Features) { dst.CopyFrom(src) },
+	})}
 }
 
-// Latest copies the newest Features into dst (reusing dst's slices) and
-// returns their sequence number; 0 means none yet.
-func (w *Watcher) Latest(dst *Features) uint64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.seq > 0 {
-		dst.CopyFrom(&w.latest)
-	}
-	return w.seq
+// Latest copies the newest Features into dst (reusing dst's slices) if they
+// are not the ones numbered since (0 for none yet), and returns their
+// number. ok is false, and dst untouched, when nothing is new: the display,
+// which asks every frame, then copies nothing. Any goroutine may ask.
+func (w *Watcher) Latest(dst *Features, since uint64) (seq uint64, ok bool) {
+	return w.feats.Latest(dst, since)
 }
 
-// Run starts capture and analysis and returns when ctx ends.
+// Run starts capture and analysis and returns when ctx ends or the source
+// has ended for good.
 func (w *Watcher) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		w.Capture.Run(ctx)
-	}()
 	an := NewLiveAnalyzer(w.cfg)
 	defer an.Close()
-	frame := gocv.NewMat()
-	defer frame.Close()
-	var seq uint64
 	start := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			wg.Wait()
-			return
-		case <-w.Capture.Frames():
-		}
-		s, at, ok := w.Capture.Latest(&frame, seq)
-		if !ok {
-			continue
-		}
-		seq = s
+	w.Capture.Each(ctx, func(frame gocv.Mat, at time.Time) bool {
 		f := an.Analyze(frame, at.Sub(start).Seconds())
 		f.At = at
-		w.mu.Lock()
-		w.latest.CopyFrom(f)
-		w.seq++
-		w.mu.Unlock()
-	}
+		w.feats.Back().CopyFrom(f)
+		w.feats.Publish()
+		return true
+	})
 }

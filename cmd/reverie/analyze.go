@@ -164,32 +164,9 @@ func cmdAnalyze(args []string) error {
 		// A camera or stream runs on in its own goroutine; a slow analysis
 		// drops frames, and a lost camera is reopened.
 		capture := vision.NewCapture(src, func() (vision.Source, error) { return vision.OpenSource(vc, *input) })
-		cctx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { capture.Run(cctx); close(done) }()
-		frame := gocv.NewMat()
-		var seq uint64
-	loop:
-		for {
-			select {
-			case <-cctx.Done():
-				break loop
-			case <-done:
-				break loop
-			case <-capture.Frames():
-			}
-			s, at, ok := capture.Latest(&frame, seq)
-			if !ok {
-				continue
-			}
-			seq = s
-			if !each(frame, at.Sub(sum.start).Seconds()) {
-				break
-			}
-		}
-		cancel()
-		<-done
-		frame.Close()
+		capture.Each(ctx, func(frame gocv.Mat, at time.Time) bool {
+			return each(frame, at.Sub(sum.start).Seconds())
+		})
 		if st, err := capture.State(); st != vision.StateOK && err != nil {
 			sum.note = fmt.Sprintf("source %s at the end: %v", st, err)
 		}

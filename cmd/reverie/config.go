@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"regexp"
 	"strconv"
@@ -106,6 +107,14 @@ func ParseConfig(file string, data []byte) (Config, error) {
 		if err := dec.Decode(&cfg); err != nil {
 			return cfg, yamlError(file, keys, err)
 		}
+	}
+	const oldKey, newKey = "scene.director.idle_speed", "scene.director.idle_period"
+	if _, both := keys[newKey]; both && cfg.Scene.Director.OldIdleSpeed != nil {
+		return cfg, &ConfigError{File: file, Line: lineOf(keys, oldKey), Key: oldKey, Msg: "the old name of idle_period, which is also set: keep only idle_period"}
+	}
+	for _, n := range cfg.Scene.Upgrade() {
+		key := "scene." + n.Key
+		slog.Warn("config: an old key name", "file", file, "line", lineOf(keys, key), "key", key, "note", n.Msg)
 	}
 	for _, s := range []struct {
 		name string

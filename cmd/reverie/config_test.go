@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
+
+	"reverie/gen"
 )
 
 // config.yaml documents the defaults: loading it must give exactly the
@@ -30,6 +34,9 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"unknown pass", "scene:\n  passes:\n    - pass: blur\n", []string{"bad.yaml:3", "scene.passes[0].pass", `"blur"`}},
 		{"syntax", "vision: [\n", []string{"bad.yaml"}},
 		{"unknown section", "visoin:\n  source: 0\n", []string{"bad.yaml:1", "visoin", "unknown key"}},
+		{"bad height", "vision:\n  width: 640\n  height: 5000\n", []string{"bad.yaml:3", "vision.height", "4320"}},
+		{"bad width", "vision:\n  width: 9000\n  height: 480\n", []string{"bad.yaml:2", "vision.width", "7680"}},
+		{"old and new name", "scene:\n  director:\n    idle_period: 30\n    idle_speed: 20\n", []string{"bad.yaml:4", "scene.director.idle_speed", "idle_period"}},
 	}
 	for _, c := range cases {
 		_, err := ParseConfig("bad.yaml", []byte(c.yaml))
@@ -59,11 +66,51 @@ func TestConfigPartialFileKeepsDefaults(t *testing.T) {
 	}
 }
 
+// idle_speed was always a period; its new name is idle_period. A file with
+// the old name still loads, the value used, and the log says to rename it.
+func TestConfigOldIdleSpeedName(t *testing.T) {
+	var logBuf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logBuf, nil)))
+	defer slog.SetDefault(prev)
+	yaml := "scene:\n  director:\n    idle_speed: 40\n  presets:\n    - name: slow\n      director.idle_speed: 90\n"
+	cfg, err := ParseConfig("old.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Scene.Director
+	if d.IdlePeriod != 40 || d.OldIdleSpeed != nil {
+		t.Errorf("idle_speed 40: idle_period %v, old field %v", d.IdlePeriod, d.OldIdleSpeed)
+	}
+	var slow map[string]float64
+	for _, p := range cfg.Scene.Presets {
+		if p.Name == "slow" {
+			slow = p.Params
+		}
+	}
+	if _, old := slow["director.idle_speed"]; old || slow["director.idle_period"] != 90 {
+		t.Errorf("preset slow: %v; want director.idle_period 90 under its new name", slow)
+	}
+	log := logBuf.String()
+	for _, want := range []string{"line=3", "key=scene.director.idle_speed", "line=6", "key=scene.presets[0].director.idle_speed", "renamed director.idle_period"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the warning does not mention %q:\n%s", want, log)
+		}
+	}
+}
+
 func TestConfigMissingExplicitFile(t *testing.T) {
 	if _, err := LoadConfig("/nonexistent/reverie.yaml", true); err == nil || !strings.Contains(err.Error(), "/nonexistent/reverie.yaml") {
 		t.Errorf("missing file: %v", err)
 	}
 	if _, err := LoadConfig("/nonexistent/reverie.yaml", false); err != nil {
 		t.Errorf("missing default file should mean defaults: %v", err)
+	}
+}
+
+// The models the command builds carry the build's version, not a constant.
+func TestModelsCarryTheBuildVersion(t *testing.T) {
+	if gen.Version != version {
+		t.Errorf("gen.Version %q, the command's version %q", gen.Version, version)
 	}
 }

@@ -24,10 +24,11 @@ type engine struct {
 	runner  *gen.Runner
 	watcher *vision.Watcher
 
-	swapMu sync.Mutex // one model swap (and director switch) at a time
-	mu     sync.Mutex
-	gen    gen.Config // the running generator config; swaps change its model
-	feats  vision.Features
+	swapMu   sync.Mutex // one model swap (and director switch) at a time
+	mu       sync.Mutex
+	gen      gen.Config // the running generator config; swaps change its model
+	feats    vision.Features
+	featsSeq uint64 // the watcher's number for feats, 0 for none yet
 }
 
 func newEngine(ctl *scene.Controls, runner *gen.Runner, watcher *vision.Watcher, g gen.Config) *engine {
@@ -143,7 +144,10 @@ func (e *engine) Camera() control.CameraStats {
 	if err != nil {
 		c.Err = err.Error()
 	}
-	if w.Latest(&e.feats) > 0 {
+	if seq, ok := w.Latest(&e.feats, e.featsSeq); ok {
+		e.featsSeq = seq
+	}
+	if e.featsSeq > 0 {
 		c.Presence, c.Level = e.feats.Presence, float64(e.feats.Level)
 	}
 	return c
@@ -153,7 +157,7 @@ func (e *engine) Camera() control.CameraStats {
 // none runs).
 func (e *engine) setWatcher(w *vision.Watcher) {
 	e.mu.Lock()
-	e.watcher = w
+	e.watcher, e.featsSeq = w, 0
 	e.mu.Unlock()
 }
 

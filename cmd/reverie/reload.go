@@ -139,9 +139,7 @@ func (p *pipeline) reload(old, next Config) {
 		p.runner.SetMaxFPS(next.Generator.MaxFPS)
 		slog.Info("generator frame rate cap changed", "max_fps", next.Generator.MaxFPS)
 	}
-	og, ng := old.Generator, next.Generator
-	og.MaxFPS = ng.MaxFPS
-	if !reflect.DeepEqual(og, ng) {
+	if needsSwap(old.Generator, next.Generator) {
 		go func() {
 			if err := p.eng.swapGenerator(next.Generator); err != nil {
 				slog.Error("generator change not applied; the previous model keeps running", "model", next.Generator.Model, "err", err)
@@ -158,6 +156,13 @@ func (p *pipeline) reload(old, next Config) {
 	if len(restart) > 0 {
 		slog.Warn("config changes that take effect at the next restart", "keys", strings.Join(restart, ", "))
 	}
+}
+
+// needsSwap says whether a generator change needs the model reloaded: any
+// change but the rate cap, which the runner takes live.
+func needsSwap(old, next gen.Config) bool {
+	old.MaxFPS = next.MaxFPS
+	return !reflect.DeepEqual(old, next)
 }
 
 // applyScene sets the passes' parameters live when only they changed, and

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"reverie/gen/onnxpb"
 )
 
 // Info is what an ONNX file declares: its inputs, outputs and metadata, as
@@ -87,4 +89,32 @@ func (i *Info) Check(man *Manifest) error {
 		return fmt.Errorf("%s", strings.Replace(err.Error(), man.Source(), i.Path, 1))
 	}
 	return nil
+}
+
+// Tensor is one node output of a model, as `reverie models layers` lists it.
+type Tensor struct {
+	Name string
+	Op   string
+}
+
+// Tensors lists every node output of the ONNX file at path, in graph order:
+// the names a dream manifest's layers may use.
+func Tensors(path string) ([]Tensor, error) {
+	data, err := readUserFile(path, "model", MaxModelBytes)
+	if err != nil {
+		return nil, err
+	}
+	m, err := onnxpb.Read(data)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: not a readable ONNX model (%v)", path, err)
+	}
+	var out []Tensor
+	for _, n := range m.Graph.Nodes {
+		for _, o := range n.Outputs {
+			if o != "" {
+				out = append(out, Tensor{Name: o, Op: n.OpType})
+			}
+		}
+	}
+	return out, nil
 }

@@ -3,7 +3,6 @@ package gen
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -27,9 +26,9 @@ func OpenNet(path string, shape []int64, sc SessionConfig) (*Net, Warning, error
 	if !ort.IsInitialized() {
 		return nil, "", errors.New("ONNX Runtime is not loaded: call gen.Init first")
 	}
-	data, err := os.ReadFile(path)
+	data, err := readUserFile(path, "network", MaxModelBytes)
 	if err != nil {
-		return nil, "", fmt.Errorf("network %s: %w", path, unwrapPathError(err))
+		return nil, "", err
 	}
 	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil {

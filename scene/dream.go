@@ -59,9 +59,7 @@ func (g *Game) dreamBefore() {
 	if d.res == nil {
 		return
 	}
-	res, ok := d.live.Take(d.res)
-	d.res = res
-	if !ok {
+	if !d.live.Take(d.res) {
 		return
 	}
 	d.small.WritePixels(d.res)

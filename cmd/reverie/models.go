@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"reverie/gen"
+	"reverie/gen/dream"
 	"reverie/gen/networks"
 )
 
@@ -28,15 +29,18 @@ func cmdModels(args []string) error {
 		return cmdModelsList(args[1:])
 	case "inspect":
 		return cmdModelsInspect(args[1:])
+	case "layers":
+		return cmdModelsLayers(args[1:])
 	case "build":
 		return cmdModelsBuild(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Println("usage: reverie models list")
 		fmt.Println("       reverie models inspect FILE.onnx|NETWORK [-manifest M.yaml] [-config FILE]")
+		fmt.Println("       reverie models layers FILE.onnx|NETWORK")
 		fmt.Println("       reverie models build -kind cppn|convdecoder -seed N [-size WxH] [-look L] -out FILE.onnx [-preview FILE.png]")
 		return nil
 	}
-	return fmt.Errorf("models: unknown subcommand %q; expected list, inspect or build", args[0])
+	return fmt.Errorf("models: unknown subcommand %q; expected list, inspect, layers or build", args[0])
 }
 
 // cmdModelsList prints the trained networks set-up installs, with their
@@ -179,6 +183,40 @@ func cmdModelsInspect(args []string) error {
 		dur = time.Since(start)
 	}
 	fmt.Printf("run      %dx%d frame in %.1f ms on %s, output finite\n", m.Width(), m.Height(), float64(dur.Microseconds())/1000, m.Provider)
+	return nil
+}
+
+// cmdModelsLayers lists a model's tensors: the names a dream manifest's
+// layers can use.
+func cmdModelsLayers(args []string) error {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		return errors.New("models layers: expected one model file or trained network: reverie models layers FILE.onnx|NETWORK")
+	}
+	file := args[0]
+	if _, ok := networks.Lookup(file); ok {
+		p, err := networks.Find(file)
+		if err != nil {
+			return err
+		}
+		file = p
+	}
+	tensors, err := gen.Tensors(file)
+	if err != nil {
+		return err
+	}
+	for _, t := range tensors {
+		fmt.Printf("%-18s %s\n", t.Op, t.Name)
+	}
+	if file != args[0] && args[0] == "posenet" {
+		spec, err := dream.PoseNet()
+		if err != nil {
+			return err
+		}
+		fmt.Println("\nthe deepdream pass's layers (deepdream.layer):")
+		for i, l := range spec.Layers {
+			fmt.Printf("%2d  %-22s %s\n", i+1, l.Name, l.Look)
+		}
+	}
 	return nil
 }
 

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 
 	ort "github.com/yalue/onnxruntime_go"
 
 	"reverie/gen"
 	"reverie/gen/grad"
+	"reverie/internal/userfile"
 )
 
 // Params are one dream step's settings: the deepdream pass's live
@@ -65,9 +65,9 @@ func NewEngine(spec *Spec, w, h int, sc gen.SessionConfig, seed uint64) (*Engine
 	if !ort.IsInitialized() {
 		return nil, errors.New("dream: ONNX Runtime is not loaded: call gen.Init first")
 	}
-	data, err := os.ReadFile(spec.Model)
+	data, err := userfile.Read(spec.Model, "dream network "+spec.Name+": model", gen.MaxModelBytes)
 	if err != nil {
-		return nil, fmt.Errorf("dream network %s: %s: %w", spec.Name, spec.Model, pathErr(err))
+		return nil, err
 	}
 	ins, _, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"reverie/gen"
 	"reverie/internal/field"
+	"reverie/internal/mailbox"
 )
 
 // Config is scene.dream in config.yaml: the deepdream pass's network and
@@ -58,43 +59,54 @@ func (c *Config) Validate() error {
 }
 
 // Live runs an Engine for the display: on its own goroutine, or in lockstep
-// for offline rendering. The display hands it the newest feedback picture
-// and takes back the newest residual; it never waits for a step. Buffers
-// change hands by swapping slices, so nothing is copied under the lock and
-// nothing is allocated per step.
+// for offline rendering. Pictures go to the dream and residuals come back
+// through two latest-value mailboxes: the display never waits for a step,
+// and a stale picture or residual is dropped, never queued.
 type Live struct {
 	W, H int
 
-	mu       sync.Mutex
-	wake     chan struct{}
-	eng      *Engine
-	err      error // loading or stepping failed: the dream is off
-	closed   bool
+	mu     sync.Mutex // guards the fields below it up to the mailboxes
+	eng    *Engine
+	err    error // loading or stepping failed: the dream is off
+	closed bool
+	// Figures for the overlay and /metrics.
+	stepCount uint64
+	stepTime  time.Duration
+
 	sync     bool
 	steps    int           // lockstep: steps per picture
 	maxSteps int           // live: steps on one picture at most
 	maxStep  time.Duration // live: the mean step time past which the dream turns off
+	done     chan struct{}
 
-	spare   []byte // the display fills this, then Submit swaps it in
-	pending []byte // submitted, not yet begun
-	params  Params
-	seq     uint64 // of the newest submitted picture
+	pictures  *mailbox.Box[picture]  // display → dream
+	residuals *mailbox.Box[residual] // dream → display
 
-	out    []byte // the newest residual
-	outSeq uint64 // the picture it belongs to
-	taken  uint64 // the newest picture whose residual the display took
+	// The display's side, used by its goroutine alone.
+	submitted uint64 // the newest picture it handed over
+	applied   uint64 // the newest picture whose residual it took
+	resSeq    uint64 // the newest residual it took
+}
 
-	// Figures for the overlay and /metrics, under mu.
-	stepCount uint64
-	stepTime  time.Duration
+// picture is the newest feedback picture and how to dream it.
+type picture struct {
+	pix    []byte
+	params Params
+}
+
+// residual is the dreamed change of one picture (numbered as the pictures
+// box numbers it), ResidualGain-encoded.
+type residual struct {
+	pix []byte
+	of  uint64
 }
 
 // Start loads the configured network and begins dreaming. Live, loading
 // runs on the dream's goroutine, so the display never waits for it; in
 // lockstep it runs now. A failure is reported by Err and the dream stays off.
 func Start(c Config, lockstep bool) *Live {
-	l := &Live{W: c.Width, H: c.Height, wake: make(chan struct{}, 1), sync: lockstep, steps: c.StepsPerFrame, maxSteps: c.MaxSteps,
-		maxStep: time.Duration(c.MaxStepMs) * time.Millisecond}
+	l := &Live{W: c.Width, H: c.Height, sync: lockstep, steps: c.StepsPerFrame, maxSteps: c.MaxSteps,
+		maxStep: time.Duration(c.MaxStepMs) * time.Millisecond, done: make(chan struct{})}
 	load := func() {
 		spec, err := Load(c.Network)
 		var eng *Engine
@@ -107,10 +119,16 @@ func Start(c Config, lockstep bool) *Live {
 			l.err = err
 			return
 		}
-		l.eng = eng
-		l.W, l.H = eng.W, eng.H
 		n := 4 * eng.W * eng.H
-		l.spare, l.pending, l.out = make([]byte, n), make([]byte, n), make([]byte, n)
+		l.pictures = mailbox.New(mailbox.Funcs[picture]{
+			New:  func() picture { return picture{pix: make([]byte, n)} },
+			Copy: func(dst, src *picture) { copy(dst.pix, src.pix); dst.params = src.params },
+		})
+		l.residuals = mailbox.New(mailbox.Funcs[residual]{
+			New:  func() residual { return residual{pix: make([]byte, n)} },
+			Copy: func(dst, src *residual) { copy(dst.pix, src.pix); dst.of = src.of },
+		})
+		l.eng, l.W, l.H = eng, eng.W, eng.H
 	}
 	if lockstep {
 		load()
@@ -130,13 +148,17 @@ func (l *Live) Err() error {
 	return l.err
 }
 
-// Ready reports whether the dream wants a new picture: it is loaded and has
-// none waiting. Reading the picture back costs the display a GPU sync, so it
-// asks first.
-func (l *Live) Ready() bool {
+func (l *Live) running() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.eng != nil && l.err == nil && !l.closed && (l.sync || l.seq == 0 || l.outSeq == l.seq && l.taken >= l.seq)
+	return l.eng != nil && l.err == nil && !l.closed
+}
+
+// Ready reports whether the dream wants a new picture: it is running and
+// the display has taken the residual of the last picture it handed over.
+// Reading the picture back costs the display a GPU sync, so it asks first.
+func (l *Live) Ready() bool {
+	return l.running() && (l.sync || l.submitted == l.applied)
 }
 
 // Size is the dream's picture size.
@@ -147,34 +169,28 @@ func (l *Live) Size() (int, int) {
 }
 
 // InputBuffer is where the display writes the next picture (W×H RGBA)
-// before calling Submit. Only the display goroutine uses it.
+// before calling Submit; nil while the dream is not running.
 func (l *Live) InputBuffer() []byte {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.spare
+	if !l.running() {
+		return nil
+	}
+	return l.pictures.Back().pix
 }
 
 // Submit hands over the picture written into InputBuffer, with the
 // parameters to dream it with. In lockstep it dreams it now.
 func (l *Live) Submit(p Params) error {
-	l.mu.Lock()
-	if l.eng == nil || l.err != nil || l.closed {
-		l.mu.Unlock()
+	if !l.running() {
 		return nil
 	}
-	l.spare, l.pending = l.pending, l.spare
-	l.params = p
-	l.seq++
-	l.mu.Unlock()
+	l.pictures.Back().params = p
+	l.submitted = l.pictures.Publish()
 	if !l.sync {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
 		return nil
 	}
 	// Lockstep: the display goroutine owns the engine.
-	if err := l.eng.Begin(l.pending); err != nil {
+	pic := l.pictures.Newest()
+	if err := l.eng.Begin(pic.pix); err != nil {
 		return l.fail(err)
 	}
 	for i := 0; i < l.steps; i++ {
@@ -182,9 +198,15 @@ func (l *Live) Submit(p Params) error {
 			return l.fail(err)
 		}
 	}
-	l.eng.Residual(l.out)
-	l.outSeq = l.seq
+	l.publish(l.submitted)
 	return nil
+}
+
+func (l *Live) publish(of uint64) {
+	r := l.residuals.Back()
+	l.eng.Residual(r.pix)
+	r.of = of
+	l.residuals.Publish()
 }
 
 // slowAfter is how many steps the live dream times before judging whether
@@ -217,24 +239,25 @@ func (l *Live) fail(err error) error {
 	return err
 }
 
-// Take swaps buf for the newest residual (W×H RGBA, ResidualGain-encoded)
-// when there is one the display has not taken, and returns it.
-func (l *Live) Take(buf []byte) ([]byte, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.outSeq == 0 || l.outSeq <= l.taken || len(buf) != len(l.out) {
-		return buf, false
+// Take copies the newest residual into buf (W×H RGBA) when it belongs to a
+// picture newer than the last one the display took one for: each picture's
+// dream is added once.
+func (l *Live) Take(buf []byte) bool {
+	if !l.running() || len(buf) != 4*l.W*l.H {
+		return false
 	}
-	res := l.out
-	l.out = buf
-	l.taken = l.outSeq
-	if !l.sync {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+	var r residual
+	r.pix = buf
+	seq, ok := l.residuals.Latest(&r, l.resSeq)
+	if !ok {
+		return false
 	}
-	return res, true
+	l.resSeq = seq
+	if r.of <= l.applied {
+		return false
+	}
+	l.applied = r.of
+	return true
 }
 
 // Stats are the steps taken so far and their mean time.
@@ -247,78 +270,65 @@ func (l *Live) Stats() (steps uint64, mean time.Duration) {
 	return l.stepCount, l.stepTime / time.Duration(l.stepCount-2)
 }
 
-// run is the dream's goroutine: it begins each new picture, steps on it
-// until the display takes the residual (or max_steps), publishing the
-// residual after every step.
+// run is the dream's goroutine: it begins each new picture and steps on it,
+// publishing the residual after every step, until a newer picture arrives
+// or it has taken max_steps.
 func (l *Live) run() {
-	work := []byte(nil)
-	var cur []byte
-	var curSeq uint64
-	stepsOn := 0
-	for {
+	defer func() {
 		l.mu.Lock()
-		for !l.closed && l.err == nil && !(l.seq > curSeq || (curSeq > 0 && l.taken < curSeq && stepsOn < l.maxSteps)) {
-			l.mu.Unlock()
-			<-l.wake
-			l.mu.Lock()
-		}
-		if l.closed || l.err != nil {
-			eng := l.eng
-			l.eng = nil
-			l.mu.Unlock()
-			if eng != nil {
-				eng.Close()
-			}
-			return
-		}
-		begin := l.seq > curSeq
-		if begin {
-			if cur == nil {
-				cur = make([]byte, len(l.pending))
-				work = make([]byte, len(l.pending))
-			}
-			cur, l.pending = l.pending, cur
-			curSeq = l.seq
-			stepsOn = 0
-		}
-		p := l.params
+		eng := l.eng
+		l.eng = nil
 		l.mu.Unlock()
-
-		if begin {
-			if err := l.eng.Begin(cur); err != nil {
-				l.fail(err)
-				continue
-			}
+		if eng != nil {
+			eng.Close()
 		}
-		if err := l.step(p); err != nil {
-			l.fail(err)
+	}()
+	if !l.running() {
+		return
+	}
+	cur := picture{pix: make([]byte, 4*l.W*l.H)}
+	var since uint64
+	stepsOn := l.maxSteps // nothing to step on yet
+	for l.running() {
+		seq, ok := l.pictures.Latest(&cur, since)
+		if ok {
+			since = seq
+			if err := l.eng.Begin(cur.pix); err != nil {
+				l.fail(err)
+				return
+			}
+			stepsOn = 0
+		} else if stepsOn >= l.maxSteps {
+			select {
+			case <-l.pictures.Ready():
+			case <-l.done:
+			}
 			continue
 		}
+		if err := l.step(cur.params); err != nil {
+			l.fail(err)
+			return
+		}
 		stepsOn++
-		l.eng.Residual(work)
-		l.mu.Lock()
-		work, l.out = l.out, work
-		l.outSeq = curSeq
-		l.mu.Unlock()
+		l.publish(since)
 	}
 }
 
 // Close stops the dream and frees its sessions (live: on its goroutine).
 func (l *Live) Close() {
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
 	l.closed = true
-	sync := l.sync
 	eng := l.eng
-	if sync {
+	if l.sync {
 		l.eng = nil
 	}
 	l.mu.Unlock()
-	if sync && eng != nil {
+	close(l.done)
+	if l.sync && eng != nil {
 		eng.Close()
-		return
-	}
-	select {
-	case l.wake <- struct{}{}:
-	default:
 	}
 }

@@ -8,14 +8,13 @@ package dream
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
 
 	"reverie/gen/networks"
+	"reverie/internal/userfile"
 )
 
 // Spec says how to dream through one network: its file, how pixels become
@@ -86,16 +85,9 @@ func Load(network string) (*Spec, error) {
 	if network == "posenet" || network == "" {
 		return PoseNet()
 	}
-	st, err := os.Stat(network)
+	data, err := userfile.Read(network, "dream network (posenet, or a manifest file)", maxManifest)
 	if err != nil {
-		return nil, fmt.Errorf("dream network %s: expected posenet or a manifest file: %w", network, pathErr(err))
-	}
-	if !st.Mode().IsRegular() || st.Size() > maxManifest {
-		return nil, fmt.Errorf("dream network %s: expected a YAML manifest file of at most %d KiB", network, maxManifest>>10)
-	}
-	data, err := os.ReadFile(network)
-	if err != nil {
-		return nil, fmt.Errorf("dream network %s: %w", network, pathErr(err))
+		return nil, err
 	}
 	var m manifest
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -171,16 +163,8 @@ func Load(network string) (*Spec, error) {
 	return s, nil
 }
 
-func pathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// toInput and fromInput map a 0..1 pixel channel (in RGB order, c) to the
-// network's units and a change in those units back to pixels.
+// scale maps a 0..1 pixel of input channel c into the network's units (v·mul
+// + add); a change in those units divided by mul is a change of pixel.
 func (s *Spec) scale(c int) (mul, add float32) {
 	if s.Mean != nil {
 		return 255 / s.Std[c], -s.Mean[c] / s.Std[c]

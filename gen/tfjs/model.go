@@ -11,12 +11,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"reverie/internal/userfile"
 )
 
 // Limits on what a model.json may ask for. The largest network reverie uses
@@ -182,41 +182,11 @@ type sigJSON struct {
 	TensorShape shapeJSON `json:"tensorShape"`
 }
 
-// readLimited reads a regular file of at most limit bytes, refusing
-// devices, FIFOs and folders before reading anything.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|nonblock, 0)
-	if err != nil {
-		return nil, pathErr(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, pathErr(err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%d bytes, over the %d MiB limit", st.Size(), limit>>20)
-	}
-	return io.ReadAll(io.LimitReader(f, limit))
-}
-
-// pathErr drops the path an *os.PathError repeats: callers name the file.
-func pathErr(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // Read loads a model.json and its weight shards (found beside it).
 func Read(path string) (*Model, error) {
-	data, err := readLimited(path, maxJSONBytes)
+	data, err := userfile.Read(path, "tfjs model", maxJSONBytes)
 	if err != nil {
-		return nil, fmt.Errorf("tfjs model %s: %w", path, err)
+		return nil, err
 	}
 	var mj modelJSON
 	if err := json.Unmarshal(data, &mj); err != nil {
@@ -255,9 +225,9 @@ func Read(path string) (*Model, error) {
 			if p == "" || filepath.IsAbs(p) || strings.Contains(p, "..") || strings.ContainsAny(p, `/\`) {
 				return nil, fmt.Errorf("tfjs model %s: weights shard %q: expected a file name beside model.json", path, p)
 			}
-			b, err := readLimited(filepath.Join(dir, p), maxWeightsBytes-int64(len(buf)))
+			b, err := userfile.Read(filepath.Join(dir, p), "tfjs model "+path+": weights shard", maxWeightsBytes-int64(len(buf)))
 			if err != nil {
-				return nil, fmt.Errorf("tfjs model %s: weights shard %s: %w", path, p, err)
+				return nil, err
 			}
 			buf = append(buf, b...)
 		}

@@ -125,7 +125,8 @@ type gradCase struct {
 	build    func(n *net, x string) string
 	channels []int64
 	axis     int
-	samples  int // input elements checked; 0: all, up to 64
+	samples  int  // input elements checked; 0: all, up to 64
+	static   bool // build with Options.Shape fixed to the run size
 }
 
 // Tolerances for float32 central differences: step h on inputs in ±1; a
@@ -148,13 +149,17 @@ func checkGradient(t *testing.T, c gradCase) {
 	n.g.OutputInfo(layer, onnxpb.Float, nil, nil)
 	model := n.g.Model("test", "1")
 
-	gm, err := Build(model, Options{Layer: layer, Channels: c.channels, ChannelAxis: c.axis})
-	if err != nil {
-		t.Fatalf("Build: %v", err)
-	}
 	dims := c.run
 	if dims == nil {
 		dims = c.decl
+	}
+	opts := Options{Layer: layer, Channels: c.channels, ChannelAxis: c.axis}
+	if c.static {
+		opts.Shape = dims
+	}
+	gm, err := Build(model, opts)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
 	}
 	size := 1
 	for _, d := range dims {

@@ -1,6 +1,7 @@
 package grad
 
 import (
+	"fmt"
 	"math/rand"
 	"os"
 	"runtime"
@@ -194,6 +195,70 @@ func BenchmarkPoseNetStepVsForward(b *testing.B) {
 		b.Fatal(err)
 	}
 	stepVsForward(b, withOutput(b, model, posenetLayer, shape), step, posenetLayer)
+}
+
+// BenchmarkPoseNetDreamSteps is the live DeepDream's tick: one Step at
+// 256×144 through PoseNet to Conv2d_7_pointwise, its output fed back as the
+// next input, with ONNX Runtime's own choice of intra-op threads (0), with
+// two, and with one for reference; "nospin" turns off the pool's spinning,
+// which on a shared machine burns the time slices the other thread needs.
+// It reports steps/s (the target is 30 or more on two cores; PyTorch's CPU
+// autograd takes about 18 ms a step on this machine).
+func BenchmarkPoseNetDreamSteps(b *testing.B) {
+	model := posenet(b)
+	dims := []int64{1, benchH, benchW, 3}
+	step, err := Build(model, Options{Layer: posenetLayer, Output: Step, Shape: dims})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		threads int
+		spin    bool
+	}{{0, true}, {2, true}, {0, false}, {2, false}, {1, true}} {
+		name := fmt.Sprintf("threads=%d", c.threads)
+		var config [][2]string
+		if !c.spin {
+			name += "/nospin"
+			config = append(config, [2]string{"session.intra_op.allow_spinning", "0"})
+		}
+		b.Run(name, func(b *testing.B) {
+			s := newSessionThreads(b, step, []string{"image", StepName}, []string{ObjectiveName, SteppedName}, c.threads, config...)
+			img, err := ort.NewTensor(ort.NewShape(dims...), benchImage())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer img.Destroy()
+			size, err := ort.NewTensor(ort.NewShape(1), []float32{0.01})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer size.Destroy()
+			obj, err := ort.NewEmptyTensor[float32](ort.NewShape(1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer obj.Destroy()
+			next, err := ort.NewEmptyTensor[float32](ort.NewShape(dims...))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer next.Destroy()
+			tick := func() {
+				if err := s.s.Run([]ort.Value{img, size}, []ort.Value{obj, next}); err != nil {
+					b.Fatal(err)
+				}
+				// The dream feeds the stepped picture back in.
+				copy(img.GetData(), next.GetData())
+			}
+			tick() // ONNX Runtime's first run allocates and picks kernels
+			b.ResetTimer()
+			start := time.Now()
+			for range b.N {
+				tick()
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "steps/s")
+		})
+	}
 }
 
 // withOutput re-emits a model pruned to one inner tensor as its output: the

@@ -30,13 +30,25 @@ type session struct {
 
 func newSession(tb testing.TB, model []byte, inputs, outputs []string) *session {
 	tb.Helper()
+	return newSessionThreads(tb, model, inputs, outputs, 1)
+}
+
+// newSessionThreads is newSession with intra-op threads set (0 lets ONNX
+// Runtime choose: one per physical core) and session config entries.
+func newSessionThreads(tb testing.TB, model []byte, inputs, outputs []string, threads int, config ...[2]string) *session {
+	tb.Helper()
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer opts.Destroy()
-	if err := opts.SetIntraOpNumThreads(1); err != nil {
+	if err := opts.SetIntraOpNumThreads(threads); err != nil {
 		tb.Fatal(err)
+	}
+	for _, kv := range config {
+		if err := opts.AddSessionConfigEntry(kv[0], kv[1]); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if err := opts.SetInterOpNumThreads(1); err != nil {
 		tb.Fatal(err)

@@ -258,7 +258,7 @@ func TestPoseNetAscent(t *testing.T) {
 			t.Errorf("step %d: objective %g, not above the previous %g", i, objs[i], objs[i-1])
 		}
 	}
-	if objs[10] < 1.05*objs[0] {
-		t.Errorf("10 steps raised the objective from %g only to %g (want at least 5%%)", objs[0], objs[10])
+	if objs[10] < 1.2*objs[0] {
+		t.Errorf("10 steps raised the objective from %g only to %g (want at least 20%%)", objs[0], objs[10])
 	}
 }

@@ -481,18 +481,20 @@ func (b *builder) build() error {
 	}
 	// Every backward op is linear in the gradient, so the objective's
 	// constant factor is applied once here, on the image-sized tensor.
-	gx = b.op("Mul", []string{gx, scale})
 	in := b.inputs[b.input]
 	b.g.Node(ObjectiveName, "", "Identity", []string{objective}, []string{ObjectiveName})
 	b.g.Output(ObjectiveName, onnxpb.Float, 1)
 	switch b.opts.Output {
 	case Gradient:
-		b.g.Node(GradientName, "", "Identity", []string{gx}, []string{GradientName})
+		b.g.Node(GradientName, "", "Mul", []string{gx, scale}, []string{GradientName})
 		b.g.OutputInfo(GradientName, onnxpb.Float, b.inputDims(in), in.DimParams)
 	case Step:
+		// g·c/(mean|g·c| + ε) = g/(mean|g| + ε/c): the factor c moves onto
+		// ε, a [1] tensor, and the image-sized Mul by c is saved.
 		mean := b.op("ReduceMean", []string{b.op("Abs", []string{gx})}, onnxpb.AttrInt("keepdims", 0))
-		scale := b.op("Div", []string{StepName, b.op("Add", []string{mean, b.scalar(stepEpsilon)})})
-		b.g.Node(SteppedName, "", "Add", []string{b.input, b.op("Mul", []string{gx, scale})}, []string{SteppedName})
+		eps := b.op("Div", []string{b.scalar(stepEpsilon), scale})
+		step := b.op("Div", []string{StepName, b.op("Add", []string{mean, eps})})
+		b.g.Node(SteppedName, "", "Add", []string{b.input, b.op("Mul", []string{gx, step})}, []string{SteppedName})
 		b.g.OutputInfo(SteppedName, onnxpb.Float, b.inputDims(in), in.DimParams)
 	default:
 		return fmt.Errorf("grad: unknown Options.Output %d", b.opts.Output)

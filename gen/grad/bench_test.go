@@ -13,6 +13,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"reverie/gen/networks"
 	"reverie/gen/onnxpb"
 )
 
@@ -165,19 +166,21 @@ func BenchmarkStep(b *testing.B) {
 		[]tensorIn{{[]int64{1, benchH, benchW, 3}, benchImage()}, {[]int64{1}, []float32{1}}}, []string{ObjectiveName, SteppedName})
 }
 
-// posenetPath is where set-up puts the converted PoseNet; the benchmarks
-// below skip when it is absent.
-const posenetPath = "../../../main/third_party/networks/posenet.onnx"
 const posenetLayer = "MobilenetV1/MobilenetV1/Conv2d_7_pointwise/Relu6"
 
+// posenet is the converted PoseNet ($REVERIE_POSENET, else where set-up puts
+// it); the benchmarks skip without it, the tests in posenet_test.go fail.
 func posenet(b *testing.B) []byte {
 	p := os.Getenv("REVERIE_POSENET")
 	if p == "" {
-		p = posenetPath
+		var err error
+		if p, err = networks.Find("posenet"); err != nil {
+			b.Skip(err)
+		}
 	}
 	data, err := os.ReadFile(p)
 	if err != nil {
-		b.Skipf("no PoseNet at %s (set REVERIE_POSENET): %v", p, err)
+		b.Skipf("no PoseNet at %s: %v", p, err)
 	}
 	return data
 }
@@ -194,7 +197,7 @@ func BenchmarkPoseNetStepVsForward(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	stepVsForward(b, withOutput(b, model, posenetLayer, shape), step, posenetLayer)
+	stepVsForward(b, pruned(b, model, posenetLayer, shape), step, posenetLayer)
 }
 
 // BenchmarkPoseNetDreamSteps is the live DeepDream's tick: one Step at
@@ -259,49 +262,4 @@ func BenchmarkPoseNetDreamSteps(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "steps/s")
 		})
 	}
-}
-
-// withOutput re-emits a model pruned to one inner tensor as its output: the
-// bare forward pass to that layer.
-func withOutput(b *testing.B, model []byte, name string, shape []int64) []byte {
-	m, err := onnxpb.Read(model)
-	if err != nil {
-		b.Fatal(err)
-	}
-	g := onnxpb.NewGraph(m.Graph.Name)
-	g.SetOpsets(m.IRVersion, m.Opsets...)
-	for i, vi := range m.Graph.Inputs {
-		if i == 0 && shape != nil {
-			g.InputInfo(vi.Name, vi.ElemType, shape, nil)
-			continue
-		}
-		g.InputInfo(vi.Name, vi.ElemType, vi.Dims, vi.DimParams)
-	}
-	for _, t := range m.Graph.Initializers {
-		g.Initializer(t.Name, t.DataType, t.Dims, t.Raw)
-	}
-	needed := map[string]bool{name: true}
-	keep := make([]bool, len(m.Graph.Nodes))
-	for i := len(m.Graph.Nodes) - 1; i >= 0; i-- {
-		for _, o := range m.Graph.Nodes[i].Outputs {
-			keep[i] = keep[i] || needed[o]
-		}
-		if keep[i] {
-			for _, in := range m.Graph.Nodes[i].Inputs {
-				needed[in] = true
-			}
-		}
-	}
-	for i, n := range m.Graph.Nodes {
-		if !keep[i] {
-			continue
-		}
-		var attrs []onnxpb.Attr
-		for _, a := range n.Attrs {
-			attrs = append(attrs, a.Attr())
-		}
-		g.Node(n.Name, n.Domain, n.OpType, n.Inputs, n.Outputs, attrs...)
-	}
-	g.OutputInfo(name, onnxpb.Float, nil, nil)
-	return g.Model(m.ProducerName, m.ProducerVersion)
 }

@@ -79,8 +79,9 @@ func scaled(img image.Image, h, w int) []float32 {
 	return out
 }
 
-// pruned is model cut down to the layer as its only output: the forward
-// pass the finite differences run.
+// pruned is model cut down to the layer as its only output (with the first
+// input's dims fixed to shape when not nil): the forward pass the finite
+// differences run, and the bare forward the benchmarks compare a step with.
 func pruned(tb testing.TB, model []byte, layer string, shape []int64) []byte {
 	tb.Helper()
 	m, err := onnxpb.Read(model)

@@ -54,10 +54,10 @@ type Options struct {
 	Output Output
 	// Shape, when not nil, fixes the image input's dimensions in the built
 	// graph (for PoseNet at 256×144: 1, 144, 256, 3), which then runs at that
-	// size only. Knowing every size lets ONNX Runtime keep the whole backward
-	// pass in its blocked (NCHWc) conv layout and lets Build crop transposed
-	// convolutions statically; a dynamic input costs layout reorders and
-	// Slices. Nil keeps the model's own dimensions.
+	// size only. With every size known, Build computes SAME padding itself
+	// and crops each transposed convolution by its own pads, so the graph has
+	// no Slice and no shape arithmetic, and ONNX Runtime plans every buffer
+	// ahead. Nil keeps the model's own (possibly dynamic) dimensions.
 	Shape []int64
 }
 
@@ -480,7 +480,7 @@ func (b *builder) build() error {
 		return fmt.Errorf("grad: no gradient reaches the image input %q from layer %q", b.input, b.layer)
 	}
 	// Every backward op is linear in the gradient, so the objective's
-	// constant factor is applied once here, on the image-sized tensor.
+	// constant factor scale is applied once here, at the image.
 	in := b.inputs[b.input]
 	b.g.Node(ObjectiveName, "", "Identity", []string{objective}, []string{ObjectiveName})
 	b.g.Output(ObjectiveName, onnxpb.Float, 1)
@@ -568,9 +568,8 @@ func (b *builder) addGrad(t, g string) {
 // objective emits the mean square of the layer (or of its chosen channels),
 // the gradient to start the backward pass from, and the factor that turns
 // the gradient at the image into the objective's. The backward pass starts
-// from the layer itself (y, not 2y/N): an output the runtime already holds in
-// its blocked layout, with no op of its own, so the masks and convs after it
-// stay blocked too.
+// from the layer itself (y, not 2y/N), which needs no op of its own; the
+// factor 2/N is applied once at the image (Gradient) or folded into ε (Step).
 func (b *builder) objective() (obj, gy, scale string, err error) {
 	y := b.layer
 	if len(b.opts.Channels) == 0 {

@@ -32,6 +32,9 @@ type DisplayStats struct {
 	Sleeping      bool      // outside opening hours
 	Width, Height int       // render size
 	Heartbeat     time.Time // wall time of the last Update: the loop is alive if this is recent
+	Dream         string    // the neural dream: "" (no deepdream pass), starting, on, or "off: why"
+	DreamSteps    uint64    // dream steps taken
+	DreamStepMs   float64   // their mean time
 }
 
 // Controls is the live control surface (HTTP, OSC). Every method is safe
@@ -261,5 +264,6 @@ func (c *Controls) publish(g *Game) {
 		c.stats.Preset = g.cfg.Presets[g.presetAt].Name
 	}
 	c.stats.Sleeping = g.sleeping
+	c.stats.Dream, c.stats.DreamSteps, c.stats.DreamStepMs = g.dreamState()
 	c.stats.Heartbeat = time.Now()
 }

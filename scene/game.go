@@ -573,6 +573,7 @@ func (g *Game) overlayText() []byte {
 	if ss, ok := g.driver.(statusSource); ok {
 		s = ss.AppendStatus(s)
 	}
+	s = g.appendDream(s)
 	if g.sleeping {
 		s = append(s, "\nasleep (schedule)"...)
 	}

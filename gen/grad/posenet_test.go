@@ -3,7 +3,6 @@ package grad
 import (
 	"fmt"
 	"image"
-	"image/jpeg"
 	"math"
 	"math/rand"
 	"os"
@@ -11,6 +10,7 @@ import (
 
 	"reverie/gen/networks"
 	"reverie/gen/onnxpb"
+	"reverie/internal/sample"
 )
 
 // The trained PoseNet (MobileNetV1 from TF.js, converted by gen/tfjs), the
@@ -19,9 +19,9 @@ import (
 
 const posenetShallow = "MobilenetV1/MobilenetV1/Conv2d_3_pointwise/Relu6"
 
-// photoPath is a real photograph from Debian's opencv-doc: a person, so the
+// photoName is a real photograph from Debian's opencv-doc: a person, so the
 // deep layers respond as they do to a gallery's audience.
-const photoPath = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg"
+const photoName = "messi5.jpg"
 
 func loadPoseNet(tb testing.TB) []byte {
 	tb.Helper()
@@ -40,44 +40,14 @@ func loadPoseNet(tb testing.TB) []byte {
 // mapped to PoseNet's [-1, 1].
 func photo(tb testing.TB, h, w int) []float32 {
 	tb.Helper()
-	f, err := os.Open(photoPath)
+	img, err := sample.Photo(photoName)
 	if err != nil {
-		tb.Fatalf("%v (set-up installs opencv-doc)", err)
-	}
-	defer f.Close()
-	img, err := jpeg.Decode(f)
-	if err != nil {
-		tb.Fatalf("%s: %v", photoPath, err)
+		tb.Fatal(err)
 	}
 	return scaled(img, h, w)
 }
 
-func scaled(img image.Image, h, w int) []float32 {
-	b := img.Bounds()
-	px := func(x, y int) [3]float32 {
-		r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-		return [3]float32{float32(r >> 8), float32(g >> 8), float32(bl >> 8)}
-	}
-	out := make([]float32, 0, h*w*3)
-	for y := range h {
-		sy := (float32(y)+0.5)*float32(b.Dy())/float32(h) - 0.5
-		y0 := max(0, min(int(sy), b.Dy()-1))
-		y1 := min(y0+1, b.Dy()-1)
-		fy := max(0, sy-float32(y0))
-		for x := range w {
-			sx := (float32(x)+0.5)*float32(b.Dx())/float32(w) - 0.5
-			x0 := max(0, min(int(sx), b.Dx()-1))
-			x1 := min(x0+1, b.Dx()-1)
-			fx := max(0, sx-float32(x0))
-			p00, p10, p01, p11 := px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1)
-			for k := range 3 {
-				v := (p00[k]*(1-fx)+p10[k]*fx)*(1-fy) + (p01[k]*(1-fx)+p11[k]*fx)*fy
-				out = append(out, v/127.5-1)
-			}
-		}
-	}
-	return out
-}
+func scaled(img image.Image, h, w int) []float32 { return sample.NHWC(img, h, w, -1, 1) }
 
 // pruned is model cut down to the layer as its only output (with the first
 // input's dims fixed to shape when not nil): the forward pass the finite

@@ -19,7 +19,7 @@ import (
 
 // The latency probe runs the live pipeline (vision.Capture, vision.Analyzer,
 // scene.Director, gen.Runner, scene.Game and its pass chain), wired the way
-// vision.Watcher and scene.Live wire them, each stage in its own goroutine
+// vision.Watcher and core's live driver wire them, each stage in its own goroutine
 // handing over through latest-value mailboxes. The only difference is a
 // timestamp at each hand-over. A fake camera shows a still frame of real
 // footage and, now and then, a bright block that moves across it: the
@@ -114,7 +114,7 @@ func newProbe(cfg Config, clip string, events int) (*probe, error) {
 // begin starts the pipeline's goroutines and the display game.
 func (p *probe) begin() error {
 	m := p.runner.Model()
-	g, err := scene.NewGame(p.cfg.Scene, m.Width(), m.Height(), p)
+	g, err := scene.NewGame(p.cfg.Scene, m.Width(), m.Height(), p.director, p)
 	if err != nil {
 		return fmt.Errorf("bench latency: %w", err)
 	}
@@ -174,7 +174,8 @@ func (p *probe) current() *trace {
 	return nil
 }
 
-// Tick implements scene.Driver: scene.Live's tick with timestamps.
+// Tick implements scene.Driver: the live installation's tick (core) with
+// timestamps.
 func (p *probe) Tick(g *scene.Game) error {
 	now := g.Clock().Seconds()
 	dt := now - p.lastClock
@@ -221,6 +222,12 @@ func (p *probe) Tick(g *scene.Game) error {
 	}
 	return nil
 }
+
+// AfterChain implements scene.Driver: the probe reads nothing back.
+func (p *probe) AfterChain(*scene.Game) error { return nil }
+
+// AppendStatus implements scene.Driver: the probe shows no overlay.
+func (p *probe) AppendStatus(b []byte) []byte { return b }
 
 // update runs one display tick; done once every event is presented.
 func (p *probe) update() (bool, error) {

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
-
-	"reverie/vision"
 )
 
 // ParamInfo describes one live parameter.
@@ -53,9 +51,7 @@ type Controls struct {
 	snaps   []chan *image.RGBA
 	stats   DisplayStats
 
-	pendingCfg  *reconf // a queued Reconfigure (reconfigure.go)
-	pendingW    *vision.Watcher
-	hasPendingW bool
+	pendingCfg *reconf // a queued Reconfigure (reconfigure.go)
 
 	dirCfg       DirectorConfig // the configured director, for SetModel (model.go)
 	pendingModel *modelSwap

@@ -141,9 +141,6 @@ func (g *Game) switchDirector(d *Director) {
 		}
 	}
 	g.director = d
-	if ds, ok := g.driver.(directorSetter); ok {
-		ds.setDirector(d)
-	}
 }
 
 // genPresetKeys lists the generator.* keys any preset sets, sorted.

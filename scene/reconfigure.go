@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-
-	"reverie/vision"
 )
 
 // reconf is a queued scene change and where its outcome goes.
@@ -14,29 +12,6 @@ type reconf struct {
 	cfg  Config
 	dir  *Director
 	done chan error
-}
-
-// directorSetter is a driver whose director a reconfigure replaces (Live).
-type directorSetter interface {
-	setDirector(d *Director)
-}
-
-func (l *Live) setDirector(d *Director) { l.Director = d }
-
-// watcherSetter is a driver that reads a camera watcher (Live).
-type watcherSetter interface {
-	setWatcher(w *vision.Watcher)
-}
-
-func (l *Live) setWatcher(w *vision.Watcher) { l.Watcher, l.featsSeq = w, 0 }
-
-// SetWatcher hands the live driver another camera watcher from the next
-// Update; nil runs the idle choreography. A vision reload restarts the
-// camera through it.
-func (c *Controls) SetWatcher(w *vision.Watcher) {
-	c.mu.Lock()
-	c.pendingW, c.hasPendingW = w, true
-	c.mu.Unlock()
 }
 
 // Reconfigure rebuilds the pass chain, presets and director from cfg while
@@ -78,12 +53,7 @@ func (c *Controls) reconfigure(g *Game) {
 	c.mu.Lock()
 	r := c.pendingCfg
 	c.pendingCfg = nil
-	w, setW := c.pendingW, c.hasPendingW
-	c.pendingW, c.hasPendingW = nil, false
 	c.mu.Unlock()
-	if ws, ok := g.driver.(watcherSetter); ok && setW {
-		ws.setWatcher(w)
-	}
 	if r != nil {
 		r.done <- g.rebuild(r.cfg, r.dir)
 	}
@@ -126,9 +96,6 @@ func (g *Game) rebuild(cfg Config, dir *Director) error {
 		g.director = dir
 		if dir.man != nil {
 			g.man = dir.man
-		}
-		if ds, ok := g.driver.(directorSetter); ok {
-			ds.setDirector(dir)
 		}
 	}
 	g.params, g.presets = nil, nil

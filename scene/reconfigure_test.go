@@ -34,7 +34,7 @@ func TestReconfigureSwapsChainLive(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.RenderW, cfg.RenderH = 64, 64
 	d := NewDirector(cfg.Director, 16)
-	g := newFlatGame(t, cfg, &dirDriver{d}, 200)
+	g := newFlatGame(t, cfg, d, 200)
 	if g == nil {
 		return
 	}

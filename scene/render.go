@@ -40,7 +40,6 @@ type Offline struct {
 	Source   vision.Source
 	Analyzer *vision.Analyzer
 	Runner   *gen.Runner
-	Director *Director
 	Frames   int    // output frames to write
 	OutDir   string // frame_00000.png … and trace.jsonl
 
@@ -77,8 +76,8 @@ func (o *Offline) Start(w, h int) error {
 	return nil
 }
 
-// LatentDirector implements the game's director source.
-func (o *Offline) LatentDirector() *Director { return o.Director }
+// AppendStatus implements Driver: offline rendering adds no lines.
+func (o *Offline) AppendStatus(b []byte) []byte { return b }
 
 // FrameStep is the virtual clock's step: one input frame.
 func (o *Offline) FrameStep() time.Duration {
@@ -97,7 +96,7 @@ func (o *Offline) Tick(g *Game) error {
 	t := float64(o.input) * o.dt
 	f := o.Analyzer.Analyze(o.frame, t)
 	g.SetFeatures(f)
-	z := o.Director.Step(f, o.dt)
+	z := g.Director().Step(f, o.dt)
 	fr, err := o.Runner.Step(z)
 	if err != nil {
 		o.Err = err
@@ -113,7 +112,7 @@ func (o *Offline) Tick(g *Game) error {
 	return nil
 }
 
-// AfterChain implements the game's after-chain hook: read the output back
+// AfterChain implements Driver: read the output back
 // and write the frame and its trace line.
 func (o *Offline) AfterChain(g *Game) error {
 	g.ReadFrame(o.img.Pix)

@@ -75,14 +75,13 @@ func renderClip(t *testing.T, clip string, frames int) (*image.RGBA, float64) {
 	cfg := DefaultConfig()
 	cfg.RenderW, cfg.RenderH = 192, 108
 	out := t.TempDir()
-	off := &Offline{Source: src, Analyzer: an, Runner: runner, Frames: frames, OutDir: out,
-		Director: NewDirector(cfg.Director, model.Manifest.Latent.Dim)}
+	off := &Offline{Source: src, Analyzer: an, Runner: runner, Frames: frames, OutDir: out}
 	if err := off.Start(cfg.RenderW, cfg.RenderH); err != nil {
 		t.Fatal(err)
 	}
 	var motion float64
 	onLoop(func() {
-		g, err := NewGame(cfg, model.Width(), model.Height(), off)
+		g, err := NewGame(cfg, model.Width(), model.Height(), NewDirector(cfg.Director, model.Manifest.Latent.Dim), off)
 		if err != nil {
 			t.Error(err)
 			return

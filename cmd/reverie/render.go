@@ -4,14 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 
-	"github.com/hajimehoshi/ebiten/v2"
-
-	"reverie/scene"
-	"reverie/vision"
+	"reverie/core"
 )
 
 func cmdRender(args []string) error {
@@ -43,57 +39,7 @@ func cmdRender(args []string) error {
 	if err != nil {
 		return err
 	}
-	vc := cfg.Vision
-	vc.Source, vc.AtEnd = *input, "loop"
-	src, err := vision.OpenSource(vc, *input)
-	if err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	defer src.Close()
-	runner, err := openRunner(cfg.Generator)
-	if err != nil {
-		return err
-	}
-	defer runner.Close()
-	an := vision.NewAnalyzer(vc)
-	defer an.Close()
-	m := runner.Model()
-	director, err := scene.NewDirectorFor(cfg.Scene.Director, m.Manifest)
-	if err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	off := &scene.Offline{
-		Source: src, Analyzer: an, Runner: runner, Frames: *frames, OutDir: *out, Director: director,
-	}
-	if err := off.Start(cfg.Scene.RenderW, cfg.Scene.RenderH); err != nil {
-		return fmt.Errorf("render: %w", err)
-	}
-	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), off)
-	if err != nil {
-		off.Close()
-		return err
-	}
-	defer game.Dispose()
-	game.Controls().SetModelInputs(runner) // the start preset's generator.* values
-	game.UseVirtualClock(off.FrameStep())
-
-	ebiten.SetWindowTitle("reverie render")
-	ebiten.SetWindowSize(cfg.Scene.RenderW, cfg.Scene.RenderH)
-	ebiten.SetVsyncEnabled(false)
-	ebiten.SetTPS(ebiten.SyncWithFPS)
-	runErr := ebiten.RunGame(game)
-	closeErr := off.Close()
-	if runErr != nil && !scene.IsTermination(runErr) {
-		return fmt.Errorf("render: display: %w", runErr)
-	}
-	if off.Err != nil {
-		return fmt.Errorf("render: %w", off.Err)
-	}
-	if closeErr != nil {
-		return fmt.Errorf("render: %w", closeErr)
-	}
-	slog.Info("render done", "frames", off.Written(), "out", *out)
-	return nil
+	return core.Render(cfg, *input, *frames, *out)
 }
 
 // checkWritable makes dir if needed and proves a file can be created in it.

@@ -1,4 +1,4 @@
-package main
+package core
 
 import (
 	le "encoding/binary"
@@ -35,12 +35,12 @@ func TestEngineGeneratorParams(t *testing.T) {
 	defer runner.Close()
 	sc := scene.DefaultConfig()
 	sc.RenderW, sc.RenderH = 64, 36
-	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil)
+	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer game.Dispose()
-	eng := newEngine(game.Controls(), runner, nil, gc)
+	eng := newEngine(&pipeline{ctl: game.Controls(), runner: runner, cam: &camera{}, gen: gc})
 
 	find := func(name string) *control.ParamInfo {
 		for _, p := range eng.List() {
@@ -205,12 +205,13 @@ func TestEngineSwapRetargetsLatent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	game, err := scene.NewGame(sc, m.Width(), m.Height(), &scene.Live{Runner: runner, Director: d})
+	cam := &camera{}
+	game, err := scene.NewGame(sc, m.Width(), m.Height(), d, &live{cam: cam, runner: runner})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer game.Dispose()
-	eng := newEngine(game.Controls(), runner, nil, gc)
+	eng := newEngine(&pipeline{ctl: game.Controls(), runner: runner, cam: cam, gen: gc})
 	if err := eng.SetLatent(63, 1); err == nil {
 		t.Fatal("latent 63 accepted with the 16-value CPPN")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"gocv.io/x/gocv"
 
+	"reverie/director"
 	"reverie/gen"
 	"reverie/scene"
 	"reverie/vision"
@@ -57,7 +58,7 @@ type probe struct {
 	capture  *vision.Capture
 	an       *vision.Analyzer
 	runner   *gen.Runner
-	director *scene.Director
+	director *director.Director
 	game     *scene.Game
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -106,7 +107,7 @@ func newProbe(cfg Config, clip string, events int) (*probe, error) {
 			return nil, fmt.Errorf("bench latency: warm-up run: %w", err)
 		}
 	}
-	p.director = scene.NewDirector(cfg.Scene.Director, model.Manifest.Latent.Dim)
+	p.director = director.New(cfg.Scene.Director, model.Manifest.Latent.Dim)
 	p.an = vision.NewAnalyzer(cfg.Vision)
 	return p, nil
 }

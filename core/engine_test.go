@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"reverie/control"
+	"reverie/director"
 	"reverie/gen"
 	"reverie/scene"
 )
@@ -163,10 +164,10 @@ func TestManifestDirectionsEndToEnd(t *testing.T) {
 	if m.DirectionsPath() != filepath.Join(dir, "dirs.bin") {
 		t.Errorf("DirectionsPath %q, want beside the manifest", m.DirectionsPath())
 	}
-	dc := scene.DefaultConfig().Director
+	dc := director.DefaultConfig()
 	for _, mode := range []string{"auto", "model"} {
 		dc.Directions = mode
-		d, err := scene.NewDirectorFor(dc, m)
+		d, err := director.NewFor(dc, m)
 		if err != nil {
 			t.Fatalf("directions %s: %v", mode, err)
 		}
@@ -174,7 +175,7 @@ func TestManifestDirectionsEndToEnd(t *testing.T) {
 			t.Errorf("directions %s: the director has %d directions of %d, want %d of %d", mode, d.Directions(), d.Dim(), k, dim)
 		}
 	}
-	dirs, err := scene.LoadDirections(m.DirectionsPath(), dim)
+	dirs, err := director.LoadDirections(m.DirectionsPath(), dim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func TestEngineSwapRetargetsLatent(t *testing.T) {
 	defer runner.Close()
 	sc := scene.DefaultConfig()
 	sc.RenderW, sc.RenderH = 64, 36
-	d, err := scene.NewDirectorFor(sc.Director, m.Manifest)
+	d, err := director.NewFor(sc.Director, m.Manifest)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"reverie/conf"
+	"reverie/director"
 	"reverie/gen"
 	"reverie/scene"
 )
@@ -78,7 +79,7 @@ func (p *pipeline) applyScene(o, n scene.Config) []string {
 	}
 	// The director is built for the running model (its latent size and
 	// directions file).
-	dir, err := scene.NewDirectorFor(n.Director, p.runner.Model().Manifest)
+	dir, err := director.NewFor(n.Director, p.runner.Model().Manifest)
 	if err != nil {
 		slog.Error("scene change not applied; the running scene stays", "err", conf.OneLine(err))
 		return restart

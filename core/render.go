@@ -7,6 +7,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"reverie/conf"
+	"reverie/director"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -30,11 +31,11 @@ func Render(cfg conf.Config, input string, frames int, out string) error {
 	an := vision.NewAnalyzer(vc)
 	defer an.Close()
 	m := runner.Model()
-	director, err := scene.NewDirectorFor(cfg.Scene.Director, m.Manifest)
+	director, err := director.NewFor(cfg.Scene.Director, m.Manifest)
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
-	off := &scene.Offline{
+	off := &offline{
 		Source: src, Analyzer: an, Runner: runner, Frames: frames, OutDir: out,
 	}
 	if err := off.Start(cfg.Scene.RenderW, cfg.Scene.RenderH); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"reverie/conf"
 	"reverie/control"
+	"reverie/director"
 	"reverie/scene"
 )
 
@@ -31,7 +32,7 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	go runner.Run(ctx)
 
 	m := runner.Model()
-	director, err := scene.NewDirectorFor(cfg.Scene.Director, m.Manifest)
+	director, err := director.NewFor(cfg.Scene.Director, m.Manifest)
 	if err != nil {
 		return err
 	}

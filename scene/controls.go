@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
+
+	"reverie/director"
 )
 
 // ParamInfo describes one live parameter.
@@ -53,7 +55,7 @@ type Controls struct {
 
 	pendingCfg *reconf // a queued Reconfigure (reconfigure.go)
 
-	dirCfg       DirectorConfig // the configured director, for SetModel (model.go)
+	dirCfg       director.Config // the configured director, for SetModel (model.go)
 	pendingModel *modelSwap
 	inputs       ModelInputs // the generator's inputs, for presets' generator.* values
 	inputsNew    bool

@@ -12,6 +12,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
+	"reverie/director"
 	"reverie/gen"
 	"reverie/vision"
 )
@@ -64,7 +65,7 @@ type Game struct {
 	cfg      Config
 	driver   Driver
 	Chain    *Chain
-	director *Director
+	director *director.Director
 	man      *gen.Manifest // the model the director is built for, nil if unknown
 	inputs   ModelInputs   // the generator's inputs, for presets (nil until wired)
 	genKeys  []string      // generator.* keys the presets set
@@ -117,7 +118,7 @@ type Game struct {
 // NewGame builds the pass chain at the render size. genW×genH is the
 // generator's frame size (frames of another size are handled too). dir, the
 // latent director, may be nil: its gains are then no live parameters.
-func NewGame(cfg Config, genW, genH int, dir *Director, driver Driver) (*Game, error) {
+func NewGame(cfg Config, genW, genH int, dir *director.Director, driver Driver) (*Game, error) {
 	if genW < 1 || genH < 1 {
 		return nil, errors.New("scene: generator frame size must be positive")
 	}
@@ -127,7 +128,7 @@ func NewGame(cfg Config, genW, genH int, dir *Director, driver Driver) (*Game, e
 	}
 	g := &Game{cfg: cfg, driver: driver, Chain: chain, director: dir, presetAt: -1, morphT: -1}
 	if g.director != nil {
-		g.man = g.director.man
+		g.man = g.director.Manifest()
 	}
 	g.in.GenOlder = newTarget(cfg.RenderW, cfg.RenderH)
 	g.in.GenNewer = newTarget(cfg.RenderW, cfg.RenderH)
@@ -176,9 +177,9 @@ func (g *Game) buildParams() {
 	if d := g.director; d != nil {
 		// The director's own config names its mappings.
 		dc := g.cfg
-		dc.Director = d.cfg
+		dc.Director = d.Settings()
 		for name, info := range paramSpecs(&dc) {
-			if s := d.paramSlot(name); s != nil {
+			if s := d.ParamSlot(name); s != nil {
 				specs[name] = info
 				add(name, nil, s)
 			}
@@ -280,7 +281,7 @@ func (g *Game) Clock() time.Duration { return g.clock }
 
 // Director is the latent director the driver steps, nil for none. A model
 // swap or a reload replaces it in the game loop.
-func (g *Game) Director() *Director { return g.director }
+func (g *Game) Director() *director.Director { return g.director }
 
 // Controls is the live control surface, safe from any goroutine.
 func (g *Game) Controls() *Controls { return g.ctl }

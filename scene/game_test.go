@@ -10,6 +10,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"reverie/director"
 	"reverie/gen"
 )
 
@@ -21,7 +22,7 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 	cfg.RenderW, cfg.RenderH = 64, 36
 	cfg.PresetTime = 2
 	onLoop(func() {
-		d := NewDirector(cfg.Director, 16)
+		d := director.New(cfg.Director, 16)
 		g, err := NewGame(cfg, 8, 8, d, stepDriver{})
 		if err != nil {
 			t.Error(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"reverie/director"
 	"reverie/gen"
 )
 
@@ -92,7 +93,7 @@ func TestMain(m *testing.M) {
 // virtual clock, the director d (nil for none) stepped each tick and one
 // 8×8 generator frame of grey level v uploaded. It returns nil (the test
 // already failed) when the game cannot be built.
-func newFlatGame(t *testing.T, cfg Config, d *Director, v byte) *Game {
+func newFlatGame(t *testing.T, cfg Config, d *director.Director, v byte) *Game {
 	t.Helper()
 	var g *Game
 	onLoop(func() {

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"reverie/director"
 )
 
 // reconf is a queued scene change and where its outcome goes.
 type reconf struct {
 	cfg  Config
-	dir  *Director
+	dir  *director.Director
 	done chan error
 }
 
@@ -23,7 +25,7 @@ type reconf struct {
 // chain has them. Render size, monitor and full-screen are window settings
 // fixed at start: a change to them is an error naming the key. ctx bounds
 // the wait for the loop.
-func (c *Controls) Reconfigure(ctx context.Context, cfg Config, dir *Director) error {
+func (c *Controls) Reconfigure(ctx context.Context, cfg Config, dir *director.Director) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("scene.%w", err)
 	}
@@ -62,7 +64,7 @@ func (c *Controls) reconfigure(g *Game) {
 
 // rebuild swaps in a chain, presets and director built from cfg. On error
 // nothing has changed.
-func (g *Game) rebuild(cfg Config, dir *Director) error {
+func (g *Game) rebuild(cfg Config, dir *director.Director) error {
 	old := g.cfg
 	switch {
 	case cfg.RenderW != old.RenderW || cfg.RenderH != old.RenderH:
@@ -85,17 +87,17 @@ func (g *Game) rebuild(cfg Config, dir *Director) error {
 	g.Chain.Dispose()
 	g.Chain, g.cfg = chain, cfg
 	if dir != nil && g.director != nil {
-		if dir.man != nil && g.man != nil && dir.man != g.man {
+		if dir.Manifest() != nil && g.man != nil && dir.Manifest() != g.man {
 			// Built for a model that a hot swap has since replaced: the
 			// latent must keep the running model's size.
 			var derr error
-			if dir, derr = directorFor(cfg.Director, g.man); derr != nil {
+			if dir, derr = director.ForModel(cfg.Director, g.man); derr != nil {
 				slog.Warn("model directions not used", "err", derr)
 			}
 		}
 		g.director = dir
-		if dir.man != nil {
-			g.man = dir.man
+		if dir.Manifest() != nil {
+			g.man = dir.Manifest()
 		}
 	}
 	g.params, g.presets = nil, nil

@@ -15,6 +15,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"reverie/internal/userfile"
 	"reverie/vision"
 )
 
@@ -55,7 +56,7 @@ func cmdAnalyze(args []string) error {
 	kind := vision.ParseSource(*input)
 	if kind == vision.KindFile {
 		if st, err := os.Stat(*input); err != nil {
-			return fmt.Errorf("analyze: -input %s: %w", *input, unwrapPath(err))
+			return fmt.Errorf("analyze: -input %s: %w", *input, userfile.StripPath(err))
 		} else if st.IsDir() {
 			return fmt.Errorf("analyze: -input %s is a folder, expected a video file, a camera index or a URL", *input)
 		}

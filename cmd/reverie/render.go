@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"reverie/core"
+	"reverie/internal/userfile"
 )
 
 func cmdRender(args []string) error {
@@ -28,7 +29,7 @@ func cmdRender(args []string) error {
 		return errors.New("render: -out DIR is required")
 	}
 	if st, err := os.Stat(*input); err != nil {
-		return fmt.Errorf("render: -input %s: %w", *input, unwrapPath(err))
+		return fmt.Errorf("render: -input %s: %w", *input, userfile.StripPath(err))
 	} else if st.IsDir() {
 		return fmt.Errorf("render: -input %s is a folder, expected a video file", *input)
 	}
@@ -45,21 +46,13 @@ func cmdRender(args []string) error {
 // checkWritable makes dir if needed and proves a file can be created in it.
 func checkWritable(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create the folder: %w", unwrapPath(err))
+		return fmt.Errorf("cannot create the folder: %w", userfile.StripPath(err))
 	}
 	f, err := os.CreateTemp(dir, ".reverie-write-test-*")
 	if err != nil {
-		return fmt.Errorf("folder is not writable: %w", unwrapPath(err))
+		return fmt.Errorf("folder is not writable: %w", userfile.StripPath(err))
 	}
 	name := f.Name()
 	f.Close()
 	return os.Remove(filepath.Clean(name))
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

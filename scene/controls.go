@@ -12,7 +12,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
-	"reverie/vision"
+	"reverie/director"
 )
 
 // ParamInfo describes one live parameter.
@@ -56,11 +56,9 @@ type Controls struct {
 	snaps   []chan *image.RGBA
 	stats   DisplayStats
 
-	pendingCfg  *reconf // a queued Reconfigure (reconfigure.go)
-	pendingW    *vision.Watcher
-	hasPendingW bool
+	pendingCfg *reconf // a queued Reconfigure (reconfigure.go)
 
-	dirCfg       DirectorConfig // the configured director, for SetModel (model.go)
+	dirCfg       director.Config // the configured director, for SetModel (model.go)
 	pendingModel *modelSwap
 	inputs       ModelInputs // the generator's inputs, for presets' generator.* values
 	inputsNew    bool

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gocv.io/x/gocv"
+
+	"reverie/internal/userfile"
 )
 
 // ErrEnd is returned by a file source set to stop at its end.
@@ -117,7 +119,7 @@ func OpenSource(cfg Config, spec string) (Source, error) {
 		vc, err = gocv.VideoCaptureDevice(idx)
 	case KindFile:
 		if _, statErr := os.Stat(spec); statErr != nil {
-			return nil, fmt.Errorf("video file %s: %w", spec, unwrapPathError(statErr))
+			return nil, fmt.Errorf("video file %s: %w", spec, userfile.StripPath(statErr))
 		}
 		vc, err = gocv.VideoCaptureFile(spec)
 	default:
@@ -169,12 +171,4 @@ func (s *capSource) Read(dst *gocv.Mat) error {
 		gocv.Flip(*dst, dst, 1)
 	}
 	return nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

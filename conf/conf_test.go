@@ -1,4 +1,4 @@
-package main
+package conf
 
 import (
 	"bytes"
@@ -6,14 +6,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"reverie/gen"
 )
 
 // config.yaml documents the defaults: loading it must give exactly the
 // program's built-in defaults, so the two can never drift apart.
 func TestConfigYAMLIsTheDefaults(t *testing.T) {
-	cfg, err := LoadConfig("../../config.yaml", true)
+	cfg, err := Load("../config.yaml", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +37,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"old and new name", "scene:\n  director:\n    idle_period: 30\n    idle_speed: 20\n", []string{"bad.yaml:4", "scene.director.idle_speed", "idle_period"}},
 	}
 	for _, c := range cases {
-		_, err := ParseConfig("bad.yaml", []byte(c.yaml))
+		_, err := Parse("bad.yaml", []byte(c.yaml))
 		if err == nil {
 			t.Errorf("%s: accepted", c.name)
 			continue
@@ -57,7 +55,7 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 }
 
 func TestConfigPartialFileKeepsDefaults(t *testing.T) {
-	cfg, err := ParseConfig("part.yaml", []byte("vision:\n  sensitivity: 0.8\n"))
+	cfg, err := Parse("part.yaml", []byte("vision:\n  sensitivity: 0.8\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +72,7 @@ func TestConfigOldIdleSpeedName(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logBuf, nil)))
 	defer slog.SetDefault(prev)
 	yaml := "scene:\n  director:\n    idle_speed: 40\n  presets:\n    - name: slow\n      director.idle_speed: 90\n"
-	cfg, err := ParseConfig("old.yaml", []byte(yaml))
+	cfg, err := Parse("old.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,17 +98,10 @@ func TestConfigOldIdleSpeedName(t *testing.T) {
 }
 
 func TestConfigMissingExplicitFile(t *testing.T) {
-	if _, err := LoadConfig("/nonexistent/reverie.yaml", true); err == nil || !strings.Contains(err.Error(), "/nonexistent/reverie.yaml") {
+	if _, err := Load("/nonexistent/reverie.yaml", true); err == nil || !strings.Contains(err.Error(), "/nonexistent/reverie.yaml") {
 		t.Errorf("missing file: %v", err)
 	}
-	if _, err := LoadConfig("/nonexistent/reverie.yaml", false); err != nil {
+	if _, err := Load("/nonexistent/reverie.yaml", false); err != nil {
 		t.Errorf("missing default file should mean defaults: %v", err)
-	}
-}
-
-// The models the command builds carry the build's version, not a constant.
-func TestModelsCarryTheBuildVersion(t *testing.T) {
-	if gen.Version != version {
-		t.Errorf("gen.Version %q, the command's version %q", gen.Version, version)
 	}
 }

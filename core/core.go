@@ -1,37 +1,26 @@
-package main
+// Package core owns the running installation, as one place: it opens the
+// generator and the camera, builds the director and the game, serves live
+// control, and applies a changed config.yaml while the piece runs (model
+// swaps, camera restarts, a rebuilt chain). It also renders a video file
+// offline through the same stages. cmd/reverie parses flags and calls it.
+package core
 
 import (
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 
+	"reverie/conf"
+	"reverie/control"
 	"reverie/gen"
 )
 
-// configFlag adds -config to a command's flags.
-func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", defaultConfigFile, "config file (config.yaml documents every option)")
-}
+// Journal keeps the recent warnings and errors for /api/status; SetupLog
+// routes the log through it.
+var Journal = control.NewJournal(64)
 
-// loadConfig loads the file -config named, and sets up logging from it.
-func loadConfig(fs *flag.FlagSet, path string) (Config, error) {
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
-	cfg, err := LoadConfig(path, explicit)
-	if err != nil {
-		return cfg, err
-	}
-	setupLog(cfg.Log)
-	if _, statErr := os.Stat(path); statErr != nil {
-		slog.Info("no config file; using the built-in defaults", "file", path)
-	} else {
-		slog.Info("config loaded", "file", path)
-	}
-	return cfg, nil
-}
-
-func setupLog(c LogConfig) {
+// SetupLog sets the log's level and format from the config.
+func SetupLog(c conf.LogConfig) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
@@ -39,12 +28,12 @@ func setupLog(c LogConfig) {
 	if c.Format == "json" {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	slog.SetDefault(slog.New(journal.Handler(h))) // warnings and errors also feed /api/status
+	slog.SetDefault(slog.New(Journal.Handler(h))) // warnings and errors also feed /api/status
 }
 
-// openRunner loads ONNX Runtime and the configured model, warms it up (the
+// OpenRunner loads ONNX Runtime and the configured model, warms it up (the
 // first run is much slower than the rest) and returns a runner.
-func openRunner(c gen.Config) (*gen.Runner, error) {
+func OpenRunner(c gen.Config) (*gen.Runner, error) {
 	lib, err := gen.Init(c.ORTLibrary)
 	if err != nil {
 		return nil, err

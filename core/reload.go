@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -109,13 +108,9 @@ func paramsOnly(o, n scene.Config) bool {
 }
 
 func (p *pipeline) setPassParams(o, n scene.Config) {
-	seen := map[string]int{}
+	ids := scene.PassIDs(n.Passes)
 	for i, pc := range n.Passes {
-		seen[pc.Pass]++
-		prefix := pc.Pass
-		if seen[pc.Pass] > 1 {
-			prefix = fmt.Sprintf("%s#%d", pc.Pass, seen[pc.Pass])
-		}
+		prefix := ids[i]
 		for k, v := range pc.Params {
 			if old, ok := o.Passes[i].Params[k]; ok && old == v {
 				continue

@@ -137,7 +137,7 @@ func (c *Config) Validate() error {
 	outputs := 0
 	for i, pc := range c.Passes {
 		key := fmt.Sprintf("passes[%d]", i)
-		def, ok := passDefs[pc.Pass]
+		def, ok := lookupPass(pc.Pass)
 		if !ok {
 			return &FieldError{Key: key + ".pass", Msg: fmt.Sprintf("%q: expected one of %s", pc.Pass, strings.Join(PassNames(), ", "))}
 		}
@@ -237,8 +237,8 @@ func presetNames(ps []Preset) []string {
 // value: the passes' (pass.param), the director's, and each mapping's gain.
 func paramSpecs(c *Config) map[string]ParamInfo {
 	out := map[string]ParamInfo{}
-	for i, id := range passIDs(c.Passes) {
-		def := passDefs[c.Passes[i].Pass]
+	for i, id := range PassIDs(c.Passes) {
+		def, _ := lookupPass(c.Passes[i].Pass)
 		for _, p := range def.params {
 			v := p.Default
 			if x, ok := c.Passes[i].Params[p.Name]; ok {

@@ -16,7 +16,7 @@ func TestEveryPassCompiles(t *testing.T) {
 		t.Fatalf("embedded shaders %v: want warp, flow, dream, inject, color and output", shaders.Names())
 	}
 	for _, name := range shaders.Names() {
-		if _, ok := passDefs[name]; !ok {
+		if _, ok := lookupPass(name); !ok {
 			t.Errorf("shaders/%s.kage has no pass definition", name)
 		}
 		onLoop(func() {

@@ -36,13 +36,13 @@ type LogConfig struct {
 
 // DefaultConfig is every default, the same values config.yaml documents.
 func DefaultConfig() Config {
-	return Config{
+	return withPersonNets(Config{
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Vision:    vision.DefaultConfig(),
 		Generator: gen.DefaultConfig(),
 		Scene:     scene.DefaultConfig(),
 		Control:   control.DefaultConfig(),
-	}
+	})
 }
 
 // defaultConfigFile is read when -config is not given and it exists.
@@ -137,7 +137,7 @@ func ParseConfig(file string, data []byte) (Config, error) {
 		}
 		return cfg, &ConfigError{File: file, Line: lineOf(keys, key), Key: key, Msg: msg}
 	}
-	return cfg, nil
+	return withPersonNets(cfg), nil
 }
 
 // Validate checks the log section.

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"reverie/gen"
+	"reverie/internal/personnet"
 )
 
 // configFlag adds -config to a command's flags.
@@ -67,4 +68,14 @@ func openRunner(c gen.Config) (*gen.Runner, error) {
 	slog.Info("generator ready", "model", model.Manifest.Source(), "size", fmt.Sprintf("%dx%d", model.Width(), model.Height()),
 		"provider", model.Provider, "warmup_ms", r.Stats().GenMs)
 	return r, nil
+}
+
+// withPersonNets wires ONNX Runtime into vision's person evidence
+// (vision.person): vision and gen do not know each other, so the owner
+// hands vision an adapter that opens gen's trained networks with the
+// configured runtime. Every loaded config passes through here. (Moves to
+// the pipeline's owner package with the rest of the wiring.)
+func withPersonNets(c Config) Config {
+	c.Vision.Nets = personnet.Nets{Library: c.Generator.ORTLibrary}
+	return c
 }

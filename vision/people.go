@@ -21,6 +21,7 @@ type track struct {
 	bx, by float32 // where they were first seen
 	alive  bool    // a visitor: arrived moving, or moved since
 	misses int     // looks in a row that did not find them
+	busy   int     // looks in a row that found them moving
 }
 
 // people is the analyzer's person evidence: the network (inline or in its
@@ -158,9 +159,15 @@ func (a *Analyzer) follow(s *sight) {
 		matched[best], used[i] = true, true
 		tr := &p.tracks[best]
 		tr.personShape, tr.misses = *ps, 0
-		if !tr.alive && a.f.Warm && p.dist(tr.cx, tr.cy, tr.bx, tr.by) > movedAway*tr.h && a.boxActivity(ps) >= bornActive {
-			tr.alive = true
+		if tr.alive || !a.f.Warm || a.f.LightChange {
+			continue
 		}
+		if a.boxActivity(ps) < bornActive {
+			tr.busy = 0
+			continue
+		}
+		tr.busy++
+		tr.alive = tr.busy >= stirs || p.dist(tr.cx, tr.cy, tr.bx, tr.by) > movedAway*tr.h
 	}
 	// Those not found this time: missed once more, or gone.
 	for j := 0; j < p.n; {

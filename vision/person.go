@@ -57,6 +57,11 @@ const (
 	// person's box that makes them a visitor rather than part of the room:
 	// they arrived moving.
 	bornActive = 0.08
+	// stirs is how many looks in a row must find someone who was part of
+	// the room moving where they stand to make them a visitor: a walker
+	// passing in front of a poster does not, a visitor shifting on their
+	// feet does.
+	stirs = 3
 	// movedAway is how far, in heights of the person, a person who was part
 	// of the room must move to become a visitor.
 	movedAway = 0.3

@@ -18,6 +18,7 @@ import (
 	"reverie/control"
 	"reverie/gen"
 	"reverie/internal/field"
+	"reverie/internal/personnet"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -39,13 +40,22 @@ type LogConfig struct {
 
 // DefaultConfig is every default, the same values config.yaml documents.
 func DefaultConfig() Config {
-	return Config{
+	return withPersonNets(Config{
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Vision:    vision.DefaultConfig(),
 		Generator: gen.DefaultConfig(),
 		Scene:     scene.DefaultConfig(),
 		Control:   control.DefaultConfig(),
-	}
+	})
+}
+
+// withPersonNets wires ONNX Runtime into vision's person evidence
+// (vision.person): vision and gen do not know each other, so every loaded
+// config hands vision an adapter that opens gen's trained networks with the
+// configured runtime library.
+func withPersonNets(c Config) Config {
+	c.Vision.Nets = personnet.Nets{Library: c.Generator.ORTLibrary}
+	return c
 }
 
 // DefaultFile is read when -config is not given and it exists.
@@ -140,7 +150,7 @@ func Parse(file string, data []byte) (Config, error) {
 		}
 		return cfg, &Error{File: file, Line: lineOf(keys, key), Key: key, Msg: msg}
 	}
-	return cfg, nil
+	return withPersonNets(cfg), nil
 }
 
 // Validate checks the log section.

@@ -32,7 +32,8 @@ type Mapping struct {
 }
 
 // Features the director can map, in the order config.yaml documents them.
-var featureNames = []string{"motion", "centroid_x", "centroid_y", "flow_x", "flow_y", "presence", "grid", "people"}
+var featureNames = []string{"motion", "centroid_x", "centroid_y", "flow_x", "flow_y", "presence", "grid", "people",
+	"hands_up", "arm_span", "lean", "height", "pose_x", "pose_y"}
 
 // DefaultConfig is the director's defaults, the same as config.yaml's.
 func DefaultConfig() Config {

@@ -347,6 +347,18 @@ func (d *Director) push(f *vision.Features) {
 			x = level
 		case "people":
 			x = math.Min(float64(f.People), 4) / 4
+		case "hands_up":
+			x = float64(f.HandsUp)
+		case "arm_span":
+			x = float64(f.ArmSpan)
+		case "lean":
+			x = float64(f.Lean)
+		case "height":
+			x = float64(f.Height)
+		case "pose_x":
+			x = (float64(f.PoseCentroid[0]) - 0.5) * 2 * level
+		case "pose_y":
+			x = (float64(f.PoseCentroid[1]) - 0.5) * 2 * level
 		}
 		d.along(m.Direction%len(d.dirs), g*m.Gain*x)
 	}

@@ -35,6 +35,16 @@ type analyzeLine struct {
 	Gain        float64    `json:"gain"`
 	Foreground  float64    `json:"foreground"`
 	Warm        bool       `json:"warm"`
+	// Person evidence (vision.person); person is false, and the rest 0,
+	// without a network.
+	Person       bool       `json:"person"`
+	Seen         int        `json:"people_seen"`
+	PersonMs     float64    `json:"person_ms"`
+	PoseCentroid [2]float64 `json:"pose_centroid"`
+	HandsUp      float64    `json:"hands_up"`
+	ArmSpan      float64    `json:"arm_span"`
+	Lean         float64    `json:"lean"`
+	Height       float64    `json:"height"`
 }
 
 func cmdAnalyze(args []string) error {
@@ -183,6 +193,9 @@ func featureLine(f *vision.Features) analyzeLine {
 		Grid:     make([]float64, len(f.Grid)),
 		People:   f.People, Faces: f.Faces, LightChange: f.LightChange,
 		Gain: r3(float64(f.Gain)), Foreground: r3(float64(f.Foreground)), Warm: f.Warm,
+		Person: f.Person, Seen: f.Seen, PersonMs: r3(float64(f.PersonMs)),
+		PoseCentroid: [2]float64{r3(float64(f.PoseCentroid[0])), r3(float64(f.PoseCentroid[1]))},
+		HandsUp:      r3(float64(f.HandsUp)), ArmSpan: r3(float64(f.ArmSpan)), Lean: r3(float64(f.Lean)), Height: r3(float64(f.Height)),
 	}
 	for i, g := range f.Grid {
 		l.Grid[i] = r3(float64(g))

@@ -21,17 +21,14 @@ import (
 
 // TraceLine is one line of trace.jsonl: what produced one output frame.
 type TraceLine struct {
-	Frame       int        `json:"frame"`
-	InputFrame  int        `json:"input_frame"`
-	T           float64    `json:"t"`
-	Motion      float32    `json:"motion"`
-	Presence    bool       `json:"presence"`
-	Level       float32    `json:"level"`
-	Centroid    [2]float32 `json:"centroid"`
-	Flow        [2]float32 `json:"flow"`
-	LightChange bool       `json:"light_change"`
-	Latent      []float32  `json:"latent"`
-	GenMs       float64    `json:"gen_ms"`
+	Frame      int     `json:"frame"`       // the output frame
+	InputFrame int     `json:"input_frame"` // the input frame it was made from
+	T          float64 `json:"t"`           // seconds into the input
+	// The analysis of that input frame, as `reverie analyze` prints it;
+	// its own frame and t are the trace's above.
+	vision.Record
+	Latent []float32 `json:"latent"`
+	GenMs  float64   `json:"gen_ms"`
 }
 
 // offline renders a video file through the whole pipeline in lockstep: one
@@ -104,11 +101,9 @@ func (o *offline) Tick(g *scene.Game) error {
 		return ebiten.Termination
 	}
 	g.Upload(fr)
-	o.line = TraceLine{
-		Frame: o.n, InputFrame: o.input, T: t, Motion: f.Motion, Presence: f.Presence, Level: f.Level,
-		Centroid: f.Centroid, Flow: f.Flow, LightChange: f.LightChange, Latent: z,
-		GenMs: float64(fr.GenDur.Microseconds()) / 1000,
-	}
+	o.line.Record.Fill(f)
+	o.line.Frame, o.line.InputFrame, o.line.T = o.n, o.input, t
+	o.line.Latent, o.line.GenMs = z, float64(fr.GenDur.Microseconds())/1000
 	o.input++
 	return nil
 }

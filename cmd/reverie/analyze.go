@@ -19,34 +19,6 @@ import (
 	"reverie/vision"
 )
 
-// analyzeLine is one analysed frame as `reverie analyze` prints it.
-type analyzeLine struct {
-	Frame       int        `json:"frame"`
-	T           float64    `json:"t"`
-	Motion      float64    `json:"motion"`
-	Presence    bool       `json:"presence"`
-	Level       float64    `json:"level"`
-	Centroid    [2]float64 `json:"centroid"`
-	Flow        [2]float64 `json:"flow"`
-	Grid        []float64  `json:"grid"`
-	People      int        `json:"people"`
-	Faces       int        `json:"faces"`
-	LightChange bool       `json:"light_change"`
-	Gain        float64    `json:"gain"`
-	Foreground  float64    `json:"foreground"`
-	Warm        bool       `json:"warm"`
-	// Person evidence (vision.person); person is false, and the rest 0,
-	// without a network.
-	Person       bool       `json:"person"`
-	Seen         int        `json:"people_seen"`
-	PersonMs     float64    `json:"person_ms"`
-	PoseCentroid [2]float64 `json:"pose_centroid"`
-	HandsUp      float64    `json:"hands_up"`
-	ArmSpan      float64    `json:"arm_span"`
-	Lean         float64    `json:"lean"`
-	Height       float64    `json:"height"`
-}
-
 func cmdAnalyze(args []string) error {
 	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
 	cfgPath := configFlag(fs)
@@ -126,11 +98,13 @@ func cmdAnalyze(args []string) error {
 	defer stop()
 
 	enc := json.NewEncoder(os.Stdout)
+	var rec vision.Record
 	var fps float64
 	last, counted := time.Now(), 0
 	each := func(frame gocv.Mat, t float64) bool {
 		f := an.Analyze(frame, t)
-		if err := enc.Encode(featureLine(f)); err != nil {
+		rec.Fill(f)
+		if err := enc.Encode(&rec); err != nil {
 			return false // stdout closed (piped into head): stop quietly
 		}
 		sum.Add(f)
@@ -184,24 +158,3 @@ func cmdAnalyze(args []string) error {
 	sum.Print(os.Stderr)
 	return nil
 }
-
-func featureLine(f *vision.Features) analyzeLine {
-	l := analyzeLine{
-		Frame: f.Frame, T: r3(f.T), Motion: r3(float64(f.Motion)), Presence: f.Presence, Level: r3(float64(f.Level)),
-		Centroid: [2]float64{r3(float64(f.Centroid[0])), r3(float64(f.Centroid[1]))},
-		Flow:     [2]float64{r3(float64(f.Flow[0])), r3(float64(f.Flow[1]))},
-		Grid:     make([]float64, len(f.Grid)),
-		People:   f.People, Faces: f.Faces, LightChange: f.LightChange,
-		Gain: r3(float64(f.Gain)), Foreground: r3(float64(f.Foreground)), Warm: f.Warm,
-		Person: f.Person, Seen: f.Seen, PersonMs: r3(float64(f.PersonMs)),
-		PoseCentroid: [2]float64{r3(float64(f.PoseCentroid[0])), r3(float64(f.PoseCentroid[1]))},
-		HandsUp:      r3(float64(f.HandsUp)), ArmSpan: r3(float64(f.ArmSpan)), Lean: r3(float64(f.Lean)), Height: r3(float64(f.Height)),
-	}
-	for i, g := range f.Grid {
-		l.Grid[i] = r3(float64(g))
-	}
-	return l
-}
-
-// r3 rounds to three decimals, so a person can read the lines.
-func r3(v float64) float64 { return math.Round(v*1000) / 1000 }

@@ -175,7 +175,7 @@ func TestManifestDirectionsEndToEnd(t *testing.T) {
 			t.Errorf("directions %s: the director has %d directions of %d, want %d of %d", mode, d.Directions(), d.Dim(), k, dim)
 		}
 	}
-	dirs, err := director.LoadDirections(m.DirectionsPath(), dim)
+	dirs, err := m.LoadDirections()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,9 @@
 package director
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
 	"reverie/gen"
 	"reverie/vision"
@@ -76,46 +73,12 @@ func NewFor(cfg Config, man *gen.Manifest) (*Director, error) {
 	if man.Directions == "" {
 		return nil, fmt.Errorf("scene.director.directions is model, but the model %s names no directions file", man.Source())
 	}
-	path := man.Directions
-	if !filepath.IsAbs(path) && man.Path() != "" {
-		path = filepath.Join(filepath.Dir(man.Path()), path)
-	}
-	dirs, err := LoadDirections(path, man.Latent.Dim)
+	dirs, err := man.LoadDirections()
 	if err != nil {
 		return nil, err
 	}
 	d.dirs = dirs
 	return d, nil
-}
-
-// LoadDirections reads k×dim float32 little-endian values and normalises
-// each row, so a gain means the same along every direction.
-func LoadDirections(path string, dim int) ([][]float32, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("directions file %s: %w", path, err)
-	}
-	row := 4 * dim
-	if len(b) == 0 || len(b)%row != 0 {
-		return nil, fmt.Errorf("directions file %s: %d bytes, expected a multiple of %d (rows of %d float32 values, the latent size)", path, len(b), row, dim)
-	}
-	var dirs [][]float32
-	for off := 0; off < len(b); off += row {
-		u := make([]float32, dim)
-		var n float64
-		for i := range u {
-			u[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off+4*i:]))
-			n += float64(u[i]) * float64(u[i])
-		}
-		if n < 1e-12 || math.IsNaN(n) || math.IsInf(n, 0) {
-			return nil, fmt.Errorf("directions file %s: row %d is zero or not finite", path, off/row)
-		}
-		for i := range u {
-			u[i] = float32(float64(u[i]) / math.Sqrt(n))
-		}
-		dirs = append(dirs, u)
-	}
-	return dirs, nil
 }
 
 // directionsNeeded is how many directions the mapping addresses; the grid

@@ -181,7 +181,7 @@ func TestDirectionsFile(t *testing.T) {
 		t.Errorf("axis 2 moved %.3f under full motion, want %.2f", moved, cfg.Gain)
 	}
 	os.WriteFile(path, b[:12], 0o644)
-	if _, err := NewFor(cfg, man); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "multiple of 16") {
+	if _, err := NewFor(cfg, man); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "16 bytes each") {
 		t.Errorf("a truncated file: %v", err)
 	}
 	cfg.Directions = "model"

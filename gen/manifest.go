@@ -2,8 +2,10 @@ package gen
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -210,11 +212,55 @@ func (m *Manifest) checkDirections() error {
 	if err != nil {
 		return fmt.Errorf("directions %s: %w", p, userfile.StripPath(err))
 	}
+	return m.directionRows(p, st.Size())
+}
+
+// maxDirectionsBytes bounds a directions file: 4096 directions of a
+// 512-value latent are 8 MiB.
+const maxDirectionsBytes = 64 << 20
+
+// directionRows checks that size bytes are whole rows of the latent size.
+func (m *Manifest) directionRows(p string, size int64) error {
 	row := int64(4 * m.Latent.Dim)
-	if st.Size() == 0 || st.Size()%row != 0 {
-		return fmt.Errorf("directions %s: %d bytes, expected k rows of %d float32 values (latent.dim), %d bytes each", p, st.Size(), m.Latent.Dim, row)
+	if size == 0 || size%row != 0 {
+		return fmt.Errorf("directions %s: %d bytes, expected k rows of %d float32 values (latent.dim), %d bytes each", p, size, m.Latent.Dim, row)
 	}
 	return nil
+}
+
+// LoadDirections reads the manifest's directions file (k×dim float32
+// little-endian values) and normalises each row, so a gain means the same
+// along every direction. It returns nil when the manifest names none.
+func (m *Manifest) LoadDirections() ([][]float32, error) {
+	if m.Directions == "" {
+		return nil, nil
+	}
+	p := m.DirectionsPath()
+	b, err := readUserFile(p, "directions", maxDirectionsBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.directionRows(p, int64(len(b))); err != nil {
+		return nil, err
+	}
+	dim := m.Latent.Dim
+	var dirs [][]float32
+	for off := 0; off < len(b); off += 4 * dim {
+		u := make([]float32, dim)
+		var n float64
+		for i := range u {
+			u[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[off+4*i:]))
+			n += float64(u[i]) * float64(u[i])
+		}
+		if n < 1e-12 || math.IsNaN(n) || math.IsInf(n, 0) {
+			return nil, fmt.Errorf("directions %s: row %d is zero or not finite", p, off/(4*dim))
+		}
+		for i := range u {
+			u[i] = float32(float64(u[i]) / math.Sqrt(n))
+		}
+		dirs = append(dirs, u)
+	}
+	return dirs, nil
 }
 
 // Write saves the manifest as YAML at path, naming modelFile as its model.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 
@@ -36,6 +37,19 @@ type LatentSpec struct {
 	Input        string `yaml:"input"`
 	Dim          int    `yaml:"dim"`
 	Distribution string `yaml:"distribution"` // normal | uniform
+}
+
+// SampleLatent fills z with a draw from dist, a manifest's latent
+// distribution: uniform on [-1, 1) for "uniform", standard normal otherwise
+// (validation makes an unset distribution "normal").
+func SampleLatent(rng *rand.Rand, dist string, z []float32) {
+	for i := range z {
+		if dist == "uniform" {
+			z[i] = float32(2*rng.Float64() - 1)
+		} else {
+			z[i] = float32(rng.NormFloat64())
+		}
+	}
 }
 
 // InputSpec is an extra model input held at a fixed value, or exposed as a

@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -30,33 +29,6 @@ type Driver interface {
 	AfterChain(g *Game) error
 	// AppendStatus adds the driver's lines to the technician's overlay.
 	AppendStatus(b []byte) []byte
-}
-
-// flowRange is the flow, in frame widths per second, that the flow texture's
-// full scale stands for (FlowRange in flow.kage).
-const flowRange = 2.0
-
-// liveParam is one parameter that presets and live control can change.
-type liveParam struct {
-	info ParamInfo // Value is the configured (base) value
-	f32  *float32  // a pass uniform, or
-	f64  *float64  // a director setting
-	held bool      // set by hand since the last preset: presets leave it
-}
-
-func (p *liveParam) get() float64 {
-	if p.f32 != nil {
-		return float64(*p.f32)
-	}
-	return *p.f64
-}
-
-func (p *liveParam) set(v float64) {
-	if p.f32 != nil {
-		*p.f32 = float32(v)
-	} else {
-		*p.f64 = v
-	}
 }
 
 // Game is the Ebiten game: it uploads generator frames, crossfades between
@@ -150,109 +122,6 @@ func NewGame(cfg Config, genW, genH int, dir *director.Director, driver Driver) 
 		g.startPreset(g.presetIndex(cfg.Preset), 0)
 	}
 	return g, nil
-}
-
-// buildParams lists every live parameter with where it lives, and each
-// preset's target for it.
-func (g *Game) buildParams() {
-	specs := paramSpecs(&g.cfg)
-	add := func(name string, f32 *float32, f64 *float64) {
-		info, ok := specs[name]
-		if !ok {
-			return
-		}
-		lp := liveParam{info: info, f32: f32, f64: f64}
-		lp.info.Value = lp.get()
-		g.params = append(g.params, lp)
-	}
-	passes := g.Chain.Passes
-	if g.Chain.OutCfg {
-		passes = append(passes[:len(passes):len(passes)], g.Chain.Out)
-	}
-	for _, p := range passes {
-		for _, prm := range p.Params() {
-			add(p.ID+"."+prm.Name, p.slot(prm.Name), nil)
-		}
-	}
-	if d := g.director; d != nil {
-		// The director's own config names its mappings.
-		dc := g.cfg
-		dc.Director = d.Settings()
-		for name, info := range paramSpecs(&dc) {
-			if s := d.ParamSlot(name); s != nil {
-				specs[name] = info
-				add(name, nil, s)
-			}
-		}
-	}
-	g.byName = map[string]int{}
-	for i, p := range g.params {
-		g.byName[p.info.Name] = i
-	}
-	g.from = make([]float64, len(g.params))
-	g.genKeys = genPresetKeys(g.cfg.Presets)
-	for _, ps := range g.cfg.Presets {
-		to := make([]float64, len(g.params))
-		for i, p := range g.params {
-			to[i] = p.info.Value
-			if v, ok := ps.Params[p.info.Name]; ok {
-				to[i] = v
-			}
-		}
-		g.presets = append(g.presets, to)
-	}
-}
-
-func (g *Game) presetIndex(name string) int {
-	for i, p := range g.cfg.Presets {
-		if p.Name == name {
-			return i
-		}
-	}
-	return -1
-}
-
-// startPreset begins interpolating every parameter not held by hand toward
-// preset i over seconds.
-func (g *Game) startPreset(i int, seconds float64) {
-	if i < 0 || i >= len(g.presets) {
-		return
-	}
-	g.presetAt = i
-	g.applyModelPreset(i, nil)
-	for k := range g.params {
-		g.params[k].held = false
-		g.from[k] = g.params[k].get()
-	}
-	g.morphT = 0
-	if seconds <= 0 {
-		g.morphT = -1
-		for k := range g.params {
-			g.params[k].set(g.presets[i][k])
-		}
-	}
-}
-
-// stepPreset advances a preset switch by dt seconds.
-func (g *Game) stepPreset(dt float64) {
-	if g.morphT < 0 || g.presetAt < 0 {
-		return
-	}
-	g.morphT += dt
-	s := 1.0
-	if T := g.cfg.PresetTime; T > 0 {
-		s = math.Min(1, g.morphT/T)
-	}
-	s = s * s * (3 - 2*s)
-	to := g.presets[g.presetAt]
-	for k := range g.params {
-		if !g.params[k].held {
-			g.params[k].set(g.from[k] + (to[k]-g.from[k])*s)
-		}
-	}
-	if s >= 1 {
-		g.morphT = -1
-	}
 }
 
 // resizeGen (re)allocates the generator's small image: at start, and when a
@@ -420,93 +289,6 @@ func (g *Game) StepChain() {
 	g.Chain.Step(&g.in)
 }
 
-// uploadCamera encodes the flow field and the motion grid into their small
-// images and blends them, scaled up, into the render-size inputs by k.
-func (g *Game) uploadCamera(k float64) {
-	if !g.camDirty {
-		// The blend converges within a second; after that the inputs
-		// are exact and need no redraw.
-		if g.camSettle < 120 {
-			g.camSettle++
-			g.blendUp(g.in.Flow, g.flowSmall, k)
-			g.blendUp(g.in.Audience, g.audSmall, k)
-		}
-		return
-	}
-	g.camDirty, g.camSettle = false, 0
-	f := &g.feats
-	fw, fh := 1, 1
-	haveFlow := g.haveFeats && f.FlowW > 0 && f.FlowH > 0 && len(f.FlowField) == 2*f.FlowW*f.FlowH
-	if haveFlow {
-		fw, fh = f.FlowW, f.FlowH
-	}
-	g.flowSmall, g.flowPix = ensureSmall(g.flowSmall, g.flowPix, fw, fh)
-	for i := 0; i < fw*fh; i++ {
-		dx, dy := 0.0, 0.0
-		if haveFlow {
-			dx, dy = float64(f.FlowField[2*i]), float64(f.FlowField[2*i+1])
-		}
-		g.flowPix[4*i] = encode(dx)
-		g.flowPix[4*i+1] = encode(dy)
-		g.flowPix[4*i+2] = 0
-		g.flowPix[4*i+3] = 255
-	}
-	g.flowSmall.WritePixels(g.flowPix)
-	g.blendUp(g.in.Flow, g.flowSmall, k)
-
-	// The audience map is the silhouette where the analysis sends one, and
-	// the coarser motion grid otherwise.
-	aw, ah := 1, 1
-	haveMask := g.haveFeats && f.MaskW > 0 && f.MaskH > 0 && len(f.Mask) == f.MaskW*f.MaskH
-	haveGrid := !haveMask && g.haveFeats && f.GridW > 0 && f.GridH > 0 && len(f.Grid) == f.GridW*f.GridH
-	switch {
-	case haveMask:
-		aw, ah = f.MaskW, f.MaskH
-	case haveGrid:
-		aw, ah = f.GridW, f.GridH
-	}
-	g.audSmall, g.audPix = ensureSmall(g.audSmall, g.audPix, aw, ah)
-	for i := 0; i < aw*ah; i++ {
-		var e byte
-		switch {
-		case haveMask:
-			e = f.Mask[i]
-		case haveGrid:
-			e = byte(255 * math.Max(0, math.Min(1, float64(f.Grid[i]))))
-		}
-		g.audPix[4*i], g.audPix[4*i+1], g.audPix[4*i+2], g.audPix[4*i+3] = e, e, e, 255
-	}
-	g.audSmall.WritePixels(g.audPix)
-	g.blendUp(g.in.Audience, g.audSmall, k)
-}
-
-// encode maps a flow value to a byte, 128 meaning still.
-func encode(v float64) byte {
-	return byte(math.Max(0, math.Min(255, math.Round(127.5+127.5*v/flowRange))))
-}
-
-// ensureSmall keeps a w×h image and its pixel buffer, reallocating only when
-// the size changes.
-func ensureSmall(img *ebiten.Image, pix []byte, w, h int) (*ebiten.Image, []byte) {
-	if img != nil {
-		if b := img.Bounds(); b.Dx() == w && b.Dy() == h {
-			return img, pix
-		}
-		img.Deallocate()
-	}
-	return ebiten.NewImage(w, h), make([]byte, 4*w*h)
-}
-
-// blendUp draws small scaled to dst's size with a linear filter, mixed in by k.
-func (g *Game) blendUp(dst, small *ebiten.Image, k float64) {
-	sb, db := small.Bounds(), dst.Bounds()
-	g.camOpts.GeoM.Reset()
-	g.camOpts.GeoM.Scale(float64(db.Dx())/float64(sb.Dx()), float64(db.Dy())/float64(sb.Dy()))
-	g.camOpts.ColorScale.Reset()
-	g.camOpts.ColorScale.ScaleAlpha(float32(k))
-	dst.DrawImage(small, &g.camOpts)
-}
-
 // screenGeo places the render-size picture on a w×h screen: fitted with bars,
 // filled by cropping, or in between, as the output pass's fill says.
 func (g *Game) screenGeo(w, h int) ebiten.GeoM {
@@ -531,43 +313,6 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	if g.overlay {
 		ebitenutil.DebugPrint(screen, string(g.overlayText()))
 	}
-}
-
-func (g *Game) overlayText() []byte {
-	s := g.status[:0]
-	s = append(s, "fps "...)
-	s = strconv.AppendFloat(s, ebiten.ActualFPS(), 'f', 1, 64)
-	s = append(s, "  frames "...)
-	s = strconv.AppendUint(s, g.frames, 10)
-	s = append(s, "  render "...)
-	s = strconv.AppendInt(s, int64(g.cfg.RenderW), 10)
-	s = append(s, 'x')
-	s = strconv.AppendInt(s, int64(g.cfg.RenderH), 10)
-	s = append(s, "\npreset "...)
-	if g.presetAt >= 0 {
-		s = append(s, g.cfg.Presets[g.presetAt].Name...)
-	} else {
-		s = append(s, "(none)"...)
-	}
-	s = append(s, "\npresence "...)
-	if g.haveFeats {
-		s = strconv.AppendFloat(s, float64(g.feats.Level), 'f', 2, 32)
-		if g.feats.Presence {
-			s = append(s, " (someone is there)"...)
-		}
-		s = append(s, "  motion "...)
-		s = strconv.AppendFloat(s, float64(g.feats.Motion), 'f', 2, 32)
-	} else {
-		s = append(s, "no camera features"...)
-	}
-	s = append(s, '\n')
-	s = g.driver.AppendStatus(s)
-	s = g.appendDream(s)
-	if g.sleeping {
-		s = append(s, "\nasleep (schedule)"...)
-	}
-	g.status = s
-	return s
 }
 
 // ReadFrame presents the latest result at the render size (output pass

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
-	"image/png"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,7 +14,6 @@ import (
 	"reverie/gen"
 	"reverie/gen/dream"
 	"reverie/gen/networks"
-	"reverie/internal/userfile"
 )
 
 // cmdModels is `reverie models inspect|build`.
@@ -140,7 +136,7 @@ func cmdModelsInspect(args []string) error {
 		return inspectNetwork(net, file, cfg.Generator)
 	}
 	if *manPath == "" {
-		beside := strings.TrimSuffix(file, filepath.Ext(file)) + ".yaml"
+		beside := gen.ManifestBeside(file)
 		if _, err := os.Stat(beside); err != nil {
 			fmt.Printf("manifest none: write %s (models/README.md shows how) to use this model\n", beside)
 			return nil
@@ -155,35 +151,14 @@ func cmdModelsInspect(args []string) error {
 		return fmt.Errorf("manifest %s: %w", *manPath, err)
 	}
 	fmt.Printf("manifest %s fits\n", *manPath)
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return err
-	}
-	man.Model = abs
-	m, warning, err := gen.Load(man, cfg.Generator.Session())
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+	t, warning, err := gen.TestFrame(file, man, cfg.Generator.Session())
 	if warning != "" {
 		fmt.Printf("warning  %s\n", warning)
 	}
-	// Two runs: the first pays for kernel selection, the second is the rate.
-	z := make([]float32, man.Latent.Dim)
-	rng := rand.New(rand.NewPCG(1, 1))
-	for i := range z {
-		z[i] = float32(rng.NormFloat64())
+	if err != nil {
+		return err
 	}
-	pix := make([]byte, 4*m.Width()*m.Height())
-	var dur time.Duration
-	for i := 0; i < 2; i++ {
-		start := time.Now()
-		if err := m.Run(z, pix); err != nil {
-			return fmt.Errorf("test frame: %w", err)
-		}
-		dur = time.Since(start)
-	}
-	fmt.Printf("run      %dx%d frame in %.1f ms on %s, output finite\n", m.Width(), m.Height(), float64(dur.Microseconds())/1000, m.Provider)
+	fmt.Printf("run      %dx%d frame in %.1f ms on %s, output finite\n", t.Width, t.Height, ms(t.Duration), t.Provider)
 	return nil
 }
 
@@ -221,37 +196,27 @@ func cmdModelsLayers(args []string) error {
 	return nil
 }
 
-// inspectNetwork runs a trained network once at its nominal input size.
+// inspectNetwork prints a trained network and a trial run of it at its
+// nominal input size.
 func inspectNetwork(n *networks.Network, file string, c gen.Config) error {
 	fmt.Printf("network  %s: %s\n", n.Name, n.Title)
 	fmt.Printf("license  %s\n", n.License)
-	net, warning, err := gen.OpenNet(file, n.Shape, c.Session())
-	if err != nil {
-		return err
-	}
-	defer net.Close()
+	t, warning, err := gen.TrialNet(file, n.Shape, n.Range[0], n.Range[1], c.Session())
 	if warning != "" {
 		fmt.Printf("warning  %s\n", warning)
 	}
-	in := net.Input()
-	for i := range in {
-		in[i] = n.Range[0] + (n.Range[1]-n.Range[0])*float32(i%255)/255
+	if err != nil {
+		return err
 	}
-	var dur time.Duration
-	for i := 0; i < 2; i++ { // the first run pays for kernel selection
-		start := time.Now()
-		if err := net.Run(); err != nil {
-			return err
-		}
-		dur = time.Since(start)
+	for _, o := range t.Outputs {
+		fmt.Printf("result   %s %v\n", o.Name, o.Shape)
 	}
-	for i, name := range net.Outputs() {
-		_, shape := net.Output(i)
-		fmt.Printf("result   %s %v\n", name, shape)
-	}
-	fmt.Printf("run      %v input in %.1f ms on %s\n", n.Shape, float64(dur.Microseconds())/1000, net.Provider)
+	fmt.Printf("run      %v input in %.1f ms on %s\n", n.Shape, ms(t.Duration), t.Provider)
 	return nil
 }
+
+// ms is d in milliseconds, as the trials print it.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // parseFlagsWithFile parses flags and takes one positional argument after
 // them into *file when it is still empty.
@@ -307,16 +272,9 @@ func cmdModelsBuild(args []string) error {
 		}
 		return fmt.Errorf("models build: %v", err)
 	}
-	man, err := c.Manifest()
+	man, manFile, err := gen.BuildModel(&c, *out)
 	if err != nil {
-		return fmt.Errorf("models build: %v", err)
-	}
-	if err := os.WriteFile(*out, man.ONNX(), 0o644); err != nil {
 		return fmt.Errorf("models build: %w", err)
-	}
-	manFile := strings.TrimSuffix(*out, ".onnx") + ".yaml"
-	if err := man.Write(manFile, filepath.Base(*out)); err != nil {
-		return fmt.Errorf("models build: manifest %s: %w", manFile, err)
 	}
 	fmt.Printf("wrote %s (%d KiB) and its manifest %s; use it with generator.model: %s\n", *out, len(man.ONNX())/1024, manFile, manFile)
 	if *preview == "" {
@@ -326,49 +284,15 @@ func cmdModelsBuild(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := writePreview(man, cfg.Generator, *seed, *preview); err != nil {
+	warning, err := gen.WritePreview(man, &cfg.Generator, *seed, *preview)
+	if warning != "" {
+		fmt.Println("warning", warning)
+	}
+	if err != nil {
 		return fmt.Errorf("models build: -preview %s: %w", *preview, err)
 	}
 	fmt.Printf("wrote %s, one frame from a latent drawn with seed %d\n", *preview, *seed)
 	return nil
-}
-
-// writePreview runs one frame of man, from a latent drawn from its
-// distribution with seed, and saves it as a PNG.
-func writePreview(man *gen.Manifest, c gen.Config, seed uint64, path string) error {
-	if _, err := gen.Init(c.ORTLibrary); err != nil {
-		return err
-	}
-	m, warning, err := gen.Load(man, c.Session())
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	if warning != "" {
-		fmt.Println("warning", warning)
-	}
-	rng := rand.New(rand.NewPCG(seed, 0x7072657669657721))
-	z := make([]float32, man.Latent.Dim)
-	for i := range z {
-		if man.Latent.Distribution == "uniform" {
-			z[i] = float32(2*rng.Float64() - 1)
-		} else {
-			z[i] = float32(rng.NormFloat64())
-		}
-	}
-	img := image.NewRGBA(image.Rect(0, 0, m.Width(), m.Height()))
-	if err := m.Run(z, img.Pix); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return userfile.StripPath(err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func parseSize(s string) (int, int, error) {

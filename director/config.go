@@ -136,7 +136,6 @@ func ForModel(cfg Config, man *gen.Manifest) (*Director, error) {
 	if err == nil {
 		return d, nil
 	}
-	d = New(cfg, man.Latent.Dim)
-	d.man = man
+	d = newDirector(cfg, man.Latent.Dim, man)
 	return d, fmt.Errorf("%w; the director uses seeded directions for %s", err, man.Source())
 }

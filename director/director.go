@@ -44,10 +44,14 @@ type Director struct {
 
 // New prepares a director for a latent of dim values, with seeded
 // orthonormal directions.
-func New(cfg Config, dim int) *Director {
+func New(cfg Config, dim int) *Director { return newDirector(cfg, dim, nil) }
+
+// newDirector draws the home look and the walk's keyframes from man's
+// latent distribution (normal without a manifest).
+func newDirector(cfg Config, dim int, man *gen.Manifest) *Director {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x64697265))
 	cfg.Mapping = append([]Mapping(nil), cfg.Mapping...) // live control changes gains
-	d := &Director{cfg: cfg, dim: dim, rng: rng}
+	d := &Director{cfg: cfg, dim: dim, rng: rng, man: man}
 	d.dirs = orthonormal(rng, min(dim, directionsNeeded(cfg.Mapping)), dim)
 	d.home = d.randomLatent()
 	d.key0 = append([]float32(nil), d.home...)
@@ -65,8 +69,7 @@ func New(cfg Config, dim int) *Director {
 // directions file when the config asks for it (model) or allows it (auto)
 // and the manifest names one.
 func NewFor(cfg Config, man *gen.Manifest) (*Director, error) {
-	d := New(cfg, man.Latent.Dim)
-	d.man = man
+	d := newDirector(cfg, man.Latent.Dim, man)
 	if cfg.Directions == "seeded" || (cfg.Directions == "auto" && man.Directions == "") {
 		return d, nil
 	}
@@ -97,10 +100,17 @@ func directionsNeeded(ms []Mapping) int {
 
 func (d *Director) randomLatent() []float32 {
 	z := make([]float32, d.dim)
-	for i := range z {
-		z[i] = float32(d.rng.NormFloat64())
-	}
+	gen.SampleLatent(d.rng, d.distribution(), z)
 	return z
+}
+
+// distribution is the model's latent distribution (its manifest's), normal
+// for a director built for a bare size.
+func (d *Director) distribution() string {
+	if d.man != nil {
+		return d.man.Latent.Distribution
+	}
+	return "normal"
 }
 
 // orthonormal draws k random orthonormal vectors of length n (Gram–Schmidt).
@@ -207,9 +217,7 @@ func (d *Director) ContinueFrom(old *Director) {
 // keyframe over seconds: near home after a long absence, anywhere otherwise.
 func (d *Director) nextSegment(seconds float64) {
 	copy(d.key0, d.walk)
-	for i := range d.key1 {
-		d.key1[i] = float32(d.rng.NormFloat64())
-	}
+	gen.SampleLatent(d.rng, d.distribution(), d.key1)
 	if d.atHome {
 		// Breathe around home rather than leave it.
 		slerp(d.key1, d.home, d.key1, 0.2)

@@ -191,3 +191,32 @@ func TestDirectionsFile(t *testing.T) {
 }
 
 func norm32(a []float32) float64 { return dist32(a, make([]float32, len(a))) }
+
+// A model whose latent is uniform gets uniform latents from the director:
+// its home look and every keyframe of the walk stay inside [-1, 1).
+func TestLatentFollowsTheManifestsDistribution(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.IdlePeriod = 1
+	for _, dist := range []string{"uniform", "normal"} {
+		man := &gen.Manifest{Latent: gen.LatentSpec{Dim: 64, Distribution: dist}}
+		d, err := NewFor(cfg, man)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outside := 0
+		for i := 0; i < 600; i++ { // ten walk segments
+			d.Step(nil, 1.0/60)
+			for _, v := range d.key1 {
+				if v < -1 || v >= 1 {
+					outside++
+				}
+			}
+		}
+		if dist == "uniform" && outside > 0 {
+			t.Errorf("uniform latent: %d keyframe values outside [-1, 1)", outside)
+		}
+		if dist == "normal" && outside == 0 {
+			t.Errorf("normal latent: every keyframe value inside [-1, 1); the director is not sampling normal")
+		}
+	}
+}

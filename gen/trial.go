@@ -48,7 +48,7 @@ func TestFrame(file string, man *Manifest, sc SessionConfig) (Trial, Warning, er
 	}
 	defer m.Close()
 	z := make([]float32, man.Latent.Dim)
-	SampleLatent(rand.New(rand.NewPCG(1, 1)), "normal", z)
+	SampleLatent(rand.New(rand.NewPCG(1, 1)), man.Latent.Distribution, z)
 	pix := make([]byte, 4*m.Width()*m.Height())
 	dur, err := timed(func() error { return m.Run(z, pix) })
 	if err != nil {

@@ -27,6 +27,9 @@ type engine struct {
 	swapMu   sync.Mutex // one model swap (and director switch) at a time
 	mu       sync.Mutex
 	gen      gen.Config // the running generator config; swaps change its model
+	// configDir is the config file's folder, a model folder for the
+	// network by default (gen.Config.NetworkModelDirs).
+	configDir string
 	feats    vision.Features
 	featsSeq uint64 // the watcher's number for feats, 0 for none yet
 }
@@ -92,14 +95,26 @@ func (e *engine) Models() []string {
 	return append(out, found...)
 }
 
-// SwapModel loads model with the running generator settings through the
-// runner's hot swap; on error the old model keeps running.
+// SwapModel loads model, named by a client over the network, with the
+// running generator settings through the runner's hot swap; on error the
+// old model keeps running. Only models inside generator.model_dirs load.
 func (e *engine) SwapModel(model string) error {
 	e.mu.Lock()
-	c := e.gen
+	c, dir := e.gen, e.configDir
 	e.mu.Unlock()
+	if err := gen.CheckModelPath(c.NetworkModelDirs(dir), model); err != nil {
+		return err
+	}
 	c.Model = model
 	return e.swapGenerator(c)
+}
+
+// setSwapRules applies a reload's generator.model_dirs and load_timeout,
+// which need no model swap.
+func (e *engine) setSwapRules(c gen.Config) {
+	e.mu.Lock()
+	e.gen.ModelDirs, e.gen.LoadTimeout = c.ModelDirs, c.LoadTimeout
+	e.mu.Unlock()
 }
 
 // swapGenerator hot-swaps the model, then has the scene's director follow

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/hajimehoshi/ebiten/v2"
 
@@ -54,6 +55,7 @@ func cmdRun(args []string) error {
 
 	game.Controls().SetModelInputs(runner) // presets' generator.* values
 	eng := newEngine(game.Controls(), runner, watcher, cfg.Generator)
+	eng.configDir = filepath.Dir(*cfgPath)
 	cam.ctl, cam.eng = game.Controls(), eng
 	srv, err := control.New(cfg.Control, eng, journal)
 	if err != nil {

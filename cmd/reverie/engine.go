@@ -24,14 +24,14 @@ type engine struct {
 	runner  *gen.Runner
 	watcher *vision.Watcher
 
-	swapMu   sync.Mutex // one model swap (and director switch) at a time
-	mu       sync.Mutex
-	gen      gen.Config // the running generator config; swaps change its model
+	swapMu sync.Mutex // one model swap (and director switch) at a time
+	mu     sync.Mutex
+	gen    gen.Config // the running generator config; swaps change its model
 	// configDir is the config file's folder, a model folder for the
 	// network by default (gen.Config.NetworkModelDirs).
 	configDir string
-	feats    vision.Features
-	featsSeq uint64 // the watcher's number for feats, 0 for none yet
+	feats     vision.Features
+	featsSeq  uint64 // the watcher's number for feats, 0 for none yet
 }
 
 func newEngine(ctl *scene.Controls, runner *gen.Runner, watcher *vision.Watcher, g gen.Config) *engine {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gocv.io/x/gocv"
+
+	"reverie/internal/redact"
 )
 
 // ErrEnd is returned by a file source set to stop at its end.
@@ -121,13 +123,16 @@ func OpenSource(cfg Config, spec string) (Source, error) {
 		}
 		vc, err = gocv.VideoCaptureFile(spec)
 	default:
-		vc, err = gocv.VideoCaptureFile(spec)
+		vc, err = openURL(spec)
 	}
+	// The name shown everywhere (logs, errors, /api/status) is the spec
+	// without a stream's password.
+	name := redact.URLs(spec)
 	if err != nil || vc == nil || !vc.IsOpened() {
 		if vc != nil {
 			vc.Close()
 		}
-		return nil, fmt.Errorf("%s %s: OpenCV could not open it", kind, spec)
+		return nil, fmt.Errorf("%s %s: OpenCV could not open it", kind, name)
 	}
 	if kind == KindDevice {
 		if cfg.Width > 0 && cfg.Height > 0 {
@@ -142,9 +147,27 @@ func OpenSource(cfg Config, spec string) (Source, error) {
 	if fps <= 0 || fps > 1000 {
 		fps = 30
 	}
-	return &capSource{vc: vc, name: spec, kind: kind, loop: cfg.AtEnd != "stop", mirror: cfg.Mirror, fps: fps}, nil
+	return &capSource{vc: vc, name: name, kind: kind, loop: cfg.AtEnd != "stop", mirror: cfg.Mirror, fps: fps}, nil
 }
 
+// openURL opens a stream with FFmpeg. OpenCV's other backends, tried
+// after a failure, print the URL to stderr, password and all: a URL with a
+// password goes to FFmpeg only.
+func openURL(spec string) (*gocv.VideoCapture, error) {
+	vc, err := gocv.VideoCaptureFileWithAPI(spec, gocv.VideoCaptureFFmpeg)
+	if err == nil && vc != nil && vc.IsOpened() {
+		return vc, nil
+	}
+	if vc != nil {
+		vc.Close()
+	}
+	if redact.URLs(spec) != spec {
+		return nil, errors.New("FFmpeg could not open it")
+	}
+	return gocv.VideoCaptureFile(spec)
+}
+
+// Name is the source without a stream's password.
 func (s *capSource) Name() string { return s.name }
 func (s *capSource) FPS() float64 { return s.fps }
 func (s *capSource) Paced() bool  { return s.kind != KindFile }

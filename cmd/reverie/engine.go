@@ -13,6 +13,7 @@ import (
 
 	"reverie/control"
 	"reverie/gen"
+	"reverie/internal/redact"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -157,7 +158,7 @@ func (e *engine) Camera() control.CameraStats {
 	st, err := w.Capture.State()
 	c.State, c.Source = string(st), describeSource(w.Capture.SourceName())
 	if err != nil {
-		c.Err = err.Error()
+		c.Err = redact.URLs(err.Error())
 	}
 	if seq, ok := w.Latest(&e.feats, e.featsSeq); ok {
 		e.featsSeq = seq
@@ -192,9 +193,9 @@ func describeSource(name string) string {
 	case vision.KindURL:
 		if u, err := url.Parse(name); err == nil {
 			u.User = nil
-			return "stream " + u.Redacted()
+			return "stream " + u.String()
 		}
-		return "stream"
+		return "stream " + redact.URLs(name)
 	}
-	return "file " + name
+	return "file " + redact.URLs(name)
 }

@@ -16,6 +16,7 @@ import (
 
 	"reverie/control"
 	"reverie/gen"
+	"reverie/internal/redact"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -282,7 +283,7 @@ func (c *camera) start(cfg vision.Config) *vision.Watcher {
 func (c *camera) restart(cfg vision.Config) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	slog.Info("vision section changed: restarting the camera; the idle choreography runs meanwhile", "source", cfg.Source)
+	slog.Info("vision section changed: restarting the camera; the idle choreography runs meanwhile", "source", redact.URLs(cfg.Source))
 	c.ctl.SetWatcher(nil)
 	c.eng.setWatcher(nil)
 	c.stop()

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"reverie/gen"
+	"reverie/internal/redact"
 )
 
 // configFlag adds -config to a command's flags.
@@ -39,7 +40,9 @@ func setupLog(c LogConfig) {
 	if c.Format == "json" {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	slog.SetDefault(slog.New(journal.Handler(h))) // warnings and errors also feed /api/status
+	// Warnings and errors also feed /api/status; neither ever shows a
+	// stream's password.
+	slog.SetDefault(slog.New(redact.Handler(journal.Handler(h))))
 }
 
 // openRunner loads ONNX Runtime and the configured model, warms it up (the

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -37,6 +40,13 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"bad height", "vision:\n  width: 640\n  height: 5000\n", []string{"bad.yaml:3", "vision.height", "4320"}},
 		{"bad width", "vision:\n  width: 9000\n  height: 480\n", []string{"bad.yaml:2", "vision.width", "7680"}},
 		{"old and new name", "scene:\n  director:\n    idle_period: 30\n    idle_speed: 20\n", []string{"bad.yaml:4", "scene.director.idle_speed", "idle_period"}},
+		{"point of three", "vision:\n  regions:\n    - [[0, 0], [1, 0, 3], [1, 1]]\n", []string{"bad.yaml:3", "vision.regions[0]", "point 1 has 3 values", "[x, y]"}},
+		{"point of one", "vision:\n  regions:\n    - [[0, 0], [1, 0], [1, 1]]\n    - - [0, 0]\n      - [1]\n      - [1, 1]\n", []string{"bad.yaml:5", "vision.regions[1]", "point 1 has 1 values"}},
+		{"bad ignore point", "vision:\n  ignore: [[[0, 0], [1, 0], 7]]\n", []string{"bad.yaml:2", "vision.ignore[0]", "point 2"}},
+		{"empty", "", []string{"bad.yaml", "no settings"}},
+		{"only space", "  \n\n", []string{"bad.yaml", "no settings"}},
+		{"only comments", "# vision:\n#   source: 0\n", []string{"bad.yaml", "no settings"}},
+		{"empty document", "---\n", []string{"bad.yaml", "no settings"}},
 	}
 	for _, c := range cases {
 		_, err := ParseConfig("bad.yaml", []byte(c.yaml))
@@ -112,5 +122,44 @@ func TestConfigMissingExplicitFile(t *testing.T) {
 func TestModelsCarryTheBuildVersion(t *testing.T) {
 	if gen.Version != version {
 		t.Errorf("gen.Version %q, the command's version %q", gen.Version, version)
+	}
+}
+
+// An empty config file (or one of comments only) is refused by a reload,
+// which keeps the running config instead of resetting everything to the
+// defaults, and at start it runs on the defaults with a warning that says
+// so.
+func TestEmptyConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte("# everything commented out\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path, true)
+	if !IsEmptyConfig(err) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("LoadConfig of a comments-only file: %v, want the empty-file refusal naming it", err)
+	}
+	if !reflect.DeepEqual(cfg, DefaultConfig()) {
+		t.Error("the refusal does not come with the defaults")
+	}
+	var logBuf bytes.Buffer
+	prev := slog.Default()
+	defer slog.SetDefault(prev)
+	// loadConfig sets up logging to stderr: catch its warning there.
+	r, w, _ := os.Pipe()
+	saved := os.Stderr
+	os.Stderr = w
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	p := configFlag(fs)
+	fs.Parse([]string{"-config", path})
+	cfg, err = loadConfig(fs, *p)
+	os.Stderr = saved
+	w.Close()
+	logBuf.ReadFrom(r)
+	if err != nil || !reflect.DeepEqual(cfg, DefaultConfig()) {
+		t.Errorf("start on an empty file: %v, want the defaults", err)
+	}
+	if !strings.Contains(logBuf.String(), "holds no settings") || !strings.Contains(logBuf.String(), path) {
+		t.Errorf("start on an empty file does not say so:\n%s", logBuf.String())
 	}
 }

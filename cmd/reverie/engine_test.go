@@ -300,6 +300,42 @@ func TestNetworkModelDirs(t *testing.T) {
 			t.Errorf("POST /api/model %s quotes the file: %s", model, body)
 		}
 	}
+	// A file inside the folders that is not a manifest (the config file
+	// itself, with its token; a file of secrets in YAML or not) is refused
+	// without its contents, in the answer and in /api/status.
+	secrets := map[string]string{
+		"config.yaml": "control:\n  token: s3cret-token-value\n",
+		"notes.yaml":  "s3cret-token-value: [1, 2\n",
+		"list.yaml":   "- s3cret-token-value\n",
+		"keys.txt":    "s3cret-token-value\n",
+		"dup.yaml":    "name: s3cret-token-value\nname: s3cret-token-value\n",
+		"types.yaml":  "name: [s3cret-token-value]\nlatent: s3cret-token-value\n",
+	}
+	for name, text := range secrets {
+		p := filepath.Join(confDir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, body := swap(p)
+		if code == http.StatusOK || strings.Contains(body, "s3cret") || !strings.Contains(body, p) {
+			t.Errorf("POST /api/model %s: %d %s, want a refusal naming the file and never quoting it", p, code, body)
+		}
+	}
+	// A manifest in the folder whose model is a file of secrets.
+	man, err := os.ReadFile(inside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := filepath.Join(confDir, "evil.yaml")
+	os.WriteFile(evil, []byte(strings.Replace(string(man), "deco.onnx", "keys.txt", 1)), 0o644)
+	if code, body := swap(evil); code == http.StatusOK || strings.Contains(body, "s3cret") || !strings.Contains(body, "keys.txt") {
+		t.Errorf("POST /api/model %s (model: keys.txt): %d %s, want a refusal naming the file and never quoting it", evil, code, body)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/status", nil))
+	if strings.Contains(rec.Body.String(), "s3cret") || strings.Contains(rec.Body.String(), "root:") {
+		t.Errorf("/api/status quotes a file the network named: %s", rec.Body)
+	}
 	if got := eng.Generator().Model; got != "builtin:cppn" {
 		t.Fatalf("after the refusals the model is %s, want builtin:cppn", got)
 	}

@@ -3,6 +3,7 @@ module reverie
 go 1.26.0
 
 require (
+	github.com/gen2brain/malgo v0.11.24
 	github.com/hajimehoshi/ebiten/v2 v2.9.10
 	github.com/prometheus/client_golang v1.25.0
 	github.com/yalue/onnxruntime_go v1.35.0

@@ -10,7 +10,6 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"reverie/gen"
+	"reverie/internal/userfile"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -68,7 +68,7 @@ func (c *Config) Validate() error {
 	}
 	if c.Clip != "" {
 		if st, err := os.Stat(c.Clip); err != nil {
-			return fmt.Errorf("bench clip %s: %w", c.Clip, unwrapPath(err))
+			return fmt.Errorf("bench clip %s: %w", c.Clip, userfile.StripPath(err))
 		} else if st.IsDir() {
 			return fmt.Errorf("bench clip %s is a folder, expected a video file", c.Clip)
 		}
@@ -83,14 +83,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("scene.%w", err)
 	}
 	return nil
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // Report is every figure of one run. Its JSON keys are stable: scripts and

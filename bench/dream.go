@@ -10,6 +10,7 @@ import (
 	"reverie/gen"
 	"reverie/gen/dream"
 	"reverie/gen/grad"
+	"reverie/internal/userfile"
 	"reverie/scene"
 )
 
@@ -92,7 +93,7 @@ type forward struct {
 func newForward(spec *dream.Spec, layer, w, h int, sc gen.SessionConfig) (*forward, error) {
 	data, err := os.ReadFile(spec.Model)
 	if err != nil {
-		return nil, unwrapPath(err)
+		return nil, userfile.StripPath(err)
 	}
 	g, err := grad.Forward(data, grad.Options{Input: spec.Input, Layer: spec.Layers[layer].Tensor})
 	if err != nil {

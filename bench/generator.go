@@ -10,6 +10,7 @@ import (
 
 	"reverie/gen"
 	"reverie/gen/onnxpb"
+	"reverie/internal/userfile"
 )
 
 // matmulN is the side of the square MatMul that measures the machine's peak:
@@ -134,7 +135,7 @@ func newBareSession(man *gen.Manifest, provider string, threads int) (*bareSessi
 	if data == nil {
 		var err error
 		if data, err = os.ReadFile(man.ModelPath()); err != nil {
-			return nil, fmt.Errorf("model %s: %w", man.ModelPath(), unwrapPath(err))
+			return nil, fmt.Errorf("model %s: %w", man.ModelPath(), userfile.StripPath(err))
 		}
 	}
 	b := &bareSession{}

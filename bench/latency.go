@@ -12,6 +12,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"gocv.io/x/gocv"
 
+	"reverie/director"
 	"reverie/gen"
 	"reverie/scene"
 	"reverie/vision"
@@ -19,7 +20,7 @@ import (
 
 // The latency probe runs the live pipeline (vision.Capture, vision.Analyzer,
 // scene.Director, gen.Runner, scene.Game and its pass chain), wired the way
-// vision.Watcher and scene.Live wire them, each stage in its own goroutine
+// vision.Watcher and core's live driver wire them, each stage in its own goroutine
 // handing over through latest-value mailboxes. The only difference is a
 // timestamp at each hand-over. A fake camera shows a still frame of real
 // footage and, now and then, a bright block that moves across it: the
@@ -57,7 +58,7 @@ type probe struct {
 	capture  *vision.Capture
 	an       *vision.Analyzer
 	runner   *gen.Runner
-	director *scene.Director
+	director *director.Director
 	game     *scene.Game
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -106,7 +107,7 @@ func newProbe(cfg Config, clip string, events int) (*probe, error) {
 			return nil, fmt.Errorf("bench latency: warm-up run: %w", err)
 		}
 	}
-	p.director = scene.NewDirector(cfg.Scene.Director, model.Manifest.Latent.Dim)
+	p.director = director.New(cfg.Scene.Director, model.Manifest.Latent.Dim)
 	p.an = vision.NewAnalyzer(cfg.Vision)
 	return p, nil
 }
@@ -114,7 +115,7 @@ func newProbe(cfg Config, clip string, events int) (*probe, error) {
 // begin starts the pipeline's goroutines and the display game.
 func (p *probe) begin() error {
 	m := p.runner.Model()
-	g, err := scene.NewGame(p.cfg.Scene, m.Width(), m.Height(), p)
+	g, err := scene.NewGame(p.cfg.Scene, m.Width(), m.Height(), p.director, p)
 	if err != nil {
 		return fmt.Errorf("bench latency: %w", err)
 	}
@@ -174,7 +175,8 @@ func (p *probe) current() *trace {
 	return nil
 }
 
-// Tick implements scene.Driver: scene.Live's tick with timestamps.
+// Tick implements scene.Driver: the live installation's tick (core) with
+// timestamps.
 func (p *probe) Tick(g *scene.Game) error {
 	now := g.Clock().Seconds()
 	dt := now - p.lastClock
@@ -221,6 +223,12 @@ func (p *probe) Tick(g *scene.Game) error {
 	}
 	return nil
 }
+
+// AfterChain implements scene.Driver: the probe reads nothing back.
+func (p *probe) AfterChain(*scene.Game) error { return nil }
+
+// AppendStatus implements scene.Driver: the probe shows no overlay.
+func (p *probe) AppendStatus(b []byte) []byte { return b }
 
 // update runs one display tick; done once every event is presented.
 func (p *probe) update() (bool, error) {

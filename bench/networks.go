@@ -8,6 +8,7 @@ import (
 
 	"reverie/gen"
 	"reverie/gen/networks"
+	"reverie/internal/userfile"
 )
 
 // NetworkFigure is one trained network at one input size: through gen.Net
@@ -87,7 +88,7 @@ type bareNet struct {
 func newBareNet(path string, shape []int64, net *gen.Net, gc gen.Config) (*bareNet, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, unwrapPath(err)
+		return nil, userfile.StripPath(err)
 	}
 	ins, _, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil || len(ins) != 1 {

@@ -492,3 +492,44 @@ func TestReconfigureRebinds(t *testing.T) {
 		t.Error("an invalid reload changed the config")
 	}
 }
+
+// The neural dream's state reaches the technician: a dream that is off says
+// why in /api/status and as a degradation, and its steps are in /metrics.
+func TestStatusShowsTheDream(t *testing.T) {
+	s, eng, ts, _ := newTestServer(t, DefaultConfig())
+	eng.mu.Lock()
+	eng.dream = "off: trained network posenet: not installed: run `make setup`"
+	eng.mu.Unlock()
+	s.checkHealth(s.alive())
+	_, body, _ := do(t, "GET", ts.URL+"/api/status", "")
+	var st Status
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st.Dream, "make setup") {
+		t.Errorf("status dream %q; want the reason it is off", st.Dream)
+	}
+	found := false
+	for _, d := range st.Degraded {
+		found = found || strings.HasPrefix(d, "dream: trained network posenet")
+	}
+	if !found {
+		t.Errorf("degraded %q; want the dream listed", st.Degraded)
+	}
+	eng.mu.Lock()
+	eng.dream, eng.dreamSteps, eng.dreamMs = "on", 1234, 17.5
+	eng.mu.Unlock()
+	s.checkHealth(s.alive())
+	_, body, _ = do(t, "GET", ts.URL+"/api/status", "")
+	st = Status{}
+	_ = json.Unmarshal([]byte(body), &st)
+	if st.Dream != "on" || st.DreamMs != 17.5 || len(st.Degraded) != 0 {
+		t.Errorf("a running dream: %+v", st)
+	}
+	_, metrics, _ := do(t, "GET", ts.URL+"/metrics", "")
+	for _, want := range []string{"reverie_dream_steps_total 1234", "reverie_dream_step_seconds 0.0175"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}

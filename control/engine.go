@@ -17,13 +17,16 @@ type ParamInfo struct {
 
 // DisplayStats is what the render loop reports (mirrors scene.DisplayStats).
 type DisplayStats struct {
-	FPS       float64
-	Frames    uint64
-	Preset    string
-	Sleeping  bool
-	Width     int
-	Height    int
-	Heartbeat time.Time // the last Update: the loop is alive while this is recent
+	FPS         float64
+	Frames      uint64
+	Preset      string
+	Sleeping    bool
+	Width       int
+	Height      int
+	Heartbeat   time.Time // the last Update: the loop is alive while this is recent
+	Dream       string    // "" (no deepdream pass), starting, on, or "off: why"
+	DreamSteps  uint64
+	DreamStepMs float64
 }
 
 // Controls is the live control surface of the scene (scene.Controls has this

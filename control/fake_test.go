@@ -24,9 +24,13 @@ type fakeEngine struct {
 	sleeping bool
 	beat     time.Time
 	camera   CameraStats
-	gen      GenStats
-	swapErr  error
-	snaps    int
+	// the neural dream, as the scene reports it
+	dream      string
+	dreamSteps uint64
+	dreamMs    float64
+	gen        GenStats
+	swapErr    error
+	snaps      int
 }
 
 func newFake() *fakeEngine {
@@ -121,7 +125,8 @@ func (f *fakeEngine) SetSleep(on bool) {
 func (f *fakeEngine) Stats() DisplayStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return DisplayStats{FPS: 59.8, Frames: 1234, Preset: f.preset, Sleeping: f.sleeping, Width: 1280, Height: 720, Heartbeat: f.beat}
+	return DisplayStats{FPS: 59.8, Frames: 1234, Preset: f.preset, Sleeping: f.sleeping, Width: 1280, Height: 720, Heartbeat: f.beat,
+		Dream: f.dream, DreamSteps: f.dreamSteps, DreamStepMs: f.dreamMs}
 }
 
 func (f *fakeEngine) Generator() GenStats {

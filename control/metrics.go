@@ -41,6 +41,8 @@ func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 		gauge("reverie_generator_seconds", "Model time per generated frame in seconds, averaged.", func() float64 { return eng.Generator().Ms / 1000 }),
 		gauge("reverie_generator_fps", "Generated frames per second.", func() float64 { return eng.Generator().FPS }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reverie_generator_frames_total", Help: "Frames generated."}, func() float64 { return float64(eng.Generator().Frames) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reverie_dream_steps_total", Help: "Neural dream steps taken (the deepdream pass)."}, func() float64 { return float64(eng.Stats().DreamSteps) }),
+		gauge("reverie_dream_step_seconds", "Time per neural dream step in seconds, averaged; 0 while the dream is off or starting.", func() float64 { return eng.Stats().DreamStepMs / 1000 }),
 		gauge("reverie_camera_ok", "1 while the camera delivers frames.", func() float64 { return b2f(eng.Camera().State == "ok") }),
 		gauge("reverie_presence", "1 while someone is in front of the piece.", func() float64 { return b2f(eng.Camera().Presence) }),
 	)

@@ -381,6 +381,8 @@ type Status struct {
 	Camera    string    `json:"camera"`
 	CameraErr string    `json:"camera_error,omitempty"`
 	Source    string    `json:"source,omitempty"`
+	Dream     string    `json:"dream,omitempty"` // the neural dream: starting, on, or "off: why"
+	DreamMs   float64   `json:"dream_step_ms,omitempty"`
 	Presence  bool      `json:"presence"`
 	Level     float64   `json:"presence_level"`
 	Degraded  []string  `json:"degraded"`
@@ -400,6 +402,7 @@ func (s *Server) status() Status {
 		FPS: d.FPS, Frames: d.Frames, Width: d.Width, Height: d.Height, Preset: d.Preset, Sleeping: d.Sleeping, Open: open,
 		Model: g.Model, GenMs: g.Ms, GenFPS: g.FPS, GenFrames: g.Frames, GenErr: g.LastErr,
 		Camera: c.State, CameraErr: c.Err, Source: c.Source, Presence: c.Presence, Level: c.Level,
+		Dream: d.Dream, DreamMs: d.DreamStepMs,
 		Degraded: s.health.current(), Faults: s.health.history(), Errors: s.journal.Recent(), Time: time.Now(),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -195,6 +196,11 @@ func (s *Server) checkHealth(alive bool, reason string) {
 	}
 	g := s.eng.Generator()
 	d := s.eng.Stats()
+	if why, off := strings.CutPrefix(d.Dream, "off: "); off {
+		h.set("dream", why+"; the deepdream pass shows the picture unchanged")
+	} else {
+		h.set("dream", "")
+	}
 	now := time.Now()
 	h.mu.Lock()
 	if g.Frames != h.genSeen || d.Sleeping || h.genAt.IsZero() {

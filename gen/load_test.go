@@ -138,12 +138,12 @@ func TestOutputConversions(t *testing.T) {
 
 func TestHalfToFloat(t *testing.T) {
 	for h, want := range map[uint16]float32{0x3c00: 1, 0xbc00: -1, 0x3800: 0.5, 0x0000: 0, 0x7bff: 65504, 0x0001: 5.9604645e-08} {
-		if got := halfToFloat(h); got != want {
-			t.Errorf("halfToFloat(%#04x) = %v, want %v", h, got, want)
+		if got := onnxpb.HalfToFloat(h); got != want {
+			t.Errorf("onnxpb.HalfToFloat(%#04x) = %v, want %v", h, got, want)
 		}
 	}
-	if v := halfToFloat(0x7c00); !math.IsInf(float64(v), 1) {
-		t.Errorf("halfToFloat(0x7c00) = %v, want +Inf", v)
+	if v := onnxpb.HalfToFloat(0x7c00); !math.IsInf(float64(v), 1) {
+		t.Errorf("onnxpb.HalfToFloat(0x7c00) = %v, want +Inf", v)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
+
+	"reverie/internal/userfile"
 )
 
 // Manifest describes a generator model: which input takes the latent, which
@@ -96,14 +98,6 @@ func LoadManifest(path string) (*Manifest, error) {
 		return nil, fmt.Errorf("model manifest %s: %w", path, err)
 	}
 	return m, nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // Validate checks the manifest for values reverie cannot work with.
@@ -214,7 +208,7 @@ func (m *Manifest) checkDirections() error {
 	p := m.DirectionsPath()
 	st, err := os.Stat(p)
 	if err != nil {
-		return fmt.Errorf("directions %s: %w", p, unwrapPathError(err))
+		return fmt.Errorf("directions %s: %w", p, userfile.StripPath(err))
 	}
 	row := int64(4 * m.Latent.Dim)
 	if st.Size() == 0 || st.Size()%row != 0 {

@@ -3,11 +3,12 @@ package gen
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"unsafe"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"reverie/gen/onnxpb"
 )
 
 // SessionConfig holds the ONNX Runtime session options a model loads with.
@@ -283,7 +284,7 @@ func f16Any(dst []byte, src []uint16, n int, nhwc bool, scale, bias float32) boo
 			if h&0x7c00 == 0x7c00 { // exponent all ones: Inf or NaN
 				return false
 			}
-			dst[4*k+c] = toByte(halfToFloat(h)*scale + bias)
+			dst[4*k+c] = toByte(onnxpb.HalfToFloat(h)*scale + bias)
 		}
 		dst[4*k+3] = 255
 	}
@@ -314,26 +315,6 @@ func u8Scaled(dst, src []byte, n int, nhwc bool, scale, bias float32) {
 		}
 		dst[4*k+3] = 255
 	}
-}
-
-// halfToFloat converts an IEEE 754 binary16 value.
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && frac == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal
-		f := float32(frac) / 1024 / 16384
-		if sign != 0 {
-			return -f
-		}
-		return f
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | frac<<13)
-	}
-	return math.Float32frombits(sign | (exp+112)<<23 | frac<<13)
 }
 
 // Close destroys the session and every tensor. It is safe on a partly built Model.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"reverie/internal/userfile"
 )
 
 // NetworkModelDirs is the folders a model named over the network must be
@@ -71,7 +73,7 @@ func CheckModelPath(dirs []string, model string) error {
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("model %s: no such file; GET /api/models lists the models", model)
 		}
-		return fmt.Errorf("model %s: cannot resolve the path: %v", model, unwrapPathError(err))
+		return fmt.Errorf("model %s: cannot resolve the path: %v", model, userfile.StripPath(err))
 	}
 	if !inside(real, true) {
 		return rule("is a link to a file")

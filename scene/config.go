@@ -1,6 +1,8 @@
-// Package scene is where the piece gets its character: the Director that
-// moves through latent space as the audience moves, and the Ebiten Game that
-// shows generator frames through the chain of Kage feedback passes.
+// Package scene is what the audience sees: the Ebiten Game that uploads
+// generator frames, crossfades them and runs them through the chain of Kage
+// feedback passes, with presets, live parameters and the technician's
+// overlay. The director it steps lives in package director; the drivers
+// that feed it (live, offline) in core.
 package scene
 
 import (
@@ -10,23 +12,24 @@ import (
 	"sort"
 	"strings"
 
+	"reverie/director"
 	"reverie/gen/dream"
 	"reverie/internal/field"
 )
 
 // Config is the scene section of config.yaml.
 type Config struct {
-	RenderW    int            `yaml:"render_width"` // internal render size
-	RenderH    int            `yaml:"render_height"`
-	Fullscreen bool           `yaml:"fullscreen"`
-	Monitor    int            `yaml:"monitor"`    // index of the monitor to fill
-	AllowQuit  bool           `yaml:"allow_quit"` // Esc quits
-	Passes     []PassConfig   `yaml:"passes"`
-	Director   DirectorConfig `yaml:"director"`
-	Preset     string         `yaml:"preset"`      // preset at start, "" for the passes as listed
-	PresetTime float64        `yaml:"preset_time"` // seconds a preset switch takes
-	Presets    []Preset       `yaml:"presets"`
-	Dream      dream.Config   `yaml:"dream"` // the deepdream pass's network
+	RenderW    int             `yaml:"render_width"` // internal render size
+	RenderH    int             `yaml:"render_height"`
+	Fullscreen bool            `yaml:"fullscreen"`
+	Monitor    int             `yaml:"monitor"`    // index of the monitor to fill
+	AllowQuit  bool            `yaml:"allow_quit"` // Esc quits
+	Passes     []PassConfig    `yaml:"passes"`
+	Director   director.Config `yaml:"director"`
+	Preset     string          `yaml:"preset"`      // preset at start, "" for the passes as listed
+	PresetTime float64         `yaml:"preset_time"` // seconds a preset switch takes
+	Presets    []Preset        `yaml:"presets"`
+	Dream      dream.Config    `yaml:"dream"` // the deepdream pass's network
 }
 
 // PassConfig is one entry of scene.passes: the pass's kind and its parameters.
@@ -42,31 +45,6 @@ type Preset struct {
 	Name   string             `yaml:"name"`
 	Params map[string]float64 `yaml:",inline"`
 }
-
-// DirectorConfig is scene.director.
-type DirectorConfig struct {
-	Seed       uint64  `yaml:"seed"`        // directions and the idle walk
-	Smoothing  float64 `yaml:"smoothing"`   // spring time constant, seconds
-	Gain       float64 `yaml:"gain"`        // how far the audience pushes the latent
-	IdlePeriod float64 `yaml:"idle_period"` // seconds per idle keyframe
-	// OldIdleSpeed is idle_period's old name, still read; Upgrade moves it.
-	OldIdleSpeed *float64  `yaml:"idle_speed,omitempty"`
-	Transition   float64   `yaml:"transition"` // seconds of the turn on arrival and departure
-	HomeAfter    float64   `yaml:"home_after"` // seconds of absence before drifting home
-	Directions   string    `yaml:"directions"` // auto | seeded | model
-	Mapping      []Mapping `yaml:"mapping"`
-}
-
-// Mapping says which feature pushes along which latent direction, and how
-// hard. The grid feature pushes cell i along direction Direction+i.
-type Mapping struct {
-	Feature   string  `yaml:"feature"`
-	Direction int     `yaml:"direction"`
-	Gain      float64 `yaml:"gain"`
-}
-
-// Features the director can map, in the order config.yaml documents them.
-var featureNames = []string{"motion", "centroid_x", "centroid_y", "flow_x", "flow_y", "presence", "grid", "people"}
 
 // oldParamNames maps renamed live parameters to their names now. Presets and
 // requests that use an old name still work.
@@ -109,14 +87,7 @@ func DefaultConfig() Config {
 			{Pass: "color", Params: map[string]float64{"hue": 0.003, "saturation": 1.02, "decay": 0.01, "gamma": 1.005}},
 			{Pass: "output", Params: map[string]float64{"vignette": 0.4, "fill": 0}},
 		},
-		Director: DirectorConfig{
-			Seed: 11, Smoothing: 0.6, Gain: 2.5, IdlePeriod: 12, Transition: 3, HomeAfter: 120,
-			Directions: "auto",
-			Mapping: []Mapping{
-				{"motion", 0, 1}, {"centroid_x", 1, 1}, {"centroid_y", 2, 1},
-				{"flow_x", 3, 1}, {"flow_y", 4, 1}, {"presence", 5, 0.5},
-			},
-		},
+		Director:   director.DefaultConfig(),
 		PresetTime: 4,
 		Dream:      dream.DefaultConfig(),
 		Presets: []Preset{
@@ -166,7 +137,7 @@ func (c *Config) Validate() error {
 	outputs := 0
 	for i, pc := range c.Passes {
 		key := fmt.Sprintf("passes[%d]", i)
-		def, ok := passDefs[pc.Pass]
+		def, ok := lookupPass(pc.Pass)
 		if !ok {
 			return &FieldError{Key: key + ".pass", Msg: fmt.Sprintf("%q: expected one of %s", pc.Pass, strings.Join(PassNames(), ", "))}
 		}
@@ -190,7 +161,11 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if err := c.Director.validate(); err != nil {
+	if err := c.Director.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return &FieldError{Key: "director." + fe.Key, Msg: fe.Msg}
+		}
 		return err
 	}
 	if err := c.Dream.Validate(); err != nil {
@@ -241,51 +216,6 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (d *DirectorConfig) validate() error {
-	if d.Smoothing < 0.01 || d.Smoothing > 30 {
-		return &FieldError{Key: "director.smoothing", Msg: fmt.Sprintf("%g: expected 0.01..30 seconds", d.Smoothing)}
-	}
-	if d.Gain < 0 || d.Gain > 20 {
-		return &FieldError{Key: "director.gain", Msg: fmt.Sprintf("%g: expected 0..20", d.Gain)}
-	}
-	if d.IdlePeriod < 0.5 || d.IdlePeriod > 600 {
-		return &FieldError{Key: "director.idle_period", Msg: fmt.Sprintf("%g: expected 0.5..600 seconds per keyframe", d.IdlePeriod)}
-	}
-	if d.Transition < 0.1 || d.Transition > 60 {
-		return &FieldError{Key: "director.transition", Msg: fmt.Sprintf("%g: expected 0.1..60 seconds", d.Transition)}
-	}
-	if d.HomeAfter < 1 || d.HomeAfter > 86400 {
-		return &FieldError{Key: "director.home_after", Msg: fmt.Sprintf("%g: expected 1..86400 seconds", d.HomeAfter)}
-	}
-	switch d.Directions {
-	case "auto", "seeded", "model":
-	default:
-		return &FieldError{Key: "director.directions", Msg: fmt.Sprintf("%q: expected auto, seeded or model", d.Directions)}
-	}
-	for i, m := range d.Mapping {
-		key := fmt.Sprintf("director.mapping[%d]", i)
-		if !isFeature(m.Feature) {
-			return &FieldError{Key: key + ".feature", Msg: fmt.Sprintf("%q: expected one of %s", m.Feature, strings.Join(featureNames, ", "))}
-		}
-		if m.Direction < 0 || m.Direction > 4095 {
-			return &FieldError{Key: key + ".direction", Msg: fmt.Sprintf("%d: expected 0..4095", m.Direction)}
-		}
-		if m.Gain < -10 || m.Gain > 10 {
-			return &FieldError{Key: key + ".gain", Msg: fmt.Sprintf("%g: expected -10..10", m.Gain)}
-		}
-	}
-	return nil
-}
-
-func isFeature(s string) bool {
-	for _, f := range featureNames {
-		if f == s {
-			return true
-		}
-	}
-	return false
-}
-
 func findParam(ps []Param, name string) *Param {
 	for i := range ps {
 		if ps[i].Name == name {
@@ -303,27 +233,12 @@ func presetNames(ps []Preset) []string {
 	return s
 }
 
-// mappingIDs names each mapping's gain for live control: map.motion, and
-// map.motion#2 for a feature's second entry.
-func mappingIDs(ms []Mapping) []string {
-	seen := map[string]int{}
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		seen[m.Feature]++
-		ids[i] = "map." + m.Feature
-		if n := seen[m.Feature]; n > 1 {
-			ids[i] = fmt.Sprintf("map.%s#%d", m.Feature, n)
-		}
-	}
-	return ids
-}
-
 // paramSpecs lists every live parameter of this config with its configured
 // value: the passes' (pass.param), the director's, and each mapping's gain.
 func paramSpecs(c *Config) map[string]ParamInfo {
 	out := map[string]ParamInfo{}
-	for i, id := range passIDs(c.Passes) {
-		def := passDefs[c.Passes[i].Pass]
+	for i, id := range PassIDs(c.Passes) {
+		def, _ := lookupPass(c.Passes[i].Pass)
 		for _, p := range def.params {
 			v := p.Default
 			if x, ok := c.Passes[i].Params[p.Name]; ok {
@@ -332,12 +247,8 @@ func paramSpecs(c *Config) map[string]ParamInfo {
 			out[id+"."+p.Name] = ParamInfo{Name: id + "." + p.Name, Value: v, Min: p.Min, Max: p.Max, Doc: p.Doc}
 		}
 	}
-	d := c.Director
-	out["director.gain"] = ParamInfo{"director.gain", d.Gain, 0, 20, "how far the audience pushes the latent"}
-	out["director.smoothing"] = ParamInfo{"director.smoothing", d.Smoothing, 0.01, 30, "spring time constant, seconds"}
-	out["director.idle_period"] = ParamInfo{"director.idle_period", d.IdlePeriod, 0.5, 600, "seconds per keyframe of the idle walk"}
-	for i, id := range mappingIDs(d.Mapping) {
-		out[id] = ParamInfo{id, d.Mapping[i].Gain, -10, 10, fmt.Sprintf("gain of %s along direction %d", d.Mapping[i].Feature, d.Mapping[i].Direction)}
+	for _, p := range c.Director.Params() {
+		out[p.Name] = ParamInfo{p.Name, p.Value, p.Min, p.Max, p.Doc}
 	}
 	return out
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
-	"reverie/vision"
+	"reverie/director"
 )
 
 // ParamInfo describes one live parameter.
@@ -32,6 +32,9 @@ type DisplayStats struct {
 	Sleeping      bool      // outside opening hours
 	Width, Height int       // render size
 	Heartbeat     time.Time // wall time of the last Update: the loop is alive if this is recent
+	Dream         string    // the neural dream: "" (no deepdream pass), starting, on, or "off: why"
+	DreamSteps    uint64    // dream steps taken
+	DreamStepMs   float64   // their mean time
 }
 
 // Controls is the live control surface (HTTP, OSC). Every method is safe
@@ -53,11 +56,9 @@ type Controls struct {
 	snaps   []chan *image.RGBA
 	stats   DisplayStats
 
-	pendingCfg  *reconf // a queued Reconfigure (reconfigure.go)
-	pendingW    *vision.Watcher
-	hasPendingW bool
+	pendingCfg *reconf // a queued Reconfigure (reconfigure.go)
 
-	dirCfg       DirectorConfig // the configured director, for SetModel (model.go)
+	dirCfg       director.Config // the configured director, for SetModel (model.go)
 	pendingModel *modelSwap
 	inputs       ModelInputs // the generator's inputs, for presets' generator.* values
 	inputsNew    bool
@@ -261,5 +262,6 @@ func (c *Controls) publish(g *Game) {
 		c.stats.Preset = g.cfg.Presets[g.presetAt].Name
 	}
 	c.stats.Sleeping = g.sleeping
+	c.stats.Dream, c.stats.DreamSteps, c.stats.DreamStepMs = g.dreamState()
 	c.stats.Heartbeat = time.Now()
 }

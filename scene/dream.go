@@ -3,6 +3,7 @@ package scene
 import (
 	"log/slog"
 	"math"
+	"strconv"
 
 	"github.com/hajimehoshi/ebiten/v2"
 
@@ -123,4 +124,36 @@ func (g *Game) closeDream() {
 		g.dream.dispose()
 		g.dream = nil
 	}
+}
+
+// dreamState is the dream's state for the overlay and /api/status: "" when
+// the chain has no deepdream pass, "starting", "on", or "off: why".
+func (g *Game) dreamState() (state string, steps uint64, stepMs float64) {
+	if g.dreamPass() == nil || g.dream == nil {
+		return "", 0, 0
+	}
+	if err := g.dream.live.Err(); err != nil {
+		return "off: " + err.Error(), 0, 0
+	}
+	n, mean := g.dream.live.Stats()
+	if n == 0 {
+		return "starting", 0, 0
+	}
+	return "on", n, float64(mean.Microseconds()) / 1000
+}
+
+// appendDream adds the dream's line to the overlay.
+func (g *Game) appendDream(s []byte) []byte {
+	state, steps, ms := g.dreamState()
+	if state == "" {
+		return s
+	}
+	s = append(s, "\ndream "...)
+	if state != "on" {
+		return append(s, state...)
+	}
+	s = strconv.AppendUint(s, steps, 10)
+	s = append(s, " steps, "...)
+	s = strconv.AppendFloat(s, ms, 'f', 1, 64)
+	return append(s, " ms each"...)
 }

@@ -80,7 +80,7 @@ func TestDeepDreamGrowsDetailInTheChain(t *testing.T) {
 		var g *Game
 		onLoop(func() {
 			var err error
-			if g, err = NewGame(cfg, 64, 36, nopDriver{}); err != nil {
+			if g, err = NewGame(cfg, 64, 36, nil, nopDriver{}); err != nil {
 				t.Error(err)
 				return
 			}
@@ -138,7 +138,7 @@ func TestDeepDreamWithoutNetworkPassesThrough(t *testing.T) {
 	cfg.RenderW, cfg.RenderH = 64, 64
 	cfg.Passes = []PassConfig{{Pass: "deepdream"}}
 	cfg.Presets = nil
-	g := newFlatGame(t, cfg, nopDriver{}, 90)
+	g := newFlatGame(t, cfg, nil, 90)
 	if g == nil {
 		return
 	}

@@ -12,25 +12,23 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
+	"reverie/director"
 	"reverie/gen"
 	"reverie/vision"
 )
 
-// Driver feeds the game once per tick: the live installation polls the camera
-// and the runner, offline rendering steps everything in lockstep. Returning
-// ebiten.Termination ends the game.
+// Driver feeds the game: the live installation polls the camera and the
+// runner, offline rendering steps everything in lockstep. Every method runs
+// on the game loop. The game owns the director; a driver steps the one
+// Director returns.
 type Driver interface {
+	// Tick feeds the game before the chain runs. Returning
+	// ebiten.Termination ends the game.
 	Tick(g *Game) error
-}
-
-// directorSource is a driver that owns a Director, whose gains then become
-// live parameters and preset targets.
-type directorSource interface {
-	LatentDirector() *Director
-}
-
-// statusSource is a driver that adds lines to the technician's overlay.
-type statusSource interface {
+	// AfterChain uses the frame's output once the chain has run, such as
+	// offline rendering reading it back.
+	AfterChain(g *Game) error
+	// AppendStatus adds the driver's lines to the technician's overlay.
 	AppendStatus(b []byte) []byte
 }
 
@@ -67,7 +65,7 @@ type Game struct {
 	cfg      Config
 	driver   Driver
 	Chain    *Chain
-	director *Director
+	director *director.Director
 	man      *gen.Manifest // the model the director is built for, nil if unknown
 	inputs   ModelInputs   // the generator's inputs, for presets (nil until wired)
 	genKeys  []string      // generator.* keys the presets set
@@ -118,8 +116,9 @@ type Game struct {
 }
 
 // NewGame builds the pass chain at the render size. genW×genH is the
-// generator's frame size (frames of another size are handled too).
-func NewGame(cfg Config, genW, genH int, driver Driver) (*Game, error) {
+// generator's frame size (frames of another size are handled too). dir, the
+// latent director, may be nil: its gains are then no live parameters.
+func NewGame(cfg Config, genW, genH int, dir *director.Director, driver Driver) (*Game, error) {
 	if genW < 1 || genH < 1 {
 		return nil, errors.New("scene: generator frame size must be positive")
 	}
@@ -127,12 +126,9 @@ func NewGame(cfg Config, genW, genH int, driver Driver) (*Game, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Game{cfg: cfg, driver: driver, Chain: chain, presetAt: -1, morphT: -1}
-	if ds, ok := driver.(directorSource); ok {
-		g.director = ds.LatentDirector()
-	}
+	g := &Game{cfg: cfg, driver: driver, Chain: chain, director: dir, presetAt: -1, morphT: -1}
 	if g.director != nil {
-		g.man = g.director.man
+		g.man = g.director.Manifest()
 	}
 	g.in.GenOlder = newTarget(cfg.RenderW, cfg.RenderH)
 	g.in.GenNewer = newTarget(cfg.RenderW, cfg.RenderH)
@@ -181,9 +177,9 @@ func (g *Game) buildParams() {
 	if d := g.director; d != nil {
 		// The director's own config names its mappings.
 		dc := g.cfg
-		dc.Director = d.cfg
+		dc.Director = d.Settings()
 		for name, info := range paramSpecs(&dc) {
-			if s := d.paramSlot(name); s != nil {
+			if s := d.ParamSlot(name); s != nil {
 				specs[name] = info
 				add(name, nil, s)
 			}
@@ -283,6 +279,10 @@ func (g *Game) UseVirtualClock(dt time.Duration) {
 // Clock is the game's current time.
 func (g *Game) Clock() time.Duration { return g.clock }
 
+// Director is the latent director the driver steps, nil for none. A model
+// swap or a reload replaces it in the game loop.
+func (g *Game) Director() *director.Director { return g.director }
+
 // Controls is the live control surface, safe from any goroutine.
 func (g *Game) Controls() *Controls { return g.ctl }
 
@@ -371,19 +371,10 @@ func (g *Game) Update() error {
 		g.StepChain()
 		g.dreamAfter()
 	}
-	var err error
-	if a, ok := g.driver.(AfterChain); ok {
-		err = a.AfterChain(g)
-	}
+	err := g.driver.AfterChain(g)
 	g.frames++
 	g.ctl.publish(g)
 	return err
-}
-
-// AfterChain is implemented by drivers that use each frame's output, such as
-// offline rendering reading it back.
-type AfterChain interface {
-	AfterChain(g *Game) error
 }
 
 // StepChain updates the camera inputs and the scene-set uniforms, then runs
@@ -570,9 +561,8 @@ func (g *Game) overlayText() []byte {
 		s = append(s, "no camera features"...)
 	}
 	s = append(s, '\n')
-	if ss, ok := g.driver.(statusSource); ok {
-		s = ss.AppendStatus(s)
-	}
+	s = g.driver.AppendStatus(s)
+	s = g.appendDream(s)
 	if g.sleeping {
 		s = append(s, "\nasleep (schedule)"...)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"reverie/director"
 	"reverie/gen"
 )
 
@@ -21,8 +22,8 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 	cfg.RenderW, cfg.RenderH = 64, 36
 	cfg.PresetTime = 2
 	onLoop(func() {
-		d := NewDirector(cfg.Director, 16)
-		g, err := NewGame(cfg, 8, 8, &dirDriver{d})
+		d := director.New(cfg.Director, 16)
+		g, err := NewGame(cfg, 8, 8, d, stepDriver{})
 		if err != nil {
 			t.Error(err)
 			return
@@ -101,7 +102,7 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 func TestSnapshotAndSleep(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.RenderW, cfg.RenderH = 64, 36
-	g := newFlatGame(t, cfg, nopDriver{}, 200)
+	g := newFlatGame(t, cfg, nil, 200)
 	if g == nil {
 		return
 	}
@@ -150,7 +151,7 @@ func TestUploadFollowsFrameSize(t *testing.T) {
 	onLoop(func() {
 		cfg := DefaultConfig()
 		cfg.RenderW, cfg.RenderH = 32, 32
-		g, err := NewGame(cfg, 8, 8, nopDriver{})
+		g, err := NewGame(cfg, 8, 8, nil, nopDriver{})
 		if err != nil {
 			t.Error(err)
 			return
@@ -173,10 +174,15 @@ func TestUploadFollowsFrameSize(t *testing.T) {
 	})
 }
 
-type dirDriver struct{ d *Director }
+// stepDriver steps the game's director, if it has one, with no camera.
+type stepDriver struct{ nopDriver }
 
-func (x *dirDriver) Tick(g *Game) error        { x.d.Step(nil, 1.0/60); return nil }
-func (x *dirDriver) LatentDirector() *Director { return x.d }
+func (stepDriver) Tick(g *Game) error {
+	if d := g.Director(); d != nil {
+		d.Step(nil, 1.0/60)
+	}
+	return nil
+}
 
 // The pass chain's frame time, with the default passes, against a bare blit
 // of the same size in the same run. Each iteration is one displayed frame.
@@ -189,7 +195,7 @@ func BenchmarkChain(b *testing.B) {
 		var src, dst *ebiten.Image
 		onLoop(func() {
 			var err error
-			if g, err = NewGame(cfg, 320, 180, nopDriver{}); err != nil {
+			if g, err = NewGame(cfg, 320, 180, nil, nopDriver{}); err != nil {
 				b.Error(err)
 				return
 			}
@@ -222,7 +228,7 @@ func BenchmarkChain(b *testing.B) {
 func TestDrawFollowsScreenSize(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.RenderW, cfg.RenderH = 64, 36
-	g := newFlatGame(t, cfg, nopDriver{}, 220)
+	g := newFlatGame(t, cfg, nil, 220)
 	if g == nil {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"reverie/director"
 	"reverie/gen"
 )
 
@@ -89,14 +90,15 @@ func TestMain(m *testing.M) {
 }
 
 // newFlatGame builds a game of cfg's render size on the loop, with a
-// virtual clock and one 8×8 generator frame of grey level v uploaded. It
-// returns nil (the test already failed) when the game cannot be built.
-func newFlatGame(t *testing.T, cfg Config, d Driver, v byte) *Game {
+// virtual clock, the director d (nil for none) stepped each tick and one
+// 8×8 generator frame of grey level v uploaded. It returns nil (the test
+// already failed) when the game cannot be built.
+func newFlatGame(t *testing.T, cfg Config, d *director.Director, v byte) *Game {
 	t.Helper()
 	var g *Game
 	onLoop(func() {
 		var err error
-		if g, err = NewGame(cfg, 8, 8, d); err != nil {
+		if g, err = NewGame(cfg, 8, 8, d, stepDriver{}); err != nil {
 			t.Error(err)
 			return
 		}

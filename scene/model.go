@@ -1,12 +1,12 @@
 package scene
 
 import (
-	"fmt"
 	"log/slog"
 	"reflect"
 	"sort"
 	"strings"
 
+	"reverie/director"
 	"reverie/gen"
 )
 
@@ -25,8 +25,8 @@ type ModelInputs interface {
 // the director config it was built with.
 type modelSwap struct {
 	man *gen.Manifest
-	dir *Director
-	cfg DirectorConfig
+	dir *director.Director
+	cfg director.Config
 }
 
 // SetModel tells the scene that the generator now runs the model man
@@ -49,7 +49,7 @@ func (c *Controls) SetModel(man *gen.Manifest) error {
 	if !has || man == nil {
 		return nil
 	}
-	d, err := directorFor(cfg, man)
+	d, err := director.ForModel(cfg, man)
 	dim := d.Dim()
 	c.mu.Lock()
 	c.pendingModel = &modelSwap{man: man, dir: d, cfg: cfg}
@@ -61,18 +61,6 @@ func (c *Controls) SetModel(man *gen.Manifest) error {
 	c.dim, c.offDirt = dim, true
 	c.mu.Unlock()
 	return err
-}
-
-// directorFor is NewDirectorFor, falling back to seeded directions (with
-// the reason) so the latent size always follows the model.
-func directorFor(cfg DirectorConfig, man *gen.Manifest) (*Director, error) {
-	d, err := NewDirectorFor(cfg, man)
-	if err == nil {
-		return d, nil
-	}
-	d = NewDirector(cfg, man.Latent.Dim)
-	d.man = man
-	return d, fmt.Errorf("%w; the director uses seeded directions for %s", err, man.Source())
 }
 
 // SetModelInputs hands the scene the generator's controllable inputs, which
@@ -107,7 +95,7 @@ func (c *Controls) applyModel(g *Game) {
 		// A reload changed the director config after SetModel built this
 		// one: rare, so rebuilding here is fine.
 		var err error
-		if d, err = directorFor(g.cfg.Director, ms.man); err != nil {
+		if d, err = director.ForModel(g.cfg.Director, ms.man); err != nil {
 			slog.Warn("model directions not used", "err", err)
 		}
 	}
@@ -125,9 +113,9 @@ func (c *Controls) applyModel(g *Game) {
 
 // switchDirector makes d the game's and the driver's director, carrying
 // over the old one's live settings and presence state. It allocates nothing.
-func (g *Game) switchDirector(d *Director) {
+func (g *Game) switchDirector(d *director.Director) {
 	old := g.director
-	d.continueFrom(old)
+	d.ContinueFrom(old)
 	// Live parameters point into the director's config: repoint them, with
 	// their current values (preset or hand-set), to the new one's.
 	for i := range g.params {
@@ -135,15 +123,12 @@ func (g *Game) switchDirector(d *Director) {
 		if p.f64 == nil {
 			continue
 		}
-		if s := d.paramSlot(p.info.Name); s != nil {
+		if s := d.ParamSlot(p.info.Name); s != nil {
 			*s = *p.f64
 			p.f64 = s
 		}
 	}
 	g.director = d
-	if ds, ok := g.driver.(directorSetter); ok {
-		ds.setDirector(d)
-	}
 }
 
 // genPresetKeys lists the generator.* keys any preset sets, sorted.

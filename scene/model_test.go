@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"reverie/director"
 	"reverie/gen"
 )
 
@@ -79,14 +80,13 @@ func TestModelSwapRetargetsDirector(t *testing.T) {
 
 	cfg := DefaultConfig()
 	cfg.RenderW, cfg.RenderH = 64, 64
-	d, err := NewDirectorFor(cfg.Director, m.Manifest)
+	d, err := director.NewFor(cfg.Director, m.Manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := &Live{Runner: runner, Director: d}
 	var g *Game
 	onLoop(func() {
-		if g, err = NewGame(cfg, 32, 32, live); err != nil {
+		if g, err = NewGame(cfg, 32, 32, d, &runnerDriver{r: runner}); err != nil {
 			t.Error(err)
 			return
 		}
@@ -144,35 +144,36 @@ func TestModelSwapRetargetsDirector(t *testing.T) {
 	if s := std(z); s < 0.6 || s > 1.8 || near0 > 3 {
 		t.Errorf("after the swap the latent has std %.2f and %d components near 0; want a full normal latent (std ≈ 1): %v", s, near0, z)
 	}
-	if g.director.Dim() != dim || live.Director != g.director {
-		t.Fatalf("director of %d values, driver's director the game's: %v", g.director.Dim(), live.Director == g.director)
+	if g.director.Dim() != dim {
+		t.Fatalf("director of %d values, want %d", g.director.Dim(), dim)
 	}
 	if n := g.director.Directions(); n != rows {
 		t.Errorf("the director has %d directions, want the model file's %d", n, rows)
 	}
-	for r, u := range g.director.dirs {
+	for r := 0; r < g.director.Directions(); r++ {
+		u := g.director.Direction(r)
 		if u[2*r] != 1 {
 			t.Errorf("direction %d is not the file's row (e_%d): %v", r, 2*r, u)
 		}
 	}
-	if g.director.offset[3] != 2.5 || g.director.offset[31] != 1 {
-		t.Errorf("offsets 3 and 31 are %v and %v, want 2.5 kept and 1", g.director.offset[3], g.director.offset[31])
+	if g.director.Offset(3) != 2.5 || g.director.Offset(31) != 1 {
+		t.Errorf("offsets 3 and 31 are %v and %v, want 2.5 kept and 1", g.director.Offset(3), g.director.Offset(31))
 	}
 	for _, p := range c.List() {
 		if p.Name == "director.gain" && p.Value != 4 {
 			t.Errorf("hand-set director.gain is %v after the swap, want 4", p.Value)
 		}
 	}
-	if g.director.cfg.Gain != 4 {
-		t.Errorf("the new director's gain is %v, want the hand-set 4", g.director.cfg.Gain)
+	if g.director.Settings().Gain != 4 {
+		t.Errorf("the new director's gain is %v, want the hand-set 4", g.director.Settings().Gain)
 	}
 	// The parameter moves the new director, not the old one.
 	if err := c.Set("director.gain", 6); err != nil {
 		t.Fatal(err)
 	}
 	frames(1)
-	if g.director.cfg.Gain != 6 {
-		t.Errorf("director.gain 6 did not reach the new director (%v)", g.director.cfg.Gain)
+	if g.director.Settings().Gain != 6 {
+		t.Errorf("director.gain 6 did not reach the new director (%v)", g.director.Settings().Gain)
 	}
 
 	// And back: the offset at 31 has no component to go to.
@@ -189,8 +190,8 @@ func TestModelSwapRetargetsDirector(t *testing.T) {
 	if err := c.SetLatent(31, 1); err == nil || !strings.Contains(err.Error(), "0..15") {
 		t.Errorf("SetLatent(31) after the swap back: %v, want an error naming 0..15", err)
 	}
-	if g.director.offset[3] != 2.5 {
-		t.Errorf("offset 3 is %v after the swap back, want 2.5 kept", g.director.offset[3])
+	if g.director.Offset(3) != 2.5 {
+		t.Errorf("offset 3 is %v after the swap back, want 2.5 kept", g.director.Offset(3))
 	}
 	if st := runner.Stats(); st.LastErr != "" || st.Swaps != 2 {
 		t.Errorf("runner: %d swaps, last error %q", st.Swaps, st.LastErr)
@@ -239,10 +240,10 @@ func TestPresetSetsModelInputs(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logBuf, nil)))
 	defer slog.SetDefault(prev)
 
-	d, _ := NewDirectorFor(cfg.Director, m.Manifest)
+	d, _ := director.NewFor(cfg.Director, m.Manifest)
 	var g *Game
 	onLoop(func() {
-		if g, err = NewGame(cfg, 32, 32, &dirDriver{d}); err != nil {
+		if g, err = NewGame(cfg, 32, 32, d, stepDriver{}); err != nil {
 			t.Error(err)
 		}
 	})
@@ -309,4 +310,19 @@ func TestPresetSetsModelInputs(t *testing.T) {
 	if err := bad.Validate(); err != nil {
 		t.Errorf("generator.psi 5 refused at load (the model's range applies later): %v", err)
 	}
+}
+
+// runnerDriver is the live installation's tick without a camera: the
+// game's director moves the runner's latent, and the newest frame goes up.
+type runnerDriver struct {
+	nopDriver
+	r *gen.Runner
+}
+
+func (d *runnerDriver) Tick(g *Game) error {
+	d.r.SetLatent(g.Director().Step(nil, 1.0/60))
+	if fr, ok := d.r.Latest(); ok {
+		g.Upload(fr)
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package scene
 import (
 	"fmt"
 	"image"
-	"sort"
 	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -11,13 +10,8 @@ import (
 	"reverie/shaders"
 )
 
-// Param is one tunable number of a pass, as config.yaml names it.
-type Param struct {
-	Name     string // config key, e.g. "center_x"
-	Default  float64
-	Min, Max float64
-	Doc      string
-}
+// Param is one tunable number of a pass, declared beside its Kage file.
+type Param = shaders.Param
 
 // Inputs are the images a pass may read besides the fed-back image. Each has
 // the render size, because every source of one Kage draw must.
@@ -28,93 +22,39 @@ type Inputs struct {
 	Residual           *ebiten.Image // the neural dream's newest change, around mid-grey
 }
 
-// passDef is a kind of pass: its shader file, parameters and extra sources.
+// passDef is a kind of pass: its declaration (shaders) and the images its
+// declared sources name.
 type passDef struct {
 	params  []Param
-	sources func(in *Inputs) []*ebiten.Image // images after the fed-back one
-	dynamic []string                         // uniforms the scene sets every frame
+	sources []string // Inputs by name: gen_older, gen_newer, flow, audience, residual
+	dynamic []string // uniforms the scene sets every frame
 }
 
-var passDefs = map[string]passDef{
-	"warp": {
-		params: []Param{
-			{"zoom", 1.01, 0.9, 1.2, "scale per frame; above 1 flows outward"},
-			{"rotate", 0.002, -0.2, 0.2, "radians per frame"},
-			{"center_x", 0.5, 0, 1, "zoom centre, 0..1 of the width"},
-			{"center_y", 0.5, 0, 1, "zoom centre, 0..1 of the height"},
-			{"translate_x", 0, -20, 20, "shift per frame, pixels"},
-			{"translate_y", 0, -20, 20, "shift per frame, pixels"},
-			{"follow", 0, 0, 1, "how far the zoom centre follows the audience's centroid"},
-		},
-		dynamic: []string{"AudienceX", "AudienceY"},
-	},
-	"flow": {
-		params: []Param{
-			{"amount", 6, 0, 40, "pixels per frame for a flow of one frame width per second"},
-		},
-		sources: func(in *Inputs) []*ebiten.Image { return []*ebiten.Image{in.Flow} },
-	},
-	"dream": {
-		params: []Param{
-			{"strength", 0.1, 0, 1, "detail gain per octave per frame"},
-			{"scale", 3, 0.5, 16, "radius of the finest octave, pixels"},
-			{"octaves", 3, 1, 4, "how many octaves, each twice the size of the last"},
-			{"relief", 0.02, 0, 0.5, "embossed light from the upper left"},
-		},
-	},
-	"deepdream": {
-		params: []Param{
-			{"step", 0.02, 0, 0.2, "normalised gradient step per dream tick, a share of the input range"},
-			{"layer", 7, 1, 32, "which layer's energy the dream raises, 1 = the shallowest (posenet has 13: 4 woven textures, 7 figures and faces, 10 noisier figures)"},
-			{"octaves", 3, 1, 4, "how many sizes the steps visit in turn, each octave_scale smaller"},
-			{"octave_scale", 1.4, 1.1, 2, "size ratio between octaves"},
-			{"jitter", 16, 0, 32, "random roll before each step, pixels at the dream's size"},
-			{"mix", 1, 0, 2, "share of each dream step's change added into the feedback"},
-			{"local", 0.5, 0, 2, "added share where people stand (the audience map)"},
-			{"presence_step", 1, 0, 4, "the step grows by this factor at full presence"},
-			{"presence_layers", 0, 0, 6, "layers deeper at full presence"},
-		},
-		sources: func(in *Inputs) []*ebiten.Image { return []*ebiten.Image{in.Residual, in.Audience} },
-		dynamic: []string{"Gain", "Apply"},
-	},
-	"inject": {
-		params: []Param{
-			{"mix", 0.1, 0, 1, "share of the generator frame mixed in per frame"},
-			{"motion_mix", 0, 0, 1, "added share per unit of motion energy"},
-			{"presence_mix", 0, 0, 1, "added share per unit of presence level"},
-			{"local", 0, 0, 1, "added share where the audience moves"},
-			{"silhouette", 0, 0, 1, "where the audience moves, show the inverted generator frame"},
-		},
-		sources: func(in *Inputs) []*ebiten.Image {
-			return []*ebiten.Image{in.GenOlder, in.GenNewer, in.Audience}
-		},
-		dynamic: []string{"Fade", "Motion", "Level"},
-	},
-	"color": {
-		params: []Param{
-			{"hue", 0.003, -0.2, 0.2, "hue rotation, radians per frame"},
-			{"saturation", 1.02, 0, 2, "1 keeps; above 1 richer, below paler (per frame)"},
-			{"decay", 0.01, 0, 0.2, "share of brightness lost per frame"},
-			{"gamma", 1.005, 0.9, 1.2, "1 keeps; above 1 deepens the shadows (per frame)"},
-		},
-	},
-	"output": {
-		params: []Param{
-			{"vignette", 0.4, 0, 1, "darkening of the corners"},
-			{"fill", 0, 0, 1, "0 fits the screen with bars, 1 fills it by cropping"},
-		},
-	},
+// lookupPass finds a pass kind's declaration.
+func lookupPass(name string) (passDef, bool) {
+	p, ok := shaders.Lookup(name)
+	return passDef{params: p.Params, sources: p.Sources, dynamic: p.Dynamic}, ok
+}
+
+// image returns the input a pass's source name stands for.
+func (in *Inputs) image(name string) *ebiten.Image {
+	switch name {
+	case "gen_older":
+		return in.GenOlder
+	case "gen_newer":
+		return in.GenNewer
+	case "flow":
+		return in.Flow
+	case "audience":
+		return in.Audience
+	case "residual":
+		return in.Residual
+	}
+	return nil
 }
 
 // PassNames lists the kinds of pass the chain accepts.
-func PassNames() []string {
-	var s []string
-	for k := range passDefs {
-		s = append(s, k)
-	}
-	sort.Strings(s)
-	return s
-}
+func PassNames() []string { return shaders.Passes() }
 
 // uniformName maps a config key to its Kage uniform: center_x → CenterX.
 func uniformName(key string) string {
@@ -127,9 +67,9 @@ func uniformName(key string) string {
 	return strings.Join(parts, "")
 }
 
-// passIDs names each pass of a chain: its kind, and "warp#2" for the second
+// PassIDs names each pass of a chain: its kind, and "warp#2" for the second
 // pass of one kind.
-func passIDs(passes []PassConfig) []string {
+func PassIDs(passes []PassConfig) []string {
 	seen := map[string]int{}
 	ids := make([]string, len(passes))
 	for i, pc := range passes {
@@ -156,7 +96,7 @@ type Pass struct {
 // NewPass compiles the named pass with the given parameters; missing ones
 // take their defaults.
 func NewPass(pc PassConfig) (*Pass, error) {
-	def, ok := passDefs[pc.Pass]
+	def, ok := lookupPass(pc.Pass)
 	if !ok {
 		return nil, fmt.Errorf("pass %q: expected one of %s", pc.Pass, strings.Join(PassNames(), ", "))
 	}
@@ -238,9 +178,9 @@ func (p *Pass) bind(src *ebiten.Image, in *Inputs) {
 	for i := 1; i < len(p.opts.Images); i++ {
 		p.opts.Images[i] = nil
 	}
-	if p.def.sources != nil && in != nil {
-		for i, img := range p.def.sources(in) {
-			p.opts.Images[i+1] = img
+	if in != nil {
+		for i, name := range p.def.sources {
+			p.opts.Images[i+1] = in.image(name)
 		}
 	}
 }
@@ -262,7 +202,7 @@ type Chain struct {
 // NewChain compiles the passes and allocates the buffers at w×h.
 func NewChain(passes []PassConfig, w, h int) (*Chain, error) {
 	c := &Chain{}
-	ids := passIDs(passes)
+	ids := PassIDs(passes)
 	for i, pc := range passes {
 		p, err := NewPass(pc)
 		if err != nil {

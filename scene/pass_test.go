@@ -16,7 +16,7 @@ func TestEveryPassCompiles(t *testing.T) {
 		t.Fatalf("embedded shaders %v: want warp, flow, dream, inject, color and output", shaders.Names())
 	}
 	for _, name := range shaders.Names() {
-		if _, ok := passDefs[name]; !ok {
+		if _, ok := lookupPass(name); !ok {
 			t.Errorf("shaders/%s.kage has no pass definition", name)
 		}
 		onLoop(func() {
@@ -142,7 +142,7 @@ func TestFlowDisplacesAlongTheFlow(t *testing.T) {
 			cfg.RenderW, cfg.RenderH = w, h
 			cfg.Passes = []PassConfig{{Pass: "flow", Params: map[string]float64{"amount": 10}}}
 			cfg.Presets, cfg.Preset = nil, ""
-			g, err := NewGame(cfg, 8, 8, nopDriver{})
+			g, err := NewGame(cfg, 8, 8, nil, nopDriver{})
 			if err != nil {
 				t.Error(err)
 				return
@@ -201,7 +201,7 @@ func TestOutputVignetteDarkensCorners(t *testing.T) {
 		cfg.RenderW, cfg.RenderH = 64, 36
 		cfg.Passes = []PassConfig{{Pass: "color"}, {Pass: "output", Params: map[string]float64{"vignette": 0.8}}}
 		cfg.Presets, cfg.Preset = nil, ""
-		g, err := NewGame(cfg, 8, 8, nopDriver{})
+		g, err := NewGame(cfg, 8, 8, nil, nopDriver{})
 		if err != nil {
 			t.Error(err)
 			return
@@ -242,6 +242,9 @@ func brightCentroid(pix []byte, w, h int) [2]float64 {
 	return [2]float64{sx / n, sy / n}
 }
 
+// nopDriver feeds the game nothing.
 type nopDriver struct{}
 
-func (nopDriver) Tick(*Game) error { return nil }
+func (nopDriver) Tick(*Game) error             { return nil }
+func (nopDriver) AfterChain(*Game) error       { return nil }
+func (nopDriver) AppendStatus(b []byte) []byte { return b }

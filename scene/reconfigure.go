@@ -6,37 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 
-	"reverie/vision"
+	"reverie/director"
 )
 
 // reconf is a queued scene change and where its outcome goes.
 type reconf struct {
 	cfg  Config
-	dir  *Director
+	dir  *director.Director
 	done chan error
-}
-
-// directorSetter is a driver whose director a reconfigure replaces (Live).
-type directorSetter interface {
-	setDirector(d *Director)
-}
-
-func (l *Live) setDirector(d *Director) { l.Director = d }
-
-// watcherSetter is a driver that reads a camera watcher (Live).
-type watcherSetter interface {
-	setWatcher(w *vision.Watcher)
-}
-
-func (l *Live) setWatcher(w *vision.Watcher) { l.Watcher, l.featsSeq = w, 0 }
-
-// SetWatcher hands the live driver another camera watcher from the next
-// Update; nil runs the idle choreography. A vision reload restarts the
-// camera through it.
-func (c *Controls) SetWatcher(w *vision.Watcher) {
-	c.mu.Lock()
-	c.pendingW, c.hasPendingW = w, true
-	c.mu.Unlock()
 }
 
 // Reconfigure rebuilds the pass chain, presets and director from cfg while
@@ -48,7 +25,7 @@ func (c *Controls) SetWatcher(w *vision.Watcher) {
 // chain has them. Render size, monitor and full-screen are window settings
 // fixed at start: a change to them is an error naming the key. ctx bounds
 // the wait for the loop.
-func (c *Controls) Reconfigure(ctx context.Context, cfg Config, dir *Director) error {
+func (c *Controls) Reconfigure(ctx context.Context, cfg Config, dir *director.Director) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("scene.%w", err)
 	}
@@ -78,12 +55,7 @@ func (c *Controls) reconfigure(g *Game) {
 	c.mu.Lock()
 	r := c.pendingCfg
 	c.pendingCfg = nil
-	w, setW := c.pendingW, c.hasPendingW
-	c.pendingW, c.hasPendingW = nil, false
 	c.mu.Unlock()
-	if ws, ok := g.driver.(watcherSetter); ok && setW {
-		ws.setWatcher(w)
-	}
 	if r != nil {
 		r.done <- g.rebuild(r.cfg, r.dir)
 	}
@@ -92,7 +64,7 @@ func (c *Controls) reconfigure(g *Game) {
 
 // rebuild swaps in a chain, presets and director built from cfg. On error
 // nothing has changed.
-func (g *Game) rebuild(cfg Config, dir *Director) error {
+func (g *Game) rebuild(cfg Config, dir *director.Director) error {
 	old := g.cfg
 	switch {
 	case cfg.RenderW != old.RenderW || cfg.RenderH != old.RenderH:
@@ -115,20 +87,17 @@ func (g *Game) rebuild(cfg Config, dir *Director) error {
 	g.Chain.Dispose()
 	g.Chain, g.cfg = chain, cfg
 	if dir != nil && g.director != nil {
-		if dir.man != nil && g.man != nil && dir.man != g.man {
+		if dir.Manifest() != nil && g.man != nil && dir.Manifest() != g.man {
 			// Built for a model that a hot swap has since replaced: the
 			// latent must keep the running model's size.
 			var derr error
-			if dir, derr = directorFor(cfg.Director, g.man); derr != nil {
+			if dir, derr = director.ForModel(cfg.Director, g.man); derr != nil {
 				slog.Warn("model directions not used", "err", derr)
 			}
 		}
 		g.director = dir
-		if dir.man != nil {
-			g.man = dir.man
-		}
-		if ds, ok := g.driver.(directorSetter); ok {
-			ds.setDirector(dir)
+		if dir.Manifest() != nil {
+			g.man = dir.Manifest()
 		}
 	}
 	g.params, g.presets = nil, nil

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"reverie/director"
 )
 
 // reconfigureOnLoop calls Reconfigure from another goroutine, as a config
 // reload does, and runs the game loop until it returns.
-func reconfigureOnLoop(g *Game, cfg Config, d *Director) error {
+func reconfigureOnLoop(g *Game, cfg Config, d *director.Director) error {
 	done := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -33,8 +35,8 @@ func reconfigureOnLoop(g *Game, cfg Config, d *Director) error {
 func TestReconfigureSwapsChainLive(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.RenderW, cfg.RenderH = 64, 64
-	d := NewDirector(cfg.Director, 16)
-	g := newFlatGame(t, cfg, &dirDriver{d}, 200)
+	d := director.New(cfg.Director, 16)
+	g := newFlatGame(t, cfg, d, 200)
 	if g == nil {
 		return
 	}
@@ -81,7 +83,7 @@ func TestReconfigureSwapsChainLive(t *testing.T) {
 	}
 	next.Presets = []Preset{{Name: "calm", Params: map[string]float64{"warp#2.rotate": 0}}}
 	next.Preset = ""
-	d2 := NewDirector(next.Director, 16)
+	d2 := director.New(next.Director, 16)
 	if err := reconfigureOnLoop(g, next, d2); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 // cppnDriver generates a frame every tick with the built-in CPPN at a
 // fixed latent, as offline rendering does: the same picture each time.
 type cppnDriver struct {
+	nopDriver
 	r *gen.Runner
 	z []float32
 }
@@ -64,7 +65,7 @@ func TestChainOfAnyLengthIsSteady(t *testing.T) {
 				var lumas []float64
 				var failed error
 				onLoop(func() {
-					g, err := NewGame(cfg, model.Width(), model.Height(), d)
+					g, err := NewGame(cfg, model.Width(), model.Height(), nil, d)
 					if err != nil {
 						failed = err
 						return

@@ -63,6 +63,7 @@ type Analyzer struct {
 	hasMOG                          bool
 	det                             *detector   // offline: detection inline, on the frame clock
 	live                            *detectLoop // live: detection in its own goroutine
+	people                          *people     // person evidence from a trained network; nil without one
 
 	// Lookup tables from a pixel's column or row to its grid and flow cell.
 	gridCol, gridRow, flowCol, flowRow []int32
@@ -78,6 +79,7 @@ type Analyzer struct {
 	t0, prevT  float64
 	ref, fast  float64
 	level      float64
+	motionT    float64 // this frame's motion evidence 0..1, before the person network's
 	activeFrac float64
 	lastDetect float64
 	jump       bool // the light jumped this frame (drift alone does not hold presence)
@@ -147,6 +149,7 @@ func newAnalyzer(cfg Config, live bool) *Analyzer {
 			}
 		}
 	}
+	a.people = newPeople(cfg, live, w, h)
 	if cfg.People || cfg.Faces {
 		d, err := newDetector(cfg)
 		if err != nil {
@@ -187,6 +190,10 @@ func (a *Analyzer) Close() {
 	if a.live != nil {
 		a.live.Close()
 		a.live = nil
+	}
+	if a.people != nil {
+		a.people.Close()
+		a.people = nil
 	}
 }
 
@@ -263,6 +270,15 @@ func (a *Analyzer) Analyze(frame gocv.Mat, t float64) *Features {
 	a.norm.CopyTo(&a.prev)
 
 	gocv.BitwiseOr(a.fg, a.diff, &a.active)
+	if a.people != nil {
+		// The network's visitors join the silhouette: a visitor standing
+		// still is still someone, long after motion has faded.
+		a.motionT = min(1, float64(gocv.CountNonZero(a.active))/max(a.roiPixels, 1)*a.presenceK)
+		a.remember(dt, f.LightChange)
+		a.look(frame, t, a.motionT)
+		gocv.BitwiseOr(a.active, a.people.mask, &a.active)
+		gocv.BitwiseOr(a.fg, a.people.mask, &a.fg)
+	}
 	// The brightness of the next frame is measured on what is background
 	// now, with a margin, so visitors do not count as a change of light.
 	gocv.Dilate(a.active, &a.bg, a.kernel)
@@ -275,6 +291,10 @@ func (a *Analyzer) Analyze(frame gocv.Mat, t float64) *Features {
 	a.measure(f, dt)
 	a.presence(f, t, dt)
 	a.detect(f, frame, t)
+	f.Person = a.people.live()
+	if f.Person {
+		a.poseFeatures(f)
+	}
 	return f
 }
 
@@ -418,6 +438,22 @@ func (a *Analyzer) presence(f *Features, t, dt float64) {
 	// Evidence is the silhouette plus whatever moves: both survive the
 	// opening only as coherent blobs, which sensor noise never forms.
 	target := min(1, a.activeFrac*a.presenceK)
+	refuted := false
+	if p := a.people; p.live() {
+		// A network that sees people rules: a visitor it follows is
+		// present however still they stand, and motion it has looked at
+		// and found no visitor in (a change of light, a screen) is
+		// nobody. Motion it has not looked at yet (an arrival) counts
+		// until it does.
+		switch {
+		case p.alive > 0:
+			target = 1
+		case p.sight.t >= p.onset:
+			target, refuted = 0, true
+		default:
+			target = a.motionT
+		}
+	}
 	switch {
 	case !f.Warm:
 		target = 0
@@ -427,7 +463,7 @@ func (a *Analyzer) presence(f *Features, t, dt float64) {
 		target = a.level
 	}
 	tau := a.cfg.Hold / 2
-	if target > a.level {
+	if target > a.level || refuted {
 		tau = riseTau
 	}
 	a.level += (target - a.level) * (1 - math.Exp(-dt/tau))

@@ -120,3 +120,15 @@ func BenchmarkBareOpenCV(b *testing.B) {
 		step(frames[i%len(frames)])
 	}
 }
+
+// BenchmarkAnalyzePerson is an offline analyzer whose person network (a
+// fake that costs nothing, at vision's boundary) looks every 0.1 s: what
+// following people, drawing their silhouette and reading their poses adds
+// to the analysis. allocs/op must be 0. The networks' own cost is
+// internal/personnet's BenchmarkLook.
+func BenchmarkAnalyzePerson(b *testing.B) {
+	cfg := DefaultConfig()
+	cfg.Person, cfg.DetectEvery = PersonSelfie, 0.1
+	cfg.Nets = fakeNets{net: &fakeSelfie{box: [4]float32{0.3, 0.2, 0.7, 0.9}}}
+	benchAnalyze(b, cfg, NewAnalyzer)
+}

@@ -47,6 +47,12 @@ type Config struct {
 	DetectEvery float64   `yaml:"detect_every"`
 	DetectW     int       `yaml:"detect_width"`
 	FaceModel   string    `yaml:"face_cascade"`
+	Person      string    `yaml:"person"`       // off | posenet | selfie: the trained network that sees people
+	PersonW     int       `yaml:"person_width"` // widest posenet input, pixels
+	PersonScore float64   `yaml:"person_score"` // least pose score that counts as a person
+	// Nets opens the person networks. The pipeline's owner sets it (vision
+	// does not know gen); nil runs motion analysis alone.
+	Nets PersonNets `yaml:"-"`
 }
 
 // DefaultConfig is the vision section's defaults, the same as config.yaml's.
@@ -57,6 +63,7 @@ func DefaultConfig() Config {
 		GridW: 8, GridH: 6, FlowW: 16, FlowH: 12,
 		Warmup: 2, Hold: 1.5, Learn: 20,
 		People: false, Faces: false, DetectEvery: 1, DetectW: 640, FaceModel: FaceCascade,
+		Person: PersonPoseNet, PersonW: 768, PersonScore: 0.25,
 	}
 }
 
@@ -131,6 +138,17 @@ func (c *Config) Validate() error {
 	}
 	if c.DetectW < 64 || c.DetectW > 1920 {
 		return &FieldError{Key: "detect_width", Msg: fmt.Sprintf("%d: expected 64..1920 pixels", c.DetectW)}
+	}
+	switch c.Person {
+	case PersonOff, PersonPoseNet, PersonSelfie:
+	default:
+		return &FieldError{Key: "person", Msg: fmt.Sprintf("%q: expected off, posenet (wide views) or selfie (close-up kiosk views)", c.Person)}
+	}
+	if c.PersonW < 64 || c.PersonW > 1920 {
+		return &FieldError{Key: "person_width", Msg: fmt.Sprintf("%d: expected 64..1920 pixels", c.PersonW)}
+	}
+	if !(c.PersonScore >= 0 && c.PersonScore <= 1) {
+		return &FieldError{Key: "person_score", Msg: fmt.Sprintf("%g: expected 0..1", c.PersonScore)}
 	}
 	if c.Faces {
 		if st, err := os.Stat(c.FaceModel); err != nil || st.IsDir() {

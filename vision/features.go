@@ -19,7 +19,7 @@ type Features struct {
 	FlowField   []float32 // FlowW×FlowH×2 flow vectors (dx, dy), in frame widths per second
 	FlowW       int
 	FlowH       int
-	People      int     // people detected (HOG), carried from the latest detection
+	People      int     // people: visitors the person network follows (vision.person), else HOG's count; carried from the latest look
 	Faces       int     // faces detected (Haar), carried likewise
 	Detected    float64 // frame time (as T) of the frame People and Faces were counted on; -1 before the first
 	LightChange bool    // the room's light jumped, or is drifting (the gain keeps moving); it is normalised away
@@ -29,6 +29,18 @@ type Features struct {
 	MaskW       int
 	MaskH       int
 	Warm        bool // warm-up is over; before it nothing counts as presence
+
+	// Person evidence from a trained network (vision.person), carried from
+	// its latest look; zero without one.
+	Person       bool       // a person network is running and rules presence
+	Seen         int        // people the network saw in its latest look, visitors or not (a poster counts here)
+	PersonMs     float32    // how long its latest look took, milliseconds
+	PoseCentroid [2]float32 // mean centre of the visitors, normalised 0..1; 0.5, 0.5 with none
+	// The nearest visitor (the tallest in frame) and their pose: 0 with none.
+	HandsUp float32 // hands raised: 0 down .. 1 a torso above the shoulders, both hands averaged
+	ArmSpan float32 // wrist to wrist over the body's height: about 1 with the arms spread, up to 1.5
+	Lean    float32 // shoulders over hips, -1 (left in the picture) .. 1 (right), in torso lengths
+	Height  float32 // their height as a fraction of the frame's: nearer is taller
 }
 
 // CopyFrom copies src into f, reusing f's slices, so a consumer can keep a

@@ -10,6 +10,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"reverie/internal/redact"
+	"reverie/internal/userfile"
 )
 
 // ErrEnd is returned by a file source set to stop at its end.
@@ -139,7 +140,7 @@ func OpenSource(cfg Config, spec string) (Source, error) {
 		vc, err = gocv.VideoCaptureDevice(idx)
 	case KindFile:
 		if _, statErr := os.Stat(spec); statErr != nil {
-			return nil, fmt.Errorf("video file %s: %w", spec, unwrapPathError(statErr))
+			return nil, fmt.Errorf("video file %s: %w", spec, userfile.StripPath(statErr))
 		}
 		vc, err = gocv.VideoCaptureFile(spec)
 	default:
@@ -219,12 +220,4 @@ func (s *capSource) Read(dst *gocv.Mat) error {
 		gocv.Flip(*dst, dst, 1)
 	}
 	return nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

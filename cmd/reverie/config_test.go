@@ -6,157 +6,38 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
-	"reverie/gen"
+	"reverie/conf"
 )
 
-// config.yaml documents the defaults: loading it must give exactly the
-// program's built-in defaults, so the two can never drift apart.
-func TestConfigYAMLIsTheDefaults(t *testing.T) {
-	cfg, err := LoadConfig("../../config.yaml", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := DefaultConfig(); !reflect.DeepEqual(cfg, want) {
-		t.Errorf("config.yaml differs from DefaultConfig():\n got  %+v\n want %+v", cfg, want)
-	}
-}
-
-func TestConfigErrorsNameKeyAndLine(t *testing.T) {
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
-		{"unknown key", "vision:\n  sensitivty: 0.4\n", []string{"bad.yaml:2", "vision.sensitivty", "unknown key"}},
-		{"wrong type", "generator:\n  width: wide\n", []string{"bad.yaml:2", "generator.width", `"wide"`}},
-		{"out of range", "log:\n  level: info\nvision:\n  sensitivity: 3\n", []string{"bad.yaml:4", "vision.sensitivity", "expected 0..1"}},
-		{"bad pass", "scene:\n  passes:\n    - pass: warp\n      zoom: 9\n", []string{"bad.yaml:4", "scene.passes[0].zoom", "expected 0.9..1.2"}},
-		{"unknown pass", "scene:\n  passes:\n    - pass: blur\n", []string{"bad.yaml:3", "scene.passes[0].pass", `"blur"`}},
-		{"syntax", "vision: [\n", []string{"bad.yaml"}},
-		{"unknown section", "visoin:\n  source: 0\n", []string{"bad.yaml:1", "visoin", "unknown key"}},
-		{"bad height", "vision:\n  width: 640\n  height: 5000\n", []string{"bad.yaml:3", "vision.height", "4320"}},
-		{"bad width", "vision:\n  width: 9000\n  height: 480\n", []string{"bad.yaml:2", "vision.width", "7680"}},
-		{"old and new name", "scene:\n  director:\n    idle_period: 30\n    idle_speed: 20\n", []string{"bad.yaml:4", "scene.director.idle_speed", "idle_period"}},
-		{"point of three", "vision:\n  regions:\n    - [[0, 0], [1, 0, 3], [1, 1]]\n", []string{"bad.yaml:3", "vision.regions[0]", "point 1 has 3 values", "[x, y]"}},
-		{"point of one", "vision:\n  regions:\n    - [[0, 0], [1, 0], [1, 1]]\n    - - [0, 0]\n      - [1]\n      - [1, 1]\n", []string{"bad.yaml:5", "vision.regions[1]", "point 1 has 1 values"}},
-		{"bad ignore point", "vision:\n  ignore: [[[0, 0], [1, 0], 7]]\n", []string{"bad.yaml:2", "vision.ignore[0]", "point 2"}},
-		{"empty", "", []string{"bad.yaml", "no settings"}},
-		{"only space", "  \n\n", []string{"bad.yaml", "no settings"}},
-		{"only comments", "# vision:\n#   source: 0\n", []string{"bad.yaml", "no settings"}},
-		{"empty document", "---\n", []string{"bad.yaml", "no settings"}},
-	}
-	for _, c := range cases {
-		_, err := ParseConfig("bad.yaml", []byte(c.yaml))
-		if err == nil {
-			t.Errorf("%s: accepted", c.name)
-			continue
-		}
-		msg := err.Error()
-		if strings.Contains(msg, "\n") {
-			t.Errorf("%s: error spans lines: %q", c.name, msg)
-		}
-		for _, w := range c.want {
-			if !strings.Contains(msg, w) {
-				t.Errorf("%s: error %q does not mention %q", c.name, msg, w)
-			}
-		}
-	}
-}
-
-func TestConfigPartialFileKeepsDefaults(t *testing.T) {
-	cfg, err := ParseConfig("part.yaml", []byte("vision:\n  sensitivity: 0.8\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Vision.Sensitivity != 0.8 || cfg.Vision.AnalyzeW != DefaultConfig().Vision.AnalyzeW {
-		t.Errorf("partial file: got %+v", cfg.Vision)
-	}
-}
-
-// idle_speed was always a period; its new name is idle_period. A file with
-// the old name still loads, the value used, and the log says to rename it.
-func TestConfigOldIdleSpeedName(t *testing.T) {
-	var logBuf bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logBuf, nil)))
-	defer slog.SetDefault(prev)
-	yaml := "scene:\n  director:\n    idle_speed: 40\n  presets:\n    - name: slow\n      director.idle_speed: 90\n"
-	cfg, err := ParseConfig("old.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := cfg.Scene.Director
-	if d.IdlePeriod != 40 || d.OldIdleSpeed != nil {
-		t.Errorf("idle_speed 40: idle_period %v, old field %v", d.IdlePeriod, d.OldIdleSpeed)
-	}
-	var slow map[string]float64
-	for _, p := range cfg.Scene.Presets {
-		if p.Name == "slow" {
-			slow = p.Params
-		}
-	}
-	if _, old := slow["director.idle_speed"]; old || slow["director.idle_period"] != 90 {
-		t.Errorf("preset slow: %v; want director.idle_period 90 under its new name", slow)
-	}
-	log := logBuf.String()
-	for _, want := range []string{"line=3", "key=scene.director.idle_speed", "line=6", "key=scene.presets[0].director.idle_speed", "renamed director.idle_period"} {
-		if !strings.Contains(log, want) {
-			t.Errorf("the warning does not mention %q:\n%s", want, log)
-		}
-	}
-}
-
-func TestConfigMissingExplicitFile(t *testing.T) {
-	if _, err := LoadConfig("/nonexistent/reverie.yaml", true); err == nil || !strings.Contains(err.Error(), "/nonexistent/reverie.yaml") {
-		t.Errorf("missing file: %v", err)
-	}
-	if _, err := LoadConfig("/nonexistent/reverie.yaml", false); err != nil {
-		t.Errorf("missing default file should mean defaults: %v", err)
-	}
-}
-
-// The models the command builds carry the build's version, not a constant.
-func TestModelsCarryTheBuildVersion(t *testing.T) {
-	if gen.Version != version {
-		t.Errorf("gen.Version %q, the command's version %q", gen.Version, version)
-	}
-}
-
-// An empty config file (or one of comments only) is refused by a reload,
-// which keeps the running config instead of resetting everything to the
-// defaults, and at start it runs on the defaults with a warning that says
-// so.
-func TestEmptyConfig(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
+// At start, a config file with no settings runs on the defaults and the
+// log says so (a reload refuses it: conf's TestEmptyConfig).
+func TestEmptyConfigAtStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte("# everything commented out\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadConfig(path, true)
-	if !IsEmptyConfig(err) || !strings.Contains(err.Error(), path) {
-		t.Fatalf("LoadConfig of a comments-only file: %v, want the empty-file refusal naming it", err)
-	}
-	if !reflect.DeepEqual(cfg, DefaultConfig()) {
-		t.Error("the refusal does not come with the defaults")
-	}
-	var logBuf bytes.Buffer
 	prev := slog.Default()
 	defer slog.SetDefault(prev)
 	// loadConfig sets up logging to stderr: catch its warning there.
-	r, w, _ := os.Pipe()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	saved := os.Stderr
 	os.Stderr = w
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	p := configFlag(fs)
 	fs.Parse([]string{"-config", path})
-	cfg, err = loadConfig(fs, *p)
+	cfg, err := loadConfig(fs, *p)
 	os.Stderr = saved
 	w.Close()
+	var logBuf bytes.Buffer
 	logBuf.ReadFrom(r)
-	if err != nil || !reflect.DeepEqual(cfg, DefaultConfig()) {
+	want, _ := conf.Parse("defaults.yaml", []byte("log:\n  level: info\n"))
+	if err != nil || cfg.Generator.Model != want.Generator.Model || cfg.Control.Listen != want.Control.Listen {
 		t.Errorf("start on an empty file: %v, want the defaults", err)
 	}
 	if !strings.Contains(logBuf.String(), "holds no settings") || !strings.Contains(logBuf.String(), path) {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"reverie/scene"
+	"reverie/core"
 	"reverie/vision"
 )
 
@@ -101,7 +101,7 @@ func TestRenderIsDeterministic(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "small.yaml")
 	os.WriteFile(cfg, []byte("scene:\n  render_width: 128\n  render_height: 72\n"), 0o644)
-	var traces [2][]scene.TraceLine
+	var traces [2][]core.TraceLine
 	for i := range traces {
 		out := filepath.Join(dir, fmt.Sprint("out", i))
 		if log, err := reverie(t, ".", nil, "render", "-config", cfg, "-input", vision.SampleClip, "-frames", "12", "-out", out); err != nil {
@@ -172,18 +172,18 @@ func TestErrorsAreOneLine(t *testing.T) {
 	}
 }
 
-func readTrace(t *testing.T, path string) []scene.TraceLine {
+func readTrace(t *testing.T, path string) []core.TraceLine {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []scene.TraceLine
+	var out []core.TraceLine
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var l scene.TraceLine
+		var l core.TraceLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}

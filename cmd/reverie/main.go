@@ -7,11 +7,13 @@ import (
 	"os"
 
 	_ "reverie/cmd/reverie/headless" // must come first: provides a display
+
+	"reverie/conf"
 )
 
 func main() {
 	if err := dispatch(os.Args[1:]); err != nil && err != errHelp {
-		fmt.Fprintln(os.Stderr, "reverie: "+oneLine(err))
+		fmt.Fprintln(os.Stderr, "reverie: "+conf.OneLine(err))
 		os.Exit(1)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"reverie/gen"
 	"reverie/gen/dream"
 	"reverie/gen/networks"
+	"reverie/internal/userfile"
 )
 
 // cmdModels is `reverie models inspect|build`.
@@ -361,7 +362,7 @@ func writePreview(man *gen.Manifest, c gen.Config, seed uint64, path string) err
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return unwrapPath(err)
+		return userfile.StripPath(err)
 	}
 	if err := png.Encode(f, img); err != nil {
 		f.Close()

@@ -26,7 +26,7 @@ type Config struct {
 
 // DefaultConfig is scene.dream's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
-	return Config{Network: "posenet", Width: 256, Height: 144, StepsPerFrame: 2, MaxSteps: 4, MaxStepMs: 400, Provider: "cpu", Seed: 1}
+	return Config{Network: "posenet", Width: 256, Height: 144, StepsPerFrame: 2, MaxSteps: 4, MaxStepMs: 400, Threads: 1, Provider: "cpu", Seed: 1}
 }
 
 // Validate checks the values.

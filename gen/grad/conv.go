@@ -51,6 +51,25 @@ func (b *builder) window(n *onnxpb.Node, kernel []int64) (window, error) {
 	case "VALID":
 		w.begin, w.end = make([]int64, k), make([]int64, k)
 	case "SAME_UPPER", "SAME_LOWER":
+		if xs := b.shapes[n.Input(0)]; !stride1 && len(xs) == k+2 {
+			// Static input sizes (Options.Shape) fix the padding too.
+			w.begin, w.end = make([]int64, k), make([]int64, k)
+			for i := range kernel {
+				size := xs[2+i]
+				if size < 0 {
+					w.begin, w.end = nil, nil
+					break
+				}
+				out := (size + w.strides[i] - 1) / w.strides[i]
+				total := max(0, (out-1)*w.strides[i]+w.dilations[i]*(kernel[i]-1)+1-size)
+				small := total / 2
+				if w.auto == "SAME_UPPER" {
+					w.begin[i], w.end[i] = small, total-small
+				} else {
+					w.begin[i], w.end[i] = total-small, small
+				}
+			}
+		}
 		if stride1 {
 			// With stride 1 the total padding is d·(k-1) whatever the size.
 			w.begin, w.end = make([]int64, k), make([]int64, k)
@@ -144,6 +163,33 @@ func (b *builder) convData(n *onnxpb.Node, gy, x, w string, wt *onnxpb.Tensor, w
 				return b.op("Conv", []string{gy, name}, onnxpb.AttrInts("pads", pads...),
 					onnxpb.AttrInts("dilations", win.dilations...), onnxpb.AttrInt("group", group),
 					onnxpb.AttrInts("kernel_shape", win.kernel...))
+			}
+		}
+	}
+	if win.begin != nil {
+		// Static sizes: the ConvTranspose's own pads crop it to x exactly,
+		// with no Slice after it.
+		xs, ys := b.shapes[x], b.shapes[n.Outputs[0]]
+		if len(xs) == k+2 && len(ys) == k+2 {
+			pb, pe, op := make([]int64, k), make([]int64, k), make([]int64, k)
+			ok := true
+			for i := 0; i < k; i++ {
+				size, m := xs[2+i], ys[2+i]
+				dk := win.dilations[i]*(win.kernel[i]-1) + 1
+				total := win.strides[i]*(m-1) + dk - win.begin[i] - size
+				pb[i] = win.begin[i]
+				if total >= 0 {
+					pe[i] = total
+				} else {
+					op[i] = -total
+				}
+				ok = ok && size > 0 && m > 0 && op[i] < win.strides[i]
+			}
+			if ok {
+				return b.op("ConvTranspose", []string{gy, w}, onnxpb.AttrInts("strides", win.strides...),
+					onnxpb.AttrInts("dilations", win.dilations...), onnxpb.AttrInt("group", group),
+					onnxpb.AttrInts("kernel_shape", win.kernel...), onnxpb.AttrInts("output_padding", op...),
+					onnxpb.AttrInts("pads", append(pb, pe...)...))
 			}
 		}
 	}

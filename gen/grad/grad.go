@@ -52,6 +52,13 @@ type Options struct {
 	ChannelAxis int
 	// Output selects Gradient or Step.
 	Output Output
+	// Shape, when not nil, fixes the image input's dimensions in the built
+	// graph (for PoseNet at 256×144: 1, 144, 256, 3), which then runs at that
+	// size only. With every size known, Build computes SAME padding itself
+	// and crops each transposed convolution by its own pads, so the graph has
+	// no Slice and no shape arithmetic, and ONNX Runtime plans every buffer
+	// ahead. Nil keeps the model's own (possibly dynamic) dimensions.
+	Shape []int64
 }
 
 // minOpset is the oldest ONNX opset Build rewrites: ReduceSum takes its axes
@@ -154,6 +161,21 @@ func newBuilder(m *onnxpb.Model, opts Options) (*builder, error) {
 				b.consts[n.Outputs[0]] = a.T
 			}
 		}
+	}
+	if opts.Shape != nil {
+		vi := b.inputs[b.input]
+		if vi.HasShape && len(vi.Dims) != len(opts.Shape) {
+			return nil, fmt.Errorf("grad: Options.Shape %v has rank %d; input %q has rank %d %v", opts.Shape, len(opts.Shape), b.input, len(vi.Dims), vi.Dims)
+		}
+		for i, d := range opts.Shape {
+			if d <= 0 {
+				return nil, fmt.Errorf("grad: Options.Shape %v: dimension %d is not positive", opts.Shape, i)
+			}
+			if vi.HasShape && vi.Dims[i] >= 0 && vi.Dims[i] != d {
+				return nil, fmt.Errorf("grad: Options.Shape %v: dimension %d is fixed at %d by input %q", opts.Shape, i, vi.Dims[i], b.input)
+			}
+		}
+		b.shapes[b.input] = append([]int64{}, opts.Shape...)
 	}
 	b.layer = opts.Layer
 	if len(opts.Channels) > 0 && opts.ChannelAxis == 0 {
@@ -393,6 +415,10 @@ func (b *builder) build() error {
 	}
 	for _, vi := range gr.Inputs {
 		if _, isInit := b.inits[vi.Name]; reads[vi.Name] && !isInit {
+			if vi.Name == b.input && b.opts.Shape != nil {
+				b.g.InputInfo(vi.Name, vi.ElemType, b.opts.Shape, nil)
+				continue
+			}
 			b.g.InputInfo(vi.Name, vi.ElemType, dimsOrNil(vi), vi.DimParams)
 		}
 	}
@@ -428,7 +454,7 @@ func (b *builder) build() error {
 		b.g.Node(n.Name, n.Domain, n.OpType, n.Inputs, outs, attrs...)
 	}
 
-	objective, gy, err := b.objective()
+	objective, gy, scale, err := b.objective()
 	if err != nil {
 		return err
 	}
@@ -453,22 +479,35 @@ func (b *builder) build() error {
 	if gx == "" {
 		return fmt.Errorf("grad: no gradient reaches the image input %q from layer %q", b.input, b.layer)
 	}
+	// Every backward op is linear in the gradient, so the objective's
+	// constant factor scale is applied once here, at the image.
 	in := b.inputs[b.input]
 	b.g.Node(ObjectiveName, "", "Identity", []string{objective}, []string{ObjectiveName})
 	b.g.Output(ObjectiveName, onnxpb.Float, 1)
 	switch b.opts.Output {
 	case Gradient:
-		b.g.Node(GradientName, "", "Identity", []string{gx}, []string{GradientName})
-		b.g.OutputInfo(GradientName, onnxpb.Float, dimsOrNil(*in), in.DimParams)
+		b.g.Node(GradientName, "", "Mul", []string{gx, scale}, []string{GradientName})
+		b.g.OutputInfo(GradientName, onnxpb.Float, b.inputDims(in), in.DimParams)
 	case Step:
+		// g·c/(mean|g·c| + ε) = g/(mean|g| + ε/c): the factor c moves onto
+		// ε, a [1] tensor, and the image-sized Mul by c is saved.
 		mean := b.op("ReduceMean", []string{b.op("Abs", []string{gx})}, onnxpb.AttrInt("keepdims", 0))
-		scale := b.op("Div", []string{StepName, b.op("Add", []string{mean, b.scalar(stepEpsilon)})})
-		b.g.Node(SteppedName, "", "Add", []string{b.input, b.op("Mul", []string{gx, scale})}, []string{SteppedName})
-		b.g.OutputInfo(SteppedName, onnxpb.Float, dimsOrNil(*in), in.DimParams)
+		eps := b.op("Div", []string{b.scalar(stepEpsilon), scale})
+		step := b.op("Div", []string{StepName, b.op("Add", []string{mean, eps})})
+		b.g.Node(SteppedName, "", "Add", []string{b.input, b.op("Mul", []string{gx, step})}, []string{SteppedName})
+		b.g.OutputInfo(SteppedName, onnxpb.Float, b.inputDims(in), in.DimParams)
 	default:
 		return fmt.Errorf("grad: unknown Options.Output %d", b.opts.Output)
 	}
 	return nil
+}
+
+// inputDims is the image input's dims as the built graph declares them.
+func (b *builder) inputDims(vi *onnxpb.ValueInfo) []int64 {
+	if b.opts.Shape != nil {
+		return b.opts.Shape
+	}
+	return dimsOrNil(*vi)
 }
 
 func dimsOrNil(vi onnxpb.ValueInfo) []int64 {
@@ -526,23 +565,25 @@ func (b *builder) addGrad(t, g string) {
 	}
 }
 
-// objective emits the mean square of the layer (or of its chosen channels)
-// and the gradient of that with respect to the layer.
-func (b *builder) objective() (obj, gy string, err error) {
+// objective emits the mean square of the layer (or of its chosen channels),
+// the gradient to start the backward pass from, and the factor that turns
+// the gradient at the image into the objective's. The backward pass starts
+// from the layer itself (y, not 2y/N), which needs no op of its own; the
+// factor 2/N is applied once at the image (Gradient) or folded into ε (Step).
+func (b *builder) objective() (obj, gy, scale string, err error) {
 	y := b.layer
 	if len(b.opts.Channels) == 0 {
 		obj = b.op("ReduceMean", []string{b.op("Mul", []string{y, y})}, onnxpb.AttrInt("keepdims", 0))
-		two := b.op("Div", []string{b.scalar(2), b.op("Cast", []string{b.op("Size", []string{y})}, onnxpb.AttrInt("to", int64(onnxpb.Float)))})
-		return b.op("Reshape", []string{obj, b.ints(1)}), b.op("Mul", []string{y, two}), nil
+		return b.op("Reshape", []string{obj, b.ints(1)}), y, b.twoOverSize(y, ""), nil
 	}
 	axis := b.opts.ChannelAxis
 	rank := len(b.shapes[y])
 	if axis > 0 {
 		if b.shapes[y] == nil {
-			return "", "", fmt.Errorf("grad: the rank of layer %q is unknown, so ChannelAxis %d cannot be placed; use a negative axis", y, axis)
+			return "", "", "", fmt.Errorf("grad: the rank of layer %q is unknown, so ChannelAxis %d cannot be placed; use a negative axis", y, axis)
 		}
 		if axis >= rank {
-			return "", "", fmt.Errorf("grad: ChannelAxis %d is out of range for layer %q of rank %d", axis, y, rank)
+			return "", "", "", fmt.Errorf("grad: ChannelAxis %d is out of range for layer %q of rank %d", axis, y, rank)
 		}
 	}
 	chans := dedupe(b.opts.Channels)
@@ -552,12 +593,12 @@ func (b *builder) objective() (obj, gy string, err error) {
 			ax += rank
 		}
 		if ax < 0 || ax >= rank {
-			return "", "", fmt.Errorf("grad: ChannelAxis %d is out of range for layer %q of rank %d", axis, y, rank)
+			return "", "", "", fmt.Errorf("grad: ChannelAxis %d is out of range for layer %q of rank %d", axis, y, rank)
 		}
 		if c := s[ax]; c > 0 {
 			for _, ch := range chans {
 				if ch < 0 || ch >= c {
-					return "", "", fmt.Errorf("grad: channel %d is out of range: layer %q has %d channels on axis %d", ch, y, c, axis)
+					return "", "", "", fmt.Errorf("grad: channel %d is out of range: layer %q has %d channels on axis %d", ch, y, c, axis)
 				}
 			}
 		}
@@ -565,7 +606,6 @@ func (b *builder) objective() (obj, gy string, err error) {
 	idx := b.ints(chans...)
 	sel := b.op("Gather", []string{y, idx}, onnxpb.AttrInt("axis", int64(axis)))
 	obj = b.op("ReduceMean", []string{b.op("Mul", []string{sel, sel})}, onnxpb.AttrInt("keepdims", 0))
-	two := b.op("Div", []string{b.scalar(2), b.op("Cast", []string{b.op("Size", []string{sel})}, onnxpb.AttrInt("to", int64(onnxpb.Float)))})
 	// A 0/1 mask over the channel axis, laid out to broadcast from the right.
 	ones := make([]float32, len(chans))
 	for i := range ones {
@@ -582,8 +622,46 @@ func (b *builder) objective() (obj, gy string, err error) {
 		dims = append(dims, 1)
 	}
 	mask = b.op("Reshape", []string{mask, b.ints(dims...)})
-	gy = b.op("Mul", []string{b.op("Mul", []string{y, mask}), two})
-	return b.op("Reshape", []string{obj, b.ints(1)}), gy, nil
+	return b.op("Reshape", []string{obj, b.ints(1)}), b.op("Mul", []string{y, mask}), b.twoOverSize(y, sel), nil
+}
+
+// twoOverSize is 2/N, N the number of elements the mean square averages:
+// those of y, or of sel when only some channels count. A constant when y's
+// shape is static.
+func (b *builder) twoOverSize(y, sel string) string {
+	if n, ok := b.staticSize(y); ok {
+		if sel != "" {
+			if s := b.shapes[y]; s != nil {
+				ax := b.opts.ChannelAxis
+				if ax < 0 {
+					ax += len(s)
+				}
+				n = n / s[ax] * int64(len(dedupe(b.opts.Channels)))
+			}
+		}
+		return b.scalar(float32(2 / float64(n)))
+	}
+	v := y
+	if sel != "" {
+		v = sel
+	}
+	return b.op("Div", []string{b.scalar(2), b.op("Cast", []string{b.op("Size", []string{v})}, onnxpb.AttrInt("to", int64(onnxpb.Float)))})
+}
+
+// staticSize is the element count of x when its shape is fully known.
+func (b *builder) staticSize(x string) (int64, bool) {
+	s := b.shapes[x]
+	if s == nil {
+		return 0, false
+	}
+	n := int64(1)
+	for _, d := range s {
+		if d < 0 {
+			return 0, false
+		}
+		n *= d
+	}
+	return n, true
 }
 
 func dedupe(v []int64) []int64 {

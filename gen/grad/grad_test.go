@@ -184,6 +184,10 @@ func TestGradientOps(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkGradient(t, c) })
+		// Options.Shape takes other paths: static SAME pads, transposed
+		// convolutions cropped by their own pads, a constant 2/N.
+		c.static = true
+		t.Run(c.name+"/static", func(t *testing.T) { checkGradient(t, c) })
 	}
 }
 
@@ -263,6 +267,9 @@ func TestErrors(t *testing.T) {
 		{Options{Layer: y, Input: "image"}, []string{`no input "image"`, "x"}},
 		{Options{Layer: y, Channels: []int64{1}}, []string{"ChannelAxis"}},
 		{Options{Layer: y, Channels: []int64{7}, ChannelAxis: 1}, []string{"channel 7 is out of range", "4 channels"}},
+		{Options{Layer: y, Shape: []int64{1, 4, 3}}, []string{"Options.Shape [1 4 3] has rank 3", `input "x" has rank 4`}},
+		{Options{Layer: y, Shape: []int64{1, 4, 0, 3}}, []string{"dimension 2 is not positive"}},
+		{Options{Layer: y, Shape: []int64{1, 5, 3, 3}}, []string{"dimension 1 is fixed at 4"}},
 	} {
 		_, err := Build(model, tc.opts)
 		if err == nil {

@@ -30,13 +30,25 @@ type session struct {
 
 func newSession(tb testing.TB, model []byte, inputs, outputs []string) *session {
 	tb.Helper()
+	return newSessionThreads(tb, model, inputs, outputs, 1)
+}
+
+// newSessionThreads is newSession with intra-op threads set (0 lets ONNX
+// Runtime choose: one per physical core) and session config entries.
+func newSessionThreads(tb testing.TB, model []byte, inputs, outputs []string, threads int, config ...[2]string) *session {
+	tb.Helper()
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer opts.Destroy()
-	if err := opts.SetIntraOpNumThreads(1); err != nil {
+	if err := opts.SetIntraOpNumThreads(threads); err != nil {
 		tb.Fatal(err)
+	}
+	for _, kv := range config {
+		if err := opts.AddSessionConfigEntry(kv[0], kv[1]); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	if err := opts.SetInterOpNumThreads(1); err != nil {
 		tb.Fatal(err)
@@ -125,7 +137,8 @@ type gradCase struct {
 	build    func(n *net, x string) string
 	channels []int64
 	axis     int
-	samples  int // input elements checked; 0: all, up to 64
+	samples  int  // input elements checked; 0: all, up to 64
+	static   bool // build with Options.Shape fixed to the run size
 }
 
 // Tolerances for float32 central differences: step h on inputs in ±1; a
@@ -148,13 +161,17 @@ func checkGradient(t *testing.T, c gradCase) {
 	n.g.OutputInfo(layer, onnxpb.Float, nil, nil)
 	model := n.g.Model("test", "1")
 
-	gm, err := Build(model, Options{Layer: layer, Channels: c.channels, ChannelAxis: c.axis})
-	if err != nil {
-		t.Fatalf("Build: %v", err)
-	}
 	dims := c.run
 	if dims == nil {
 		dims = c.decl
+	}
+	opts := Options{Layer: layer, Channels: c.channels, ChannelAxis: c.axis}
+	if c.static {
+		opts.Shape = dims
+	}
+	gm, err := Build(model, opts)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
 	}
 	size := 1
 	for _, d := range dims {

@@ -57,6 +57,9 @@ func (b *builder) infer(n *onnxpb.Node) {
 		case "Conv":
 			if w := in(1); len(w) > 0 {
 				s[1] = w[0]
+				if len(w) == len(x) {
+					b.convSizes(n, x, w[2:], s)
+				}
 			}
 		case "ConvTranspose":
 			if w := in(1); len(w) > 1 && w[1] > 0 {
@@ -151,6 +154,33 @@ func (b *builder) infer(n *onnxpb.Node) {
 	case "Shape":
 		if x != nil {
 			set(0, []int64{int64(len(x))})
+		}
+	}
+}
+
+// convSizes fills in a Conv's output spatial sizes where its input's are
+// static (Options.Shape): Build then knows SAME padding and crops exactly.
+func (b *builder) convSizes(n *onnxpb.Node, x, kernel, out []int64) {
+	if k := n.GetInts("kernel_shape"); k != nil {
+		kernel = k
+	}
+	w, err := b.window(n, kernel)
+	if err != nil || len(x) != len(kernel)+2 {
+		return
+	}
+	for i := range kernel {
+		size := x[2+i]
+		if size < 0 {
+			continue
+		}
+		dk := w.dilations[i]*(kernel[i]-1) + 1
+		switch {
+		case w.auto == "SAME_UPPER" || w.auto == "SAME_LOWER":
+			out[2+i] = (size + w.strides[i] - 1) / w.strides[i]
+		case w.begin != nil:
+			if o := (size+w.begin[i]+w.end[i]-dk)/w.strides[i] + 1; o > 0 {
+				out[2+i] = o
+			}
 		}
 	}
 }

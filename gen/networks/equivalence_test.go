@@ -7,7 +7,6 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
-	_ "image/jpeg"
 	"math"
 	"os"
 	"os/exec"
@@ -19,12 +18,10 @@ import (
 	"reverie/gen"
 	"reverie/gen/networks"
 	"reverie/internal/project"
+	"reverie/internal/sample"
 )
 
-const (
-	photos = "/usr/share/doc/opencv-doc/examples/data/"
-	clip   = photos + "vtest.avi"
-)
+const clip = sample.Photos + "vtest.avi"
 
 func TestMain(m *testing.M) {
 	if _, err := gen.Init(""); err != nil {
@@ -45,15 +42,10 @@ func installed(t *testing.T, name string) string {
 	return p
 }
 
-// photo loads an opencv-doc photo as RGB.
+// photo loads an opencv-doc photo.
 func photo(t *testing.T, name string) image.Image {
 	t.Helper()
-	f, err := os.Open(photos + name)
-	if err != nil {
-		t.Fatalf("%v (set-up installs opencv-doc)", err)
-	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
+	img, err := sample.Photo(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,32 +77,9 @@ func frame(t *testing.T, n int) image.Image {
 	return img
 }
 
-// tensor samples img bilinearly to h×w and maps 0..255 to lo..hi, NHWC.
+// tensor samples img to h×w and maps 0..255 to lo..hi, NHWC.
 func tensor(img image.Image, h, w int, lo, hi float32) []float32 {
-	b := img.Bounds()
-	out := make([]float32, 0, h*w*3)
-	px := func(x, y int) [3]float32 {
-		r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-		return [3]float32{float32(r >> 8), float32(g >> 8), float32(bl >> 8)}
-	}
-	for y := range h {
-		sy := (float32(y)+0.5)*float32(b.Dy())/float32(h) - 0.5
-		y0 := max(0, min(int(sy), b.Dy()-1))
-		y1 := min(y0+1, b.Dy()-1)
-		fy := max(0, sy-float32(y0))
-		for x := range w {
-			sx := (float32(x)+0.5)*float32(b.Dx())/float32(w) - 0.5
-			x0 := max(0, min(int(sx), b.Dx()-1))
-			x1 := min(x0+1, b.Dx()-1)
-			fx := max(0, sx-float32(x0))
-			a, bb, c, d := px(x0, y0), px(x1, y0), px(x0, y1), px(x1, y1)
-			for k := range 3 {
-				v := (a[k]*(1-fx)+bb[k]*fx)*(1-fy) + (c[k]*(1-fx)+d[k]*fx)*fy
-				out = append(out, lo+v/255*(hi-lo))
-			}
-		}
-	}
-	return out
+	return sample.NHWC(img, h, w, lo, hi)
 }
 
 // reference runs the original TF.js model in Node with @tensorflow/tfjs on

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"reverie/gen/onnxpb"
 	"reverie/internal/userfile"
 )
 
@@ -266,7 +267,7 @@ func Read(path string) (*Model, error) {
 					case "":
 						t.Floats[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 					case "float16":
-						t.Floats[i] = half(binary.LittleEndian.Uint16(raw[2*i:]))
+						t.Floats[i] = onnxpb.HalfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
 					case "uint8":
 						t.Floats[i] = float32(float64(raw[i])*w.Quantization.Scale + w.Quantization.Min)
 					case "uint16":
@@ -306,26 +307,4 @@ func signatures(s map[string]sigJSON) []Signature {
 		}
 	}
 	return out
-}
-
-// half converts an IEEE 754 binary16 value to float32.
-func half(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	frac := uint32(h) & 0x3ff
-	switch {
-	case exp == 0 && frac == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal: normalise
-		e := uint32(127 - 15 + 1)
-		for frac&0x400 == 0 {
-			frac <<= 1
-			e--
-		}
-		frac &= 0x3ff
-		return math.Float32frombits(sign | e<<23 | frac<<13)
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | frac<<13)
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | frac<<13)
 }

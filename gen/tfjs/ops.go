@@ -199,6 +199,15 @@ func (c *converter) spatial(key string, def int64) ([]int64, error) {
 	return []int64{v[1], v[2]}, nil
 }
 
+// window reads a convolution's strides and dilations.
+func (c *converter) window() (strides, dil []int64, err error) {
+	if strides, err = c.spatial("strides", 1); err != nil {
+		return nil, nil, err
+	}
+	dil, err = c.spatial("dilations", 1)
+	return strides, dil, err
+}
+
 func (c *converter) layout() error {
 	if df := c.node.Attr["data_format"].str(); df != "" && df != "NHWC" {
 		return c.errorf("data_format %s: only NHWC is supported", df)
@@ -247,11 +256,7 @@ func (c *converter) conv(n *Node, ins []*value, depthwise bool) error {
 		return c.errorf("expected a constant float [h, w, in, out] filter")
 	}
 	kh, kw, ci, co := f.konst.Shape[0], f.konst.Shape[1], f.konst.Shape[2], f.konst.Shape[3]
-	strides, err := c.spatial("strides", 1)
-	if err != nil {
-		return err
-	}
-	dil, err := c.spatial("dilations", 1)
+	strides, dil, err := c.window()
 	if err != nil {
 		return err
 	}
@@ -328,11 +333,7 @@ func (c *converter) convTranspose(n *Node, ins []*value) error {
 		return c.errorf("expected a constant float [h, w, out, in] filter")
 	}
 	kh, kw, co, ci := f.konst.Shape[0], f.konst.Shape[1], f.konst.Shape[2], f.konst.Shape[3]
-	strides, err := c.spatial("strides", 1)
-	if err != nil {
-		return err
-	}
-	dil, err := c.spatial("dilations", 1)
+	strides, dil, err := c.window()
 	if err != nil {
 		return err
 	}

@@ -21,12 +21,12 @@ import (
 func Read(path, what string, limit int64) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", what, path, pathErr(err))
+		return nil, fmt.Errorf("%s %s: %w", what, path, StripPath(err))
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", what, path, pathErr(err))
+		return nil, fmt.Errorf("%s %s: %w", what, path, StripPath(err))
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s %s: not a regular file (%s); expected a file", what, path, fileKind(st.Mode()))
@@ -37,7 +37,7 @@ func Read(path, what string, limit int64) ([]byte, error) {
 	// The file may grow between fstat and read: read at most limit+1.
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", what, path, pathErr(err))
+		return nil, fmt.Errorf("%s %s: %w", what, path, StripPath(err))
 	}
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%s %s: grew past %d bytes while being read", what, path, limit)
@@ -59,8 +59,10 @@ func fileKind(m os.FileMode) string {
 	return "not a plain file"
 }
 
-// pathErr drops the path an *os.PathError repeats: the caller names the file.
-func pathErr(err error) error {
+// StripPath drops the path an *os.PathError repeats, leaving the reason
+// ("no such file or directory"): the caller names the file in its own words.
+// Every package that reports a path error goes through it.
+func StripPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err

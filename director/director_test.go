@@ -1,4 +1,4 @@
-package scene
+package director
 
 import (
 	"encoding/binary"
@@ -13,8 +13,8 @@ import (
 )
 
 func TestDirectorIsDeterministic(t *testing.T) {
-	cfg := DefaultConfig().Director
-	a, b := NewDirector(cfg, 16), NewDirector(cfg, 16)
+	cfg := DefaultConfig()
+	a, b := New(cfg, 16), New(cfg, 16)
 	f := &vision.Features{}
 	for i := 0; i < 300; i++ {
 		f.Motion = float32(math.Abs(math.Sin(float64(i) / 7)))
@@ -32,9 +32,9 @@ func TestDirectorIsDeterministic(t *testing.T) {
 // A sudden jump in the features moves the latent smoothly: no step is larger
 // than a small fraction of the jump, and it does not overshoot.
 func TestDirectorSpringHasNoJumps(t *testing.T) {
-	cfg := DefaultConfig().Director
+	cfg := DefaultConfig()
 	cfg.IdlePeriod = 600 // keep the idle walk nearly still
-	d := NewDirector(cfg, 16)
+	d := New(cfg, 16)
 	still := &vision.Features{}
 	for i := 0; i < 60; i++ {
 		d.Step(still, 1.0/60)
@@ -71,10 +71,10 @@ func dist32(a, b []float32) float64 {
 // without passing it by more than a small bound: the spring is critically
 // damped.
 func TestDirectorSpringOvershootIsBounded(t *testing.T) {
-	cfg := DefaultConfig().Director
+	cfg := DefaultConfig()
 	cfg.IdlePeriod = 600
 	cfg.Smoothing = 0.4
-	d := NewDirector(cfg, 16)
+	d := New(cfg, 16)
 	quiet := &vision.Features{}
 	for i := 0; i < 600; i++ {
 		d.Step(quiet, 1.0/60)
@@ -109,9 +109,9 @@ func proj(z, origin, u []float32) float64 {
 
 // A long empty room walks the latent back to its home look.
 func TestDirectorReturnsHomeAfterAbsence(t *testing.T) {
-	cfg := DefaultConfig().Director
+	cfg := DefaultConfig()
 	cfg.HomeAfter, cfg.IdlePeriod, cfg.Transition = 20, 5, 1
-	d := NewDirector(cfg, 16)
+	d := New(cfg, 16)
 	home := append([]float32(nil), d.home...)
 	busy := &vision.Features{Presence: true, Level: 1, Motion: 0.5, Centroid: [2]float32{0.8, 0.3}}
 	for i := 0; i < 30*30; i++ {
@@ -130,9 +130,9 @@ func TestDirectorReturnsHomeAfterAbsence(t *testing.T) {
 // An arrival turns the walk toward a new keyframe at once: the latent moves
 // faster in the seconds after someone arrives than while the room idles.
 func TestDirectorArrivalStartsATransition(t *testing.T) {
-	cfg := DefaultConfig().Director
+	cfg := DefaultConfig()
 	cfg.IdlePeriod, cfg.Transition, cfg.Gain = 600, 2, 0
-	d := NewDirector(cfg, 16)
+	d := New(cfg, 16)
 	for i := 0; i < 60; i++ {
 		d.Step(nil, 1.0/30)
 	}
@@ -160,11 +160,11 @@ func TestDirectionsFile(t *testing.T) {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 	}
 	os.WriteFile(path, b, 0o644)
-	cfg := DefaultConfig().Director
+	cfg := DefaultConfig()
 	cfg.Mapping = []Mapping{{"motion", 0, 1}, {"presence", 1, 1}}
 	cfg.IdlePeriod = 600
 	man := &gen.Manifest{Latent: gen.LatentSpec{Dim: 4}, Directions: path}
-	d, err := NewDirectorFor(cfg, man)
+	d, err := NewFor(cfg, man)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,11 +181,11 @@ func TestDirectionsFile(t *testing.T) {
 		t.Errorf("axis 2 moved %.3f under full motion, want %.2f", moved, cfg.Gain)
 	}
 	os.WriteFile(path, b[:12], 0o644)
-	if _, err := NewDirectorFor(cfg, man); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "multiple of 16") {
+	if _, err := NewFor(cfg, man); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "multiple of 16") {
 		t.Errorf("a truncated file: %v", err)
 	}
 	cfg.Directions = "model"
-	if _, err := NewDirectorFor(cfg, &gen.Manifest{Latent: gen.LatentSpec{Dim: 4}}); err == nil || !strings.Contains(err.Error(), "directions") {
+	if _, err := NewFor(cfg, &gen.Manifest{Latent: gen.LatentSpec{Dim: 4}}); err == nil || !strings.Contains(err.Error(), "directions") {
 		t.Errorf("directions: model without a file: %v", err)
 	}
 }

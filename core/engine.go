@@ -1,10 +1,9 @@
-package main
+package core
 
 import (
 	"context"
 	"fmt"
 	"image"
-	"log/slog"
 	"net/url"
 	"path/filepath"
 	"sort"
@@ -19,24 +18,20 @@ import (
 )
 
 // engine adapts the running pipeline (the scene's controls, the generator's
-// runner and the camera's watcher) to control.Engine.
+// runner and the current camera) to control.Engine.
 type engine struct {
-	ctl     *scene.Controls
-	runner  *gen.Runner
-	watcher *vision.Watcher
+	p      *pipeline
+	ctl    *scene.Controls
+	runner *gen.Runner
 
-	swapMu sync.Mutex // one model swap (and director switch) at a time
-	mu     sync.Mutex
-	gen    gen.Config // the running generator config; swaps change its model
-	// configDir is the config file's folder, a model folder for the
-	// network by default (gen.Config.NetworkModelDirs).
-	configDir string
-	feats     vision.Features
-	featsSeq  uint64 // the watcher's number for feats, 0 for none yet
+	mu       sync.Mutex
+	watcher  *vision.Watcher // the watcher feats came from
+	feats    vision.Features
+	featsSeq uint64 // the watcher's number for feats, 0 for none yet
 }
 
-func newEngine(ctl *scene.Controls, runner *gen.Runner, watcher *vision.Watcher, g gen.Config) *engine {
-	return &engine{ctl: ctl, runner: runner, watcher: watcher, gen: g}
+func newEngine(p *pipeline) *engine {
+	return &engine{p: p, ctl: p.ctl, runner: p.runner}
 }
 
 // List is the scene's parameters and the model's controllable inputs
@@ -78,14 +73,15 @@ func (e *engine) Snapshot(ctx context.Context) (*image.RGBA, error) { return e.c
 func (e *engine) Stats() control.DisplayStats {
 	s := e.ctl.Stats()
 	return control.DisplayStats{FPS: s.FPS, Frames: s.Frames, Preset: s.Preset, Sleeping: s.Sleeping,
-		Width: s.Width, Height: s.Height, Heartbeat: s.Heartbeat}
+		Width: s.Width, Height: s.Height, Heartbeat: s.Heartbeat,
+		Dream: s.Dream, DreamSteps: s.DreamSteps, DreamStepMs: s.DreamStepMs}
 }
 
 func (e *engine) Generator() control.GenStats {
 	s := e.runner.Stats()
 	// The model as configured (builtin:cppn, a manifest path): the name the
 	// panel's picker and POST /api/model use.
-	return control.GenStats{Model: e.generatorConfig().Model, Ms: s.GenMs, FPS: s.FPS, Frames: s.Frames, LastErr: s.LastErr}
+	return control.GenStats{Model: e.p.generatorConfig().Model, Ms: s.GenMs, FPS: s.FPS, Frames: s.Frames, LastErr: s.LastErr}
 }
 
 // Models offers the built-in models and the manifests in models/.
@@ -100,58 +96,23 @@ func (e *engine) Models() []string {
 // running generator settings through the runner's hot swap; on error the
 // old model keeps running. Only models inside generator.model_dirs load.
 func (e *engine) SwapModel(model string) error {
-	e.mu.Lock()
-	c, dir := e.gen, e.configDir
-	e.mu.Unlock()
-	if err := gen.CheckModelPath(c.NetworkModelDirs(dir), model); err != nil {
+	c := e.p.generatorConfig()
+	if err := gen.CheckModelPath(c.NetworkModelDirs(e.p.configDir), model); err != nil {
 		return err
 	}
 	c.Model = model
-	return e.swapGenerator(c)
-}
-
-// setSwapRules applies a reload's generator.model_dirs and load_timeout,
-// which need no model swap.
-func (e *engine) setSwapRules(c gen.Config) {
-	e.mu.Lock()
-	e.gen.ModelDirs, e.gen.LoadTimeout = c.ModelDirs, c.LoadTimeout
-	e.mu.Unlock()
-}
-
-// swapGenerator hot-swaps the model, then has the scene's director follow
-// it (the new latent size, distribution and directions file). Swaps are
-// serialised, so the director always ends up built for the running model.
-func (e *engine) swapGenerator(c gen.Config) error {
-	e.swapMu.Lock()
-	defer e.swapMu.Unlock()
-	if err := e.runner.Swap(c); err != nil {
-		return err
-	}
-	if note := e.runner.Stats().ParamNote; note != "" {
-		slog.Info("model inputs after the swap", "model", c.Model, "inputs", note)
-	}
-	if m := e.runner.Model(); m != nil {
-		if err := e.ctl.SetModel(m.Manifest); err != nil {
-			slog.Warn("model swapped; its directions are not used", "model", c.Model, "err", err)
-		}
-	}
-	e.mu.Lock()
-	e.gen = c
-	e.mu.Unlock()
-	return nil
-}
-
-func (e *engine) generatorConfig() gen.Config {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.gen
+	return e.p.swapGenerator(c)
 }
 
 func (e *engine) Camera() control.CameraStats {
 	c := control.CameraStats{State: "none"}
+	w := e.p.cam.current()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	w := e.watcher
+	if w != e.watcher {
+		// A restarted camera numbers its features afresh.
+		e.watcher, e.featsSeq = w, 0
+	}
 	if w == nil {
 		return c
 	}
@@ -167,14 +128,6 @@ func (e *engine) Camera() control.CameraStats {
 		c.Presence, c.Level = e.feats.Presence, float64(e.feats.Level)
 	}
 	return c
-}
-
-// setWatcher points the camera status at a restarted watcher (nil while
-// none runs).
-func (e *engine) setWatcher(w *vision.Watcher) {
-	e.mu.Lock()
-	e.watcher, e.featsSeq = w, 0
-	e.mu.Unlock()
 }
 
 // describeSource says which source is open, for /api/status: a stream's

@@ -1,22 +1,23 @@
-package main
+package core
 
 import (
 	"math"
 	"testing"
 
+	"reverie/conf"
 	"reverie/gen"
 )
 
 // A reload that changes only generator.max_fps sets the runner's cap
 // without a model swap (the pipeline has no engine here: a swap would
-// panic), and the config's max_fps is what openRunner starts with.
+// panic), and the config's max_fps is what OpenRunner starts with.
 func TestReloadMaxFPSWithoutSwap(t *testing.T) {
 	if _, err := gen.Init(""); err != nil {
 		t.Fatal(err)
 	}
-	old := DefaultConfig()
+	old := conf.DefaultConfig()
 	old.Generator.Width, old.Generator.Height, old.Generator.MaxFPS = 48, 32, 5
-	r, err := openRunner(old.Generator)
+	r, err := OpenRunner(old.Generator)
 	if err != nil {
 		t.Fatal(err)
 	}

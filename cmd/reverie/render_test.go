@@ -1,9 +1,8 @@
-package scene
+package main
 
 import (
 	"fmt"
 	"image"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,8 +10,6 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"reverie/gen"
-	"reverie/internal/matcount"
 	"reverie/vision"
 )
 
@@ -47,78 +44,31 @@ func stillClip(t *testing.T, n, frames int) string {
 	return path
 }
 
-// renderClip runs the offline pipeline (OpenCV, ONNX Runtime, the pass
-// chain) over a clip and returns the last frame and the mean motion.
+// renderClip runs `reverie render` (OpenCV, ONNX Runtime, the pass chain)
+// over a clip and returns the last frame and the mean motion.
 func renderClip(t *testing.T, clip string, frames int) (*image.RGBA, float64) {
 	t.Helper()
-	vc := vision.DefaultConfig()
-	vc.Source, vc.AtEnd = clip, "loop"
-	vc.Warmup = 0
-	src, err := vision.OpenSource(vc, clip)
-	if err != nil {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "small.yaml")
+	y := "vision:\n  warmup: 0\ngenerator:\n  width: 96\n  height: 54\nscene:\n  render_width: 192\n  render_height: 108\n"
+	if err := os.WriteFile(cfg, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
-	an := vision.NewAnalyzer(vc)
-	defer an.Close()
-	if _, err := gen.Init(""); err != nil {
-		t.Fatal(err)
-	}
-	gc := gen.DefaultConfig()
-	gc.Width, gc.Height = 96, 54
-	model, _, err := gc.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	runner := gen.NewRunner(model)
-	defer runner.Close()
-	cfg := DefaultConfig()
-	cfg.RenderW, cfg.RenderH = 192, 108
-	out := t.TempDir()
-	off := &Offline{Source: src, Analyzer: an, Runner: runner, Frames: frames, OutDir: out,
-		Director: NewDirector(cfg.Director, model.Manifest.Latent.Dim)}
-	if err := off.Start(cfg.RenderW, cfg.RenderH); err != nil {
-		t.Fatal(err)
+	out := filepath.Join(dir, "out")
+	if log, err := reverie(t, ".", nil, "render", "-config", cfg, "-input", clip, "-frames", fmt.Sprint(frames), "-out", out); err != nil {
+		t.Fatalf("render %s: %v\n%s", clip, err, log)
 	}
 	var motion float64
-	onLoop(func() {
-		g, err := NewGame(cfg, model.Width(), model.Height(), off)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer g.Dispose()
-		g.UseVirtualClock(off.FrameStep())
-		for i := 0; i < frames+1; i++ {
-			if err := g.Update(); err != nil {
-				if !IsTermination(err) {
-					t.Error(err)
-				}
-				break
-			}
-			motion += float64(off.line.Motion) / float64(frames)
-		}
-	})
-	if err := off.Close(); err != nil || off.Err != nil {
-		t.Fatal(err, off.Err)
+	for _, l := range readTrace(t, filepath.Join(out, "trace.jsonl")) {
+		motion += float64(l.Motion) / float64(frames)
 	}
-	f, err := os.Open(filepath.Join(out, fmt.Sprintf("frame_%05d.png", frames-1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img.(*image.RGBA), motion
+	return readPNG(t, filepath.Join(out, fmt.Sprintf("frame_%05d.png", frames-1))), motion
 }
 
 // The picture answers the people: rendering people walking and rendering a
 // still frame of the same scene end in measurably different pictures, with
 // the same seeds and config.
 func TestRenderRespondsToThePeople(t *testing.T) {
-	base, counted := matcount.Count()
 	const frames = 40
 	moving, motion := renderClip(t, vision.SampleClip, frames)
 	still, stillMotion := renderClip(t, stillClip(t, 100, frames), frames)
@@ -133,8 +83,5 @@ func TestRenderRespondsToThePeople(t *testing.T) {
 	t.Logf("mean motion walking %.3f, still %.3f; last frames differ by %.1f grey levels", motion, stillMotion, d)
 	if d < 8 {
 		t.Errorf("frame %d of the walking and the still render differ by %.2f grey levels on average: the picture does not respond", frames-1, d)
-	}
-	if n, _ := matcount.Count(); counted && n != base {
-		t.Errorf("%d Mats left open", n-base)
 	}
 }

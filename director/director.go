@@ -1,4 +1,8 @@
-package scene
+// Package director moves a point through a generator's latent space, the
+// piece's choreography: an idle walk between keyframes, pushed along
+// directions by what the camera sees, smoothed by a spring. It is pure
+// latent maths: camera features in, a latent out, no drawing.
+package director
 
 import (
 	"encoding/binary"
@@ -19,7 +23,7 @@ import (
 // keyframe; a long absence walks it home. Given the same seed, features and
 // time steps it produces the same latents.
 type Director struct {
-	cfg  DirectorConfig
+	cfg  Config
 	dim  int
 	rng  *rand.Rand
 	dirs [][]float32 // unit directions the audience pushes along
@@ -38,12 +42,12 @@ type Director struct {
 	target, z, v []float32
 	started      bool
 
-	man *gen.Manifest // the model it was built for (NewDirectorFor), nil otherwise
+	man *gen.Manifest // the model it was built for (NewFor, ForModel), nil otherwise
 }
 
-// NewDirector prepares a director for a latent of dim values, with seeded
+// New prepares a director for a latent of dim values, with seeded
 // orthonormal directions.
-func NewDirector(cfg DirectorConfig, dim int) *Director {
+func New(cfg Config, dim int) *Director {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x64697265))
 	cfg.Mapping = append([]Mapping(nil), cfg.Mapping...) // live control changes gains
 	d := &Director{cfg: cfg, dim: dim, rng: rng}
@@ -60,11 +64,11 @@ func NewDirector(cfg DirectorConfig, dim int) *Director {
 	return d
 }
 
-// NewDirectorFor prepares a director for a model: it uses the model's own
+// NewFor prepares a director for a model: it uses the model's own
 // directions file when the config asks for it (model) or allows it (auto)
 // and the manifest names one.
-func NewDirectorFor(cfg DirectorConfig, man *gen.Manifest) (*Director, error) {
-	d := NewDirector(cfg, man.Latent.Dim)
+func NewFor(cfg Config, man *gen.Manifest) (*Director, error) {
+	d := New(cfg, man.Latent.Dim)
 	d.man = man
 	if cfg.Directions == "seeded" || (cfg.Directions == "auto" && man.Directions == "") {
 		return d, nil
@@ -173,14 +177,29 @@ func orthonormal(rng *rand.Rand, k, n int) [][]float32 {
 // Latent is the current latent. It belongs to the director.
 func (d *Director) Latent() []float32 { return d.z }
 
+// Settings is the director's config as live control has changed it.
+func (d *Director) Settings() Config { return d.cfg }
+
+// Manifest is the model the director was built for (NewFor, ForModel), nil
+// when it was built for a bare size.
+func (d *Director) Manifest() *gen.Manifest { return d.man }
+
+// Direction is the unit direction i the audience pushes along.
+func (d *Director) Direction(i int) []float32 { return d.dirs[i] }
+
+// Offset is latent component i's live offset (SetOffset).
+func (d *Director) Offset(i int) float32 { return d.offset[i] }
+
 // Dim is the latent's length.
 func (d *Director) Dim() int { return d.dim }
 
 // Directions is how many directions the audience can push along.
 func (d *Director) Directions() int { return len(d.dirs) }
 
-// paramSlot is where a live director parameter lives (see paramSpecs).
-func (d *Director) paramSlot(name string) *float64 {
+// ParamSlot is where the live parameter name (one of Config.Params) lives in
+// this director, nil when it is not the director's. Live control and
+// presets write through it on the game loop.
+func (d *Director) ParamSlot(name string) *float64 {
 	switch name {
 	case "director.gain":
 		return &d.cfg.Gain
@@ -189,7 +208,7 @@ func (d *Director) paramSlot(name string) *float64 {
 	case "director.idle_period":
 		return &d.cfg.IdlePeriod
 	}
-	for i, id := range mappingIDs(d.cfg.Mapping) {
+	for i, id := range MappingIDs(d.cfg.Mapping) {
 		if id == name {
 			return &d.cfg.Mapping[i].Gain
 		}
@@ -207,11 +226,11 @@ func (d *Director) SetOffset(i int, v float32) {
 	}
 }
 
-// continueFrom takes over from old, the director of the model before a
+// ContinueFrom takes over from old, the director of the model before a
 // swap: whether someone is there, how long the room has been empty, and
 // whether the walk had gone home. The walk itself starts afresh at this
 // director's keyframes, which are of the new latent size.
-func (d *Director) continueFrom(old *Director) {
+func (d *Director) ContinueFrom(old *Director) {
 	if old == nil {
 		return
 	}
@@ -328,6 +347,18 @@ func (d *Director) push(f *vision.Features) {
 			x = level
 		case "people":
 			x = math.Min(float64(f.People), 4) / 4
+		case "hands_up":
+			x = float64(f.HandsUp)
+		case "arm_span":
+			x = float64(f.ArmSpan)
+		case "lean":
+			x = float64(f.Lean)
+		case "height":
+			x = float64(f.Height)
+		case "pose_x":
+			x = (float64(f.PoseCentroid[0]) - 0.5) * 2 * level
+		case "pose_y":
+			x = (float64(f.PoseCentroid[1]) - 0.5) * 2 * level
 		}
 		d.along(m.Direction%len(d.dirs), g*m.Gain*x)
 	}

@@ -1,4 +1,4 @@
-package main
+package core
 
 import (
 	le "encoding/binary"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"reverie/control"
+	"reverie/director"
 	"reverie/gen"
 	"reverie/scene"
 )
@@ -35,12 +36,12 @@ func TestEngineGeneratorParams(t *testing.T) {
 	defer runner.Close()
 	sc := scene.DefaultConfig()
 	sc.RenderW, sc.RenderH = 64, 36
-	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil)
+	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer game.Dispose()
-	eng := newEngine(game.Controls(), runner, nil, gc)
+	eng := newEngine(&pipeline{ctl: game.Controls(), runner: runner, cam: &camera{}, gen: gc})
 
 	find := func(name string) *control.ParamInfo {
 		for _, p := range eng.List() {
@@ -163,10 +164,10 @@ func TestManifestDirectionsEndToEnd(t *testing.T) {
 	if m.DirectionsPath() != filepath.Join(dir, "dirs.bin") {
 		t.Errorf("DirectionsPath %q, want beside the manifest", m.DirectionsPath())
 	}
-	dc := scene.DefaultConfig().Director
+	dc := director.DefaultConfig()
 	for _, mode := range []string{"auto", "model"} {
 		dc.Directions = mode
-		d, err := scene.NewDirectorFor(dc, m)
+		d, err := director.NewFor(dc, m)
 		if err != nil {
 			t.Fatalf("directions %s: %v", mode, err)
 		}
@@ -174,7 +175,7 @@ func TestManifestDirectionsEndToEnd(t *testing.T) {
 			t.Errorf("directions %s: the director has %d directions of %d, want %d of %d", mode, d.Directions(), d.Dim(), k, dim)
 		}
 	}
-	dirs, err := scene.LoadDirections(m.DirectionsPath(), dim)
+	dirs, err := director.LoadDirections(m.DirectionsPath(), dim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,16 +202,17 @@ func TestEngineSwapRetargetsLatent(t *testing.T) {
 	defer runner.Close()
 	sc := scene.DefaultConfig()
 	sc.RenderW, sc.RenderH = 64, 36
-	d, err := scene.NewDirectorFor(sc.Director, m.Manifest)
+	d, err := director.NewFor(sc.Director, m.Manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	game, err := scene.NewGame(sc, m.Width(), m.Height(), &scene.Live{Runner: runner, Director: d})
+	cam := &camera{}
+	game, err := scene.NewGame(sc, m.Width(), m.Height(), d, &live{cam: cam, runner: runner})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer game.Dispose()
-	eng := newEngine(game.Controls(), runner, nil, gc)
+	eng := newEngine(&pipeline{ctl: game.Controls(), runner: runner, cam: cam, gen: gc})
 	if err := eng.SetLatent(63, 1); err == nil {
 		t.Fatal("latent 63 accepted with the 16-value CPPN")
 	}
@@ -248,14 +250,14 @@ func TestNetworkModelDirs(t *testing.T) {
 	defer runner.Close()
 	sc := scene.DefaultConfig()
 	sc.RenderW, sc.RenderH = 64, 36
-	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil)
+	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer game.Dispose()
-	eng := newEngine(game.Controls(), runner, nil, gc)
 	confDir := t.TempDir()
-	eng.configDir = confDir
+	p := &pipeline{ctl: game.Controls(), runner: runner, cam: &camera{}, gen: gc, configDir: confDir}
+	eng := newEngine(p)
 
 	// A real model in the config file's folder, and one outside it.
 	write := func(dir string) string {
@@ -345,7 +347,7 @@ func TestNetworkModelDirs(t *testing.T) {
 	// generator.model_dirs replaces the defaults, live on reload.
 	next := gc
 	next.ModelDirs = []string{filepath.Dir(outside)}
-	eng.setSwapRules(next)
+	p.setSwapRules(next)
 	if code, body := swap(inside); code == http.StatusOK || !strings.Contains(body, filepath.Dir(outside)) {
 		t.Errorf("POST /api/model %s with model_dirs [%s]: %d %s, want a refusal naming the folder", inside, filepath.Dir(outside), code, body)
 	}

@@ -1,4 +1,4 @@
-package main
+package core
 
 import (
 	"bytes"
@@ -73,7 +73,7 @@ func TestStreamPasswordNeverShown(t *testing.T) {
 	defer runner.Close()
 	sc := scene.DefaultConfig()
 	sc.RenderW, sc.RenderH = 64, 36
-	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil)
+	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +84,9 @@ func TestStreamPasswordNeverShown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cam := &camera{parent: ctx}
-	w := cam.start(vc)
-	eng := newEngine(game.Controls(), runner, w, gc)
-	cam.ctl, cam.eng = game.Controls(), eng
+	cam.start(vc)
+	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, gen: gc}
+	eng := newEngine(p)
 	srv, err := control.New(control.DefaultConfig(), eng, j)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package scene
+package core
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"reverie/gen"
+	"reverie/scene"
 	"reverie/vision"
 )
 
@@ -33,14 +34,13 @@ type TraceLine struct {
 	GenMs       float64    `json:"gen_ms"`
 }
 
-// Offline renders a video file through the whole pipeline in lockstep: one
+// offline renders a video file through the whole pipeline in lockstep: one
 // output frame per input frame, a fixed time step, and latents that depend
 // only on the input, the config and the seeds.
-type Offline struct {
+type offline struct {
 	Source   vision.Source
 	Analyzer *vision.Analyzer
 	Runner   *gen.Runner
-	Director *Director
 	Frames   int    // output frames to write
 	OutDir   string // frame_00000.png … and trace.jsonl
 
@@ -60,7 +60,7 @@ type Offline struct {
 
 // Start opens the trace file and prepares buffers. The game must use a
 // virtual clock of one input frame per tick.
-func (o *Offline) Start(w, h int) error {
+func (o *offline) Start(w, h int) error {
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fmt.Errorf("output folder %s: %w", o.OutDir, err)
 	}
@@ -77,16 +77,16 @@ func (o *Offline) Start(w, h int) error {
 	return nil
 }
 
-// LatentDirector implements the game's director source.
-func (o *Offline) LatentDirector() *Director { return o.Director }
+// AppendStatus implements scene.Driver: offline rendering adds no lines.
+func (o *offline) AppendStatus(b []byte) []byte { return b }
 
 // FrameStep is the virtual clock's step: one input frame.
-func (o *Offline) FrameStep() time.Duration {
+func (o *offline) FrameStep() time.Duration {
 	return time.Duration(float64(time.Second) / o.Source.FPS())
 }
 
-// Tick implements Driver: read, analyse, direct and generate one frame.
-func (o *Offline) Tick(g *Game) error {
+// Tick implements scene.Driver: read, analyse, direct and generate one frame.
+func (o *offline) Tick(g *scene.Game) error {
 	if o.done {
 		return ebiten.Termination
 	}
@@ -97,7 +97,7 @@ func (o *Offline) Tick(g *Game) error {
 	t := float64(o.input) * o.dt
 	f := o.Analyzer.Analyze(o.frame, t)
 	g.SetFeatures(f)
-	z := o.Director.Step(f, o.dt)
+	z := g.Director().Step(f, o.dt)
 	fr, err := o.Runner.Step(z)
 	if err != nil {
 		o.Err = err
@@ -113,9 +113,9 @@ func (o *Offline) Tick(g *Game) error {
 	return nil
 }
 
-// AfterChain implements the game's after-chain hook: read the output back
+// AfterChain implements scene.Driver: read the output back
 // and write the frame and its trace line.
-func (o *Offline) AfterChain(g *Game) error {
+func (o *offline) AfterChain(g *scene.Game) error {
 	g.ReadFrame(o.img.Pix)
 	path := filepath.Join(o.OutDir, fmt.Sprintf("frame_%05d.png", o.n))
 	f, err := os.Create(path)
@@ -141,10 +141,10 @@ func (o *Offline) AfterChain(g *Game) error {
 }
 
 // Written is the number of frames written so far.
-func (o *Offline) Written() int { return o.n }
+func (o *offline) Written() int { return o.n }
 
 // Close flushes the trace and frees the frame.
-func (o *Offline) Close() error {
+func (o *offline) Close() error {
 	o.frame.Close()
 	if o.file == nil {
 		return nil

@@ -1,0 +1,83 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"reverie/conf"
+	"reverie/control"
+	"reverie/director"
+	"reverie/scene"
+)
+
+// Run opens the installation as cfg says and shows it until the window
+// closes: the generator and the camera on their own goroutines, live
+// control, and cfgPath watched for changes. windowed opens a window instead
+// of going full-screen.
+func Run(cfg conf.Config, cfgPath string, windowed bool) error {
+	runner, err := OpenRunner(cfg.Generator)
+	if err != nil {
+		return err
+	}
+	defer runner.Close()
+	runner.OnError(rateLimited("generator frame failed", 10))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cam := &camera{parent: ctx}
+	cam.start(cfg.Vision)
+	go runner.Run(ctx)
+
+	m := runner.Model()
+	director, err := director.NewFor(cfg.Scene.Director, m.Manifest)
+	if err != nil {
+		return err
+	}
+	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), director, &live{cam: cam, runner: runner})
+	if err != nil {
+		return err
+	}
+	defer game.Dispose()
+
+	game.Controls().SetModelInputs(runner) // presets' generator.* values
+	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, gen: cfg.Generator, configDir: filepath.Dir(cfgPath)}
+	p.eng = newEngine(p)
+	srv, err := control.New(cfg.Control, p.eng, Journal)
+	if err != nil {
+		return err
+	}
+	p.srv = srv
+	registerMatGauge(srv)
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	go conf.Watch(ctx, cfgPath, cfg, p.reload)
+
+	if note := scene.SetupDisplay(cfg.Scene, windowed); note != "" {
+		slog.Warn(note)
+	}
+	if err := ebiten.RunGame(game); err != nil && !scene.IsTermination(err) {
+		return fmt.Errorf("display: %w", err)
+	}
+	slog.Info("reverie stopped")
+	return nil
+}
+
+// rateLimited logs at most n errors, then one line saying the rest are
+// counted, so a failing stage never floods the log.
+func rateLimited(msg string, n int) func(error) {
+	count := 0
+	return func(err error) {
+		count++
+		switch {
+		case count <= n:
+			slog.Error(msg, "err", err)
+		case count == n+1:
+			slog.Error(msg+"; further failures are not logged", "err", err)
+		}
+	}
+}

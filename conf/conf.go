@@ -113,7 +113,13 @@ func Parse(file string, data []byte) (Config, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return cfg, yamlError(file, nil, err)
 	}
+	if empty(&root) {
+		return withPersonNets(cfg), &Error{File: file, Msg: ErrEmpty.Error()}
+	}
 	keys := keyLines(&root)
+	if err := checkPoints(file, &root); err != nil {
+		return cfg, err
+	}
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
@@ -151,6 +157,67 @@ func Parse(file string, data []byte) (Config, error) {
 		return cfg, &Error{File: file, Line: lineOf(keys, key), Key: key, Msg: msg}
 	}
 	return withPersonNets(cfg), nil
+}
+
+// ErrEmpty is a config file with no settings: empty, or only comments.
+// Taken as the defaults it would reset every setting (and move the
+// listeners), so a reload refuses it and the start says so.
+var ErrEmpty = errors.New("the file holds no settings (it is empty or only comments); expected config.yaml's sections, such as generator: and scene:")
+
+// IsEmpty says whether err is Parse's refusal of a file with no settings;
+// the Config that comes with it is the defaults.
+func IsEmpty(err error) bool {
+	var ce *Error
+	return errors.As(err, &ce) && ce.Msg == ErrEmpty.Error()
+}
+
+// empty says whether a parsed YAML document holds nothing.
+func empty(root *yaml.Node) bool {
+	return root.Kind == 0 || (root.Kind == yaml.DocumentNode && (len(root.Content) == 0 || root.Content[0].Tag == "!!null"))
+}
+
+// checkPoints finds a point of vision.regions or vision.ignore that is not
+// [x, y], by key and line: the YAML decoder's own message ("invalid array:
+// want 2 elements but got 3") names neither.
+func checkPoints(file string, root *yaml.Node) error {
+	child := func(n *yaml.Node, key string) *yaml.Node {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+		return nil
+	}
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return nil
+	}
+	vis := child(root.Content[0], "vision")
+	for _, name := range []string{"regions", "ignore"} {
+		polys := child(vis, name)
+		if polys == nil || polys.Kind != yaml.SequenceNode {
+			continue
+		}
+		for i, poly := range polys.Content {
+			if poly.Kind != yaml.SequenceNode {
+				continue // the decoder names a polygon of the wrong type
+			}
+			for j, pt := range poly.Content {
+				if pt.Kind == yaml.SequenceNode && len(pt.Content) == 2 {
+					continue
+				}
+				n := 1
+				if pt.Kind == yaml.SequenceNode {
+					n = len(pt.Content)
+				}
+				return &Error{File: file, Line: pt.Line, Key: fmt.Sprintf("vision.%s[%d]", name, i),
+					Msg: fmt.Sprintf("point %d has %d values; expected [x, y], fractions 0..1 of the picture's width and height", j, n)}
+			}
+		}
+	}
+	return nil
 }
 
 // Validate checks the log section.

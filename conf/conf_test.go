@@ -3,6 +3,8 @@ package conf
 import (
 	"bytes"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -35,6 +37,13 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"bad height", "vision:\n  width: 640\n  height: 5000\n", []string{"bad.yaml:3", "vision.height", "4320"}},
 		{"bad width", "vision:\n  width: 9000\n  height: 480\n", []string{"bad.yaml:2", "vision.width", "7680"}},
 		{"old and new name", "scene:\n  director:\n    idle_period: 30\n    idle_speed: 20\n", []string{"bad.yaml:4", "scene.director.idle_speed", "idle_period"}},
+		{"point of three", "vision:\n  regions:\n    - [[0, 0], [1, 0, 3], [1, 1]]\n", []string{"bad.yaml:3", "vision.regions[0]", "point 1 has 3 values", "[x, y]"}},
+		{"point of one", "vision:\n  regions:\n    - [[0, 0], [1, 0], [1, 1]]\n    - - [0, 0]\n      - [1]\n      - [1, 1]\n", []string{"bad.yaml:5", "vision.regions[1]", "point 1 has 1 values"}},
+		{"bad ignore point", "vision:\n  ignore: [[[0, 0], [1, 0], 7]]\n", []string{"bad.yaml:2", "vision.ignore[0]", "point 2"}},
+		{"empty", "", []string{"bad.yaml", "no settings"}},
+		{"only space", "  \n\n", []string{"bad.yaml", "no settings"}},
+		{"only comments", "# vision:\n#   source: 0\n", []string{"bad.yaml", "no settings"}},
+		{"empty document", "---\n", []string{"bad.yaml", "no settings"}},
 	}
 	for _, c := range cases {
 		_, err := Parse("bad.yaml", []byte(c.yaml))
@@ -103,5 +112,23 @@ func TestConfigMissingExplicitFile(t *testing.T) {
 	}
 	if _, err := Load("/nonexistent/reverie.yaml", false); err != nil {
 		t.Errorf("missing default file should mean defaults: %v", err)
+	}
+}
+
+// An empty config file (or one of comments only) is refused, so a reload
+// keeps the running config instead of resetting everything to the
+// defaults; the refusal comes with the defaults, which the start runs on
+// (with a warning, cmd/reverie's TestEmptyConfigAtStart).
+func TestEmptyConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte("# everything commented out\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, true)
+	if !IsEmpty(err) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Load of a comments-only file: %v, want the empty-file refusal naming it", err)
+	}
+	if want, _ := Parse("defaults.yaml", []byte("log:\n  level: info\n")); !reflect.DeepEqual(cfg, want) {
+		t.Error("the refusal does not come with the defaults")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"reverie/conf"
 	"reverie/control"
 	"reverie/gen"
+	"reverie/internal/redact"
 )
 
 // Journal keeps the recent warnings and errors for /api/status; SetupLog
@@ -28,7 +29,9 @@ func SetupLog(c conf.LogConfig) {
 	if c.Format == "json" {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	slog.SetDefault(slog.New(Journal.Handler(h))) // warnings and errors also feed /api/status
+	// Warnings and errors also feed /api/status; neither ever shows a
+	// stream's password.
+	slog.SetDefault(slog.New(redact.Handler(Journal.Handler(h))))
 }
 
 // OpenRunner loads ONNX Runtime and the configured model, warms it up (the

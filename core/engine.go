@@ -12,6 +12,7 @@ import (
 
 	"reverie/control"
 	"reverie/gen"
+	"reverie/internal/redact"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -91,10 +92,14 @@ func (e *engine) Models() []string {
 	return append(out, found...)
 }
 
-// SwapModel loads model with the running generator settings through the
-// runner's hot swap; on error the old model keeps running.
+// SwapModel loads model, named by a client over the network, with the
+// running generator settings through the runner's hot swap; on error the
+// old model keeps running. Only models inside generator.model_dirs load.
 func (e *engine) SwapModel(model string) error {
 	c := e.p.generatorConfig()
+	if err := gen.CheckModelPath(c.NetworkModelDirs(e.p.configDir), model); err != nil {
+		return err
+	}
 	c.Model = model
 	return e.p.swapGenerator(c)
 }
@@ -114,7 +119,7 @@ func (e *engine) Camera() control.CameraStats {
 	st, err := w.Capture.State()
 	c.State, c.Source = string(st), describeSource(w.Capture.SourceName())
 	if err != nil {
-		c.Err = err.Error()
+		c.Err = redact.URLs(err.Error())
 	}
 	if seq, ok := w.Latest(&e.feats, e.featsSeq); ok {
 		e.featsSeq = seq
@@ -141,9 +146,9 @@ func describeSource(name string) string {
 	case vision.KindURL:
 		if u, err := url.Parse(name); err == nil {
 			u.User = nil
-			return "stream " + u.Redacted()
+			return "stream " + u.String()
 		}
-		return "stream"
+		return "stream " + redact.URLs(name)
 	}
-	return "file " + name
+	return "file " + redact.URLs(name)
 }

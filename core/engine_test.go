@@ -229,3 +229,129 @@ func TestEngineSwapRetargetsLatent(t *testing.T) {
 		t.Errorf("after the swap back: %v, want an error naming 0..15", err)
 	}
 }
+
+// Over the network (POST /api/model; OSC /reverie/model takes the same
+// path) a model loads only from generator.model_dirs, by default models/
+// and the config file's folder: /etc/passwd, a path climbing out with ..,
+// a link in the folder to a file outside and /dev/zero are refused with an
+// error naming the rule and never quoting the file, while a manifest in the
+// config file's folder loads.
+func TestNetworkModelDirs(t *testing.T) {
+	if _, err := gen.Init(""); err != nil {
+		t.Fatal(err)
+	}
+	gc := gen.DefaultConfig()
+	gc.Width, gc.Height, gc.Crossfade = 32, 32, 0
+	m, _, err := gc.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := gen.NewRunner(m)
+	defer runner.Close()
+	sc := scene.DefaultConfig()
+	sc.RenderW, sc.RenderH = 64, 36
+	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer game.Dispose()
+	confDir := t.TempDir()
+	p := &pipeline{ctl: game.Controls(), runner: runner, cam: &camera{}, gen: gc, configDir: confDir}
+	eng := newEngine(p)
+
+	// A real model in the config file's folder, and one outside it.
+	write := func(dir string) string {
+		c := gc
+		c.Model = "builtin:convdecoder"
+		man, err := c.Manifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "deco.onnx"), man.ONNX(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "deco.yaml")
+		if err := man.Write(p, "deco.onnx"); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	inside, outside := write(confDir), write(t.TempDir())
+	if err := os.Symlink("/etc/passwd", filepath.Join(confDir, "passwd.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := control.New(control.DefaultConfig(), eng, control.NewJournal(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	swap := func(model string) (int, string) {
+		body, _ := json.Marshal(map[string]string{"model": model})
+		req := httptest.NewRequest(http.MethodPost, "/api/model", strings.NewReader(string(body)))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	for _, model := range []string{"/etc/passwd", "../../../../../../../../etc/passwd", filepath.Join(confDir, "..", "..", "etc", "shadow"),
+		filepath.Join(confDir, "passwd.yaml"), "/dev/zero", outside} {
+		code, body := swap(model)
+		if code == http.StatusOK || !strings.Contains(body, "generator.model_dirs") {
+			t.Errorf("POST /api/model %s: %d %s, want a refusal naming generator.model_dirs", model, code, body)
+		}
+		if strings.Contains(body, "root:") {
+			t.Errorf("POST /api/model %s quotes the file: %s", model, body)
+		}
+	}
+	// A file inside the folders that is not a manifest (the config file
+	// itself, with its token; a file of secrets in YAML or not) is refused
+	// without its contents, in the answer and in /api/status.
+	secrets := map[string]string{
+		"config.yaml": "control:\n  token: s3cret-token-value\n",
+		"notes.yaml":  "s3cret-token-value: [1, 2\n",
+		"list.yaml":   "- s3cret-token-value\n",
+		"keys.txt":    "s3cret-token-value\n",
+		"dup.yaml":    "name: s3cret-token-value\nname: s3cret-token-value\n",
+		"types.yaml":  "name: [s3cret-token-value]\nlatent: s3cret-token-value\n",
+	}
+	for name, text := range secrets {
+		p := filepath.Join(confDir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, body := swap(p)
+		if code == http.StatusOK || strings.Contains(body, "s3cret") || !strings.Contains(body, p) {
+			t.Errorf("POST /api/model %s: %d %s, want a refusal naming the file and never quoting it", p, code, body)
+		}
+	}
+	// A manifest in the folder whose model is a file of secrets.
+	man, err := os.ReadFile(inside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := filepath.Join(confDir, "evil.yaml")
+	os.WriteFile(evil, []byte(strings.Replace(string(man), "deco.onnx", "keys.txt", 1)), 0o644)
+	if code, body := swap(evil); code == http.StatusOK || strings.Contains(body, "s3cret") || !strings.Contains(body, "keys.txt") {
+		t.Errorf("POST /api/model %s (model: keys.txt): %d %s, want a refusal naming the file and never quoting it", evil, code, body)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/status", nil))
+	if strings.Contains(rec.Body.String(), "s3cret") || strings.Contains(rec.Body.String(), "root:") {
+		t.Errorf("/api/status quotes a file the network named: %s", rec.Body)
+	}
+	if got := eng.Generator().Model; got != "builtin:cppn" {
+		t.Fatalf("after the refusals the model is %s, want builtin:cppn", got)
+	}
+	if code, body := swap(inside); code != http.StatusOK {
+		t.Fatalf("POST /api/model %s (in the config file's folder): %d %s", inside, code, body)
+	}
+	// generator.model_dirs replaces the defaults, live on reload.
+	next := gc
+	next.ModelDirs = []string{filepath.Dir(outside)}
+	p.setSwapRules(next)
+	if code, body := swap(inside); code == http.StatusOK || !strings.Contains(body, filepath.Dir(outside)) {
+		t.Errorf("POST /api/model %s with model_dirs [%s]: %d %s, want a refusal naming the folder", inside, filepath.Dir(outside), code, body)
+	}
+	if code, body := swap(outside); code != http.StatusOK {
+		t.Errorf("POST /api/model %s, now in model_dirs: %d %s", outside, code, body)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"reverie/control"
 	"reverie/gen"
+	"reverie/internal/redact"
 	"reverie/scene"
 	"reverie/vision"
 )
@@ -26,6 +27,9 @@ type pipeline struct {
 	swapMu sync.Mutex
 	mu     sync.Mutex
 	gen    gen.Config // the running generator config; swaps change its model
+	// configDir is the config file's folder, a model folder for the
+	// network by default (gen.Config.NetworkModelDirs).
+	configDir string
 }
 
 // swapGenerator hot-swaps the model, then has the scene's director follow
@@ -50,6 +54,14 @@ func (p *pipeline) swapGenerator(c gen.Config) error {
 	return nil
 }
 
+// setSwapRules applies a reload's generator.model_dirs and load_timeout,
+// which need no model swap.
+func (p *pipeline) setSwapRules(c gen.Config) {
+	p.mu.Lock()
+	p.gen.ModelDirs, p.gen.LoadTimeout = c.ModelDirs, c.LoadTimeout
+	p.mu.Unlock()
+}
+
 func (p *pipeline) generatorConfig() gen.Config {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -62,6 +74,6 @@ func (p *pipeline) generatorConfig() gen.Config {
 func (p *pipeline) restartCamera(cfg vision.Config) {
 	p.swapMu.Lock()
 	defer p.swapMu.Unlock()
-	slog.Info("vision section changed: restarting the camera; the idle choreography runs meanwhile", "source", cfg.Source)
+	slog.Info("vision section changed: restarting the camera; the idle choreography runs meanwhile", "source", redact.URLs(cfg.Source))
 	p.cam.restart(cfg)
 }

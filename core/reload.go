@@ -31,6 +31,7 @@ func (p *pipeline) reload(old, next conf.Config) {
 		p.runner.SetMaxFPS(next.Generator.MaxFPS)
 		slog.Info("generator frame rate cap changed", "max_fps", next.Generator.MaxFPS)
 	}
+	p.setSwapRules(next.Generator)
 	if needsSwap(old.Generator, next.Generator) {
 		go func() {
 			if err := p.swapGenerator(next.Generator); err != nil {
@@ -51,9 +52,10 @@ func (p *pipeline) reload(old, next conf.Config) {
 }
 
 // needsSwap says whether a generator change needs the model reloaded: any
-// change but the rate cap, which the runner takes live.
+// change but the rate cap, which the runner takes live, and the rules for
+// swaps (model_dirs, load_timeout), which apply from the next swap.
 func needsSwap(old, next gen.Config) bool {
-	old.MaxFPS = next.MaxFPS
+	old.MaxFPS, old.ModelDirs, old.LoadTimeout = next.MaxFPS, next.ModelDirs, next.LoadTimeout
 	return !reflect.DeepEqual(old, next)
 }
 

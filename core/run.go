@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/hajimehoshi/ebiten/v2"
 
@@ -43,7 +44,7 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	defer game.Dispose()
 
 	game.Controls().SetModelInputs(runner) // presets' generator.* values
-	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, gen: cfg.Generator}
+	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, gen: cfg.Generator, configDir: filepath.Dir(cfgPath)}
 	p.eng = newEngine(p)
 	srv, err := control.New(cfg.Control, p.eng, Journal)
 	if err != nil {

@@ -6,6 +6,7 @@ package gen
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"reverie/internal/field"
 )
@@ -27,14 +28,26 @@ type Config struct {
 	// MaxFPS caps the frames made per second, 0 = as fast as the model
 	// allows. It changes live (Runner.SetMaxFPS) without a swap.
 	MaxFPS float64 `yaml:"max_fps"`
+	// ModelDirs are the folders a model named over the network (HTTP, OSC)
+	// must be in; empty means models/ and the config file's folder
+	// (NetworkModelDirs). The config file itself may name any path.
+	ModelDirs []string `yaml:"model_dirs"`
+	// LoadTimeout is the seconds a hot swap's load (reading, session,
+	// first run) may take before it is abandoned and the swap slot freed;
+	// 0 means DefaultLoadTimeout.
+	LoadTimeout float64 `yaml:"load_timeout"`
 }
+
+// DefaultLoadTimeout is generator.load_timeout's default, in seconds.
+const DefaultLoadTimeout = 60
 
 // MaxFPSLimit is the highest generator.max_fps.
 const MaxFPSLimit = 240
 
 // DefaultConfig is the generator section's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
-	return Config{Model: "builtin:cppn", Seed: 7, Width: 320, Height: 180, Look: "marble", Provider: "cpu", Threads: 0, Crossfade: 1.5}
+	return Config{Model: "builtin:cppn", Seed: 7, Width: 320, Height: 180, Look: "marble", Provider: "cpu", Threads: 0, Crossfade: 1.5,
+		ModelDirs: []string{}, LoadTimeout: DefaultLoadTimeout}
 }
 
 // FieldError names the config key a validation failure is about.
@@ -77,7 +90,24 @@ func (c *Config) Validate() error {
 	if !(c.MaxFPS >= 0 && c.MaxFPS <= MaxFPSLimit) { // also refuses NaN
 		return &FieldError{Key: "max_fps", Msg: fmt.Sprintf("%g: expected 0 (as fast as the model allows) .. %d frames per second", c.MaxFPS, MaxFPSLimit)}
 	}
+	for i, d := range c.ModelDirs {
+		if strings.TrimSpace(d) == "" {
+			return &FieldError{Key: fmt.Sprintf("model_dirs[%d]", i), Msg: "empty; expected a folder"}
+		}
+	}
+	if !(c.LoadTimeout >= 0 && c.LoadTimeout <= 3600) {
+		return &FieldError{Key: "load_timeout", Msg: fmt.Sprintf("%g: expected 0 (the default, %d) .. 3600 seconds", c.LoadTimeout, DefaultLoadTimeout)}
+	}
 	return nil
+}
+
+// loadTimeout is the configured load timeout, or the default.
+func (c *Config) loadTimeout() time.Duration {
+	s := c.LoadTimeout
+	if s <= 0 {
+		s = DefaultLoadTimeout
+	}
+	return time.Duration(s * float64(time.Second))
 }
 
 // Session is the session part of the config.

@@ -94,6 +94,9 @@ type Runner struct {
 	fade   crossfade
 	clock  Clock
 
+	abandoned atomic.Int32                           // swaps' loads past their timeout, still running
+	open      func(*Config) (*Model, Warning, error) // Config.Open; tests stand in a slow load
+
 	params    []Param   // guarded by mu; replaced by setModel
 	paramsSet bool      // a value changed since the last frame applied them
 	paramVals []float32 // the step's copy of the values, one per param
@@ -495,11 +498,15 @@ func (r *Runner) blend(pix []byte, t time.Time) bool {
 
 // Swap loads the model c names and switches to it. It does the slow part
 // (building or reading the model, creating the session, a first run) in the
-// calling goroutine, so call it in the background: the old model keeps
-// producing frames meanwhile. On any error the old model stays and the error
-// names the model and the problem. On success the frames crossfade from the
-// old model's last frame over c.Crossfade seconds, and the old session is
-// destroyed. The new model may have another frame size or latent size.
+// background while the old model keeps producing frames, and waits for it
+// at most c.LoadTimeout: a load that takes longer is abandoned with an
+// error naming the model and the limit, and the next swap can start at
+// once (an abandoned load's model is closed when it finishes; at most
+// maxAbandoned may still be running). On any error the old model stays and
+// the error names the model and the problem. On success the frames
+// crossfade from the old model's last frame over c.Crossfade seconds, and
+// the old session is destroyed. The new model may have another frame size
+// or latent size.
 func (r *Runner) Swap(c Config) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("model swap refused: generator.%w", err)
@@ -509,26 +516,30 @@ func (r *Runner) Swap(c Config) error {
 	if r.Model() == nil {
 		return errClosed
 	}
-	m, warning, err := c.Open()
-	if err != nil {
-		return fmt.Errorf("model swap to %s refused, keeping the current model: %w", c.Model, err)
+	if n := r.abandoned.Load(); n >= maxAbandoned {
+		return fmt.Errorf("model swap to %s refused, keeping the current model: %d earlier loads that took longer than generator.load_timeout are still running; try again when they finish", c.Model, n)
 	}
-	// A first run warms the session up off the display path and refuses a
-	// model that cannot make a picture (NaN, Inf, a failing kernel).
-	pix := make([]byte, 4*m.Width()*m.Height())
-	z := make([]float32, m.Manifest.Latent.Dim)
-	next := paramsOf(m.Manifest)
-	r.mu.Lock()
-	copy(z, r.latent)
-	carryParams(r.params, next)
-	r.mu.Unlock()
-	for _, p := range next {
-		m.fillInput(p.extra, p.Value)
+	done := make(chan swapLoad, 1)
+	go func() { done <- r.load(c) }()
+	timer := time.NewTimer(c.loadTimeout())
+	defer timer.Stop()
+	var l swapLoad
+	select {
+	case l = <-done:
+	case <-timer.C:
+		r.abandoned.Add(1)
+		go func() {
+			if l := <-done; l.m != nil {
+				l.m.Close()
+			}
+			r.abandoned.Add(-1)
+		}()
+		return fmt.Errorf("model swap to %s abandoned, keeping the current model: loading took longer than generator.load_timeout (%gs)", c.Model, c.loadTimeout().Seconds())
 	}
-	if err := m.Run(z, pix); err != nil {
-		m.Close()
-		return fmt.Errorf("model swap to %s refused, keeping the current model: first run: %w", c.Model, err)
+	if l.err != nil {
+		return fmt.Errorf("model swap to %s refused, keeping the current model: %w", c.Model, l.err)
 	}
+	m, pix, warning := l.m, l.pix, l.warning
 
 	r.step.Lock()
 	old := r.model
@@ -551,6 +562,47 @@ func (r *Runner) Swap(c Config) error {
 	old.Close()
 	heap.Trim()
 	return nil
+}
+
+// maxAbandoned is how many loads past their timeout may still be running
+// before a swap is refused: each holds a model's memory until it ends.
+const maxAbandoned = 2
+
+// swapLoad is a loaded, warmed-up model on its way into a swap.
+type swapLoad struct {
+	m       *Model
+	warning Warning
+	pix     []byte // its first frame
+	err     error
+}
+
+// load opens the model c names and runs it once, which warms the session
+// up off the display path and refuses a model that cannot make a picture
+// (NaN, Inf, a failing kernel).
+func (r *Runner) load(c Config) swapLoad {
+	open := r.open
+	if open == nil {
+		open = (*Config).Open
+	}
+	m, warning, err := open(&c)
+	if err != nil {
+		return swapLoad{err: err}
+	}
+	pix := make([]byte, 4*m.Width()*m.Height())
+	z := make([]float32, m.Manifest.Latent.Dim)
+	next := paramsOf(m.Manifest)
+	r.mu.Lock()
+	copy(z, r.latent)
+	carryParams(r.params, next)
+	r.mu.Unlock()
+	for _, p := range next {
+		m.fillInput(p.extra, p.Value)
+	}
+	if err := m.Run(z, pix); err != nil {
+		m.Close()
+		return swapLoad{err: fmt.Errorf("first run: %w", err)}
+	}
+	return swapLoad{m: m, warning: warning, pix: pix}
 }
 
 // resample scales f to w×h by nearest neighbour into dst (reused when it has

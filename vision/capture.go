@@ -22,6 +22,10 @@ const (
 	StateLost         State = "lost"
 	StateReconnecting State = "reconnecting"
 	StateEnded        State = "ended"
+	// StateDamaged is a video file that ends before its declared frames:
+	// the frames before the damage play in a loop, and the state stays
+	// until a reopened file plays past the damage.
+	StateDamaged State = "damaged"
 )
 
 // Capture reads a source in its own goroutine and keeps only the newest frame.
@@ -41,6 +45,9 @@ type Capture struct {
 	state State
 	err   error
 	name  string // the source open now, or the last one open
+
+	damage *DamagedError // the last damage found, until a source plays past it
+	read   int           // frames read from the source open now
 }
 
 // NewCapture starts from an open source; open reopens it after a loss.
@@ -109,6 +116,8 @@ func (c *Capture) setState(s State, err error) {
 	switch s {
 	case StateLost:
 		slog.Warn("camera lost; reopening it with backoff while the piece runs on", "source", name, "err", err)
+	case StateDamaged:
+		slog.Error("video file damaged; the frames before the damage play in a loop", "source", name, "err", err)
 	case StateOK:
 		slog.Info("camera delivering frames", "source", name)
 	case StateEnded:
@@ -180,13 +189,16 @@ func (c *Capture) Run(ctx context.Context) {
 	ask, selfPaced := true, true // asked once per source opened
 	for ctx.Err() == nil {
 		if c.src == nil {
-			c.setState(StateReconnecting, c.lastErr())
+			if c.damage == nil { // a damaged file stays reported as damaged while it reopens
+				c.setState(StateReconnecting, c.lastErr())
+			}
 			if c.open == nil {
 				c.setState(StateEnded, errors.New("no source and no way to reopen one"))
 				return
 			}
 			src, err := c.open()
 			if err != nil {
+				c.damage = nil // the file is gone: the next one is judged afresh
 				c.setState(StateReconnecting, err)
 				if !sleep(ctx, backoff) {
 					return
@@ -195,7 +207,7 @@ func (c *Capture) Run(ctx context.Context) {
 				continue
 			}
 			c.mu.Lock()
-			c.src, c.name = src, src.Name()
+			c.src, c.name, c.read = src, src.Name(), 0
 			c.mu.Unlock()
 			ask = true
 		}
@@ -209,7 +221,14 @@ func (c *Capture) Run(ctx context.Context) {
 			return
 		}
 		if err != nil {
-			c.setState(StateLost, err)
+			var de *DamagedError
+			if errors.As(err, &de) {
+				c.damage = de
+				c.setState(StateDamaged, err)
+			} else {
+				c.setState(StateLost, err)
+			}
+			c.read = 0
 			c.mu.Lock()
 			c.src.Close()
 			c.src = nil
@@ -227,7 +246,13 @@ func (c *Capture) Run(ctx context.Context) {
 		back.at = now
 		c.frames.Publish()
 		fps := c.src.FPS()
-		c.setState(StateOK, nil)
+		c.read++
+		if c.damage != nil && c.read < c.damage.Frame {
+			c.setState(StateDamaged, c.damage)
+		} else {
+			c.damage = nil
+			c.setState(StateOK, nil)
+		}
 		backoff = 250 * time.Millisecond
 		if !selfPaced {
 			if next.IsZero() || now.Sub(next) > time.Second {

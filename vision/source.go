@@ -9,6 +9,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"reverie/internal/redact"
 	"reverie/internal/userfile"
 )
 
@@ -17,6 +18,25 @@ var ErrEnd = errors.New("end of video")
 
 // ErrLost is returned when a device or stream stops delivering frames.
 var ErrLost = errors.New("source lost")
+
+// DamagedError is a video file that ends before the frames its header
+// declares: truncated by a failed copy, or corrupt. It is not a short clip.
+type DamagedError struct {
+	File     string
+	Frame    int // the first frame that could not be read, from 1
+	Declared int // the frames the file's header declares
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("video file %s is damaged: frame %d of the %d its header declares cannot be read (truncated or corrupt); copy the file again", e.File, e.Frame, e.Declared)
+}
+
+// damaged says whether a file that stops after read frames, of declared,
+// stopped early. Containers estimate their frame count from the duration
+// now and then, so a shortfall of 1% (and two frames) passes.
+func damaged(read, declared int) bool {
+	return declared > 0 && read+2+declared/100 < declared
+}
 
 // Source delivers camera frames as BGR Mats.
 type Source interface {
@@ -82,7 +102,8 @@ type capSource struct {
 	loop   bool
 	mirror bool
 	fps    float64
-	frames int
+	frames int // read since the start or the last loop
+	count  int // the frames a file's header declares, 0 when it does not say
 }
 
 // Open opens one source as configured. "auto" tries device 0 and falls back
@@ -123,13 +144,16 @@ func OpenSource(cfg Config, spec string) (Source, error) {
 		}
 		vc, err = gocv.VideoCaptureFile(spec)
 	default:
-		vc, err = gocv.VideoCaptureFile(spec)
+		vc, err = openURL(spec)
 	}
+	// The name shown everywhere (logs, errors, /api/status) is the spec
+	// without a stream's password.
+	name := redact.URLs(spec)
 	if err != nil || vc == nil || !vc.IsOpened() {
 		if vc != nil {
 			vc.Close()
 		}
-		return nil, fmt.Errorf("%s %s: OpenCV could not open it", kind, spec)
+		return nil, fmt.Errorf("%s %s: OpenCV could not open it", kind, name)
 	}
 	if kind == KindDevice {
 		if cfg.Width > 0 && cfg.Height > 0 {
@@ -144,9 +168,31 @@ func OpenSource(cfg Config, spec string) (Source, error) {
 	if fps <= 0 || fps > 1000 {
 		fps = 30
 	}
-	return &capSource{vc: vc, name: spec, kind: kind, loop: cfg.AtEnd != "stop", mirror: cfg.Mirror, fps: fps}, nil
+	src := &capSource{vc: vc, name: name, kind: kind, loop: cfg.AtEnd != "stop", mirror: cfg.Mirror, fps: fps}
+	if n := vc.Get(gocv.VideoCaptureFrameCount); kind == KindFile && n > 0 && n < 1e9 {
+		src.count = int(n)
+	}
+	return src, nil
 }
 
+// openURL opens a stream with FFmpeg. OpenCV's other backends, tried
+// after a failure, print the URL to stderr, password and all: a URL with a
+// password goes to FFmpeg only.
+func openURL(spec string) (*gocv.VideoCapture, error) {
+	vc, err := gocv.VideoCaptureFileWithAPI(spec, gocv.VideoCaptureFFmpeg)
+	if err == nil && vc != nil && vc.IsOpened() {
+		return vc, nil
+	}
+	if vc != nil {
+		vc.Close()
+	}
+	if redact.URLs(spec) != spec {
+		return nil, errors.New("FFmpeg could not open it")
+	}
+	return gocv.VideoCaptureFile(spec)
+}
+
+// Name is the source without a stream's password.
 func (s *capSource) Name() string { return s.name }
 func (s *capSource) FPS() float64 { return s.fps }
 func (s *capSource) Paced() bool  { return s.kind != KindFile }
@@ -155,6 +201,9 @@ func (s *capSource) Close() error { return s.vc.Close() }
 func (s *capSource) Read(dst *gocv.Mat) error {
 	ok := s.vc.Read(dst)
 	if (!ok || dst.Empty()) && s.kind == KindFile {
+		if damaged(s.frames, s.count) {
+			return &DamagedError{File: s.name, Frame: s.frames + 1, Declared: s.count}
+		}
 		if !s.loop || s.frames == 0 {
 			return ErrEnd
 		}

@@ -100,6 +100,7 @@ func cmdAnalyze(args []string) error {
 	enc := json.NewEncoder(os.Stdout)
 	var rec vision.Record
 	var fps float64
+	var failed error
 	last, counted := time.Now(), 0
 	each := func(frame gocv.Mat, t float64) bool {
 		f := an.Analyze(frame, t)
@@ -137,6 +138,10 @@ func cmdAnalyze(args []string) error {
 				if !errors.Is(err, vision.ErrEnd) {
 					sum.Note = fmt.Sprintf("the file stopped delivering frames: %v", err)
 				}
+				var de *vision.DamagedError
+				if errors.As(err, &de) {
+					failed = fmt.Errorf("analyze: -input: %w", err)
+				}
 				break
 			}
 			if !each(frame, float64(n)*step) {
@@ -156,5 +161,5 @@ func cmdAnalyze(args []string) error {
 	}
 	shoot()
 	sum.Print(os.Stderr)
-	return nil
+	return failed // after the summary: the frames before the damage count
 }

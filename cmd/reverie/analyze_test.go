@@ -150,3 +150,32 @@ func TestAnalyzeSnapshot(t *testing.T) {
 		t.Errorf("the text strip has %d bright pixels: no legible numbers", text)
 	}
 }
+
+// `reverie analyze` on a truncated copy of the sample clip says the file is
+// damaged, naming it and the frame, and exits non-zero, after the lines
+// and the summary of the frames before the damage. Before, it took the
+// file for a short clip and exited 0.
+func TestAnalyzeTruncatedFile(t *testing.T) {
+	data, err := os.ReadFile(vision.SampleClip)
+	if err != nil {
+		t.Skipf("sample clip: %v", err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.avi")
+	if err := os.WriteFile(cut, data[:600_000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "analyze", "-input", cut)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	if err == nil {
+		t.Fatalf("analyze of a truncated file exited 0\n%s", stderr.String())
+	}
+	msg := stderr.String()
+	if !strings.Contains(msg, cut) || !strings.Contains(msg, "damaged") || !strings.Contains(msg, "frame 50 of the 795") {
+		t.Errorf("stderr does not say the file is damaged, naming it and the frame:\n%s", msg)
+	}
+	if lines := bytes.Count(stdout.Bytes(), []byte("\n")); lines < 49 {
+		t.Errorf("%d lines on stdout, want one per frame before the damage", lines)
+	}
+}

@@ -19,6 +19,13 @@ func loadConfig(fs *flag.FlagSet, path string) (conf.Config, error) {
 	explicit := false
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
 	cfg, err := conf.Load(path, explicit)
+	if conf.IsEmpty(err) {
+		// At start the defaults are all there is to run on; say so. A
+		// reload refuses such a file.
+		core.SetupLog(cfg.Log)
+		slog.Warn("config file holds no settings (empty or only comments): running on the built-in defaults", "file", path)
+		return cfg, nil
+	}
 	if err != nil {
 		return cfg, err
 	}

@@ -146,8 +146,8 @@ func TestSoak(t *testing.T) {
 	t.Logf("after %s warm-up: RSS %.1f MiB, %g Mats", warm, mb(rssWarm), s.metric("reverie_gocv_mats"))
 
 	end := start.Add(time.Duration(minutes * float64(time.Minute)))
-	injections := []func(){s.cameraVanishes, s.modelSwap, s.badRequests, s.oscGarbage, s.badReload}
-	names := []string{"camera", "model swap", "bad requests", "OSC garbage", "bad reload"}
+	injections := []func(){s.cameraVanishes, s.modelSwap, s.badRequests, s.oscGarbage, s.badReload, s.hostileModels, s.oscFlood, s.oscTypes}
+	names := []string{"camera", "model swap", "bad requests", "OSC garbage", "bad reload", "hostile model paths", "OSC flood", "OSC types"}
 	var (
 		rssBase, rssMax int64
 		mats0, matsMin  float64
@@ -206,8 +206,8 @@ func TestSoak(t *testing.T) {
 	fmt.Printf("ran %s (warm-up %s, then one round of faults as the baseline) on %s, looping\n", elapsed.Round(time.Second), warm, sampleClip)
 	fmt.Printf("load held after the baseline (%s): %.0f frames displayed (%.1f fps), %.0f generated (%.1f fps), %d HTTP requests, %d OSC packets\n",
 		measured.Round(time.Second), frames, frames/measured.Seconds(), gens, gens/measured.Seconds(), s.reqs, s.packets)
-	fmt.Printf("faults survived: camera vanished+returned %d, model swaps %d, bad API requests %d, OSC garbage packets %d, invalid config reloads %d\n",
-		s.faults["camera"], s.faults["swap"], s.faults["api"], s.faults["osc"], s.faults["reload"])
+	fmt.Printf("faults survived: camera vanished+returned %d, model swaps %d, bad API requests %d, OSC garbage packets %d, invalid config reloads %d, hostile model paths %d, OSC flood packets %d, OSC messages of other types %d\n",
+		s.faults["camera"], s.faults["swap"], s.faults["api"], s.faults["osc"], s.faults["reload"], s.faults["hostile"], s.faults["flood"], s.faults["types"])
 	fmt.Printf("RSS: %.1f MiB after warm-up, %.1f MiB baseline, %.1f MiB at end, %.1f MiB peak; growth %+.1f MiB over %d rounds (bound %d MiB), trend %+.0f MiB/h over the second half at this fault rate (bound %d MiB/h; %+.0f MiB/h over the whole run)\n",
 		mb(rssWarm), mb(rssBase), mb(rss1), mb(rssMax), mb(rss1)-mb(rssBase), rounds, rssBound>>20, perHour, rssPerHour, perHourAll)
 	fmt.Printf("Mats: %g at baseline, %g at end, range %g..%g (slack ±%d)\n", mats0, mats1, matsMin, matsMax, matSlack)
@@ -220,7 +220,7 @@ func TestSoak(t *testing.T) {
 	if d := mats1 - mats0; d > matSlack || d < -matSlack {
 		t.Errorf("Mat count moved from %g to %g", mats0, mats1)
 	}
-	for _, k := range []string{"camera", "swap", "api", "osc", "reload"} {
+	for _, k := range []string{"camera", "swap", "api", "osc", "reload", "hostile", "flood", "types"} {
 		if s.faults[k] == 0 {
 			t.Errorf("fault %s was never injected: run longer", k)
 		}
@@ -266,7 +266,9 @@ func (s *soak) cameraVanishes() {
 		s.t.Fatal(err)
 	}
 	s.waitFor("camera back", 60*time.Second, func() bool { st := s.status(); return st.Camera == "ok" && !containsAny(st.Degraded, "camera") })
-	s.logHas("camera lost", "degraded: camera", "recovered: camera")
+	// Cut to nothing while it plays, the file is damaged (or lost, when
+	// the cut came at its very end).
+	s.logHas("video file damaged OR camera lost", "degraded: camera", "recovered: camera")
 	s.faults["camera"]++
 }
 
@@ -293,7 +295,7 @@ func (s *soak) badRequests() {
 		{"PATCH", "/api/params", `{"no.such.param": 1}`},
 		{"PATCH", "/api/params", `{"warp.zoom": 99}`},
 		{"PATCH", "/api/params", `{"warp.zoom":`},
-		{"PATCH", "/api/params", `{"x":"` + strings.Repeat("A", 100<<10) + `"}`},
+
 		{"POST", "/api/preset/no-such-preset", ``},
 		{"POST", "/api/model", `[1,2,3]`},
 	}
@@ -303,6 +305,10 @@ func (s *soak) badRequests() {
 		}
 		s.faults["api"]++
 	}
+	if c, _ := s.do("PATCH", "/api/params", `{"x":"`+strings.Repeat("A", 100<<10)+`"}`); c != 413 {
+		s.t.Errorf("PATCH /api/params with a body over the limit: %d, want 413", c)
+	}
+	s.faults["api"]++
 	if c, _ := s.do("GET", "/api/nothing", ""); c != 404 {
 		s.t.Errorf("unknown route: %d", c)
 	}
@@ -368,6 +374,159 @@ func (s *soak) badReload() {
 	s.faults["reload"]++
 }
 
+// hostileModels names, over HTTP and OSC, files no model should be: a
+// device that never ends, system files, a path climbing out, a FIFO nobody
+// writes, a link out of the config file's folder and a sparse file far
+// past the size limit. Each is refused at once, never quoting the file,
+// and a swap after them works: nothing held the swap slot.
+func (s *soak) hostileModels() {
+	dir := filepath.Dir(s.cfgPath)
+	fifo, link, big := filepath.Join(dir, "fifo.yaml"), filepath.Join(dir, "passwd.yaml"), filepath.Join(dir, "big.yaml")
+	if _, err := os.Lstat(fifo); err != nil {
+		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+			s.t.Errorf("mkfifo: %v", err)
+		}
+	}
+	if _, err := os.Lstat(link); err != nil {
+		if err := os.Symlink("/etc/passwd", link); err != nil {
+			s.t.Errorf("symlink: %v", err)
+		}
+	}
+	if f, err := os.Create(big); err == nil {
+		f.Truncate(3 << 30) // sparse: no disk used
+		f.Close()
+	}
+	failed := s.metric(`reverie_model_swaps_total{result="failed"}`)
+	paths := []string{"/dev/zero", "/etc/passwd", "/etc/shadow", "../../../../../../../etc/passwd", fifo, link, big}
+	for _, p := range paths {
+		body, _ := json.Marshal(map[string]string{"model": p})
+		start := time.Now()
+		c, answer := s.do("POST", "/api/model", string(body))
+		if c == 200 || c == 409 || c == 0 || strings.Contains(answer, "root:") {
+			s.t.Errorf("POST /api/model %s: %d %s, want a refusal without the file's text", p, c, answer)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			s.t.Errorf("POST /api/model %s took %s to refuse", p, d)
+		}
+		s.faults["hostile"]++
+	}
+	conn, err := net.Dial("udp", s.osc)
+	if err != nil {
+		s.t.Errorf("OSC: %v", err)
+		return
+	}
+	defer conn.Close()
+	for _, p := range []string{"/dev/zero", fifo} {
+		pkt, _ := osc.AppendMessage(nil, &osc.Message{Address: "/reverie/model", Args: []any{p}})
+		conn.Write(pkt)
+		s.packets++
+		s.faults["hostile"]++
+		// One swap at a time: the next waits for this one's refusal.
+		want := failed + float64(len(paths)) + 1
+		s.waitFor("the OSC swap to "+p+" refused", 15*time.Second, func() bool {
+			return s.metric(`reverie_model_swaps_total{result="failed"}`) >= want
+		})
+		failed++
+	}
+	for _, m := range []string{"builtin:convdecoder", "builtin:cppn"} {
+		if c, body := s.do("POST", "/api/model", `{"model":"`+m+`"}`); c != 200 {
+			s.t.Errorf("swap to %s after the hostile paths: %d %s", m, c, body)
+		}
+	}
+	if st := s.status(); st.Model != "builtin:cppn" || faultHas(st, "root:") {
+		s.t.Errorf("after the hostile paths: model %s, or a fault quotes a file", st.Model)
+	}
+	s.logHas("outside generator.model_dirs", "not a regular file")
+}
+
+// oscFlood sends 40,000 bundles timed for 3 s later and 5,000 messages
+// for a parameter that does not exist, as fast as the socket takes them.
+// The held bundles stay within their caps (the rest are counted as
+// dropped), the log gets a handful of lines, not thousands, and the piece
+// runs on.
+func (s *soak) oscFlood() {
+	conn, err := net.Dial("udp", s.osc)
+	if err != nil {
+		s.t.Errorf("OSC: %v", err)
+		return
+	}
+	defer conn.Close()
+	logBefore := s.logCount("OSC:")
+	dropped := s.metric(`reverie_osc_messages_total{result="dropped"}`)
+	// Held up to 10 s ahead (control's maxDelay); later ones run at once.
+	at := time.Now().Add(3 * time.Second)
+	later, _ := osc.AppendBundle(nil, &osc.Bundle{Time: osc.TagOf(at),
+		Messages: []osc.Message{{Address: "/reverie/param/warp.zoom", Args: []any{float32(1.01)}}}})
+	bad, _ := osc.AppendMessage(nil, &osc.Message{Address: "/reverie/param/no.such", Args: []any{float32(1)}})
+	for i := range 40000 {
+		conn.Write(later)
+		if i%8 == 0 {
+			conn.Write(bad)
+		}
+	}
+	s.packets += 45000
+	s.faults["flood"] += 45000
+	s.waitFor("held bundles over the cap counted as dropped", 30*time.Second, func() bool {
+		return s.metric(`reverie_osc_messages_total{result="dropped"}`) > dropped
+	})
+	time.Sleep(time.Until(at) + time.Second) // the held ones applied, before the next round sets warp.zoom
+	if n := s.logCount("OSC:") - logBefore; n > 20 {
+		s.t.Errorf("the OSC flood wrote %d log lines, want a handful (one per 10 s per sender and kind)", n)
+	}
+}
+
+// oscTypes sets a parameter as real clients send it: a float64 (liblo's
+// oscsend d), T for true (node-osc), an int64 (h), in a bundle beside a
+// bad message, which is refused alone.
+func (s *soak) oscTypes() {
+	conn, err := net.Dial("udp", s.osc)
+	if err != nil {
+		s.t.Errorf("OSC: %v", err)
+		return
+	}
+	defer conn.Close()
+	for _, v := range []struct {
+		arg  any
+		want float64
+	}{{float64(1.03), 1.03}, {true, 1}, {float64(1.05), 1.05}, {int64(1), 1}} {
+		pkt, _ := osc.AppendBundle(nil, &osc.Bundle{Time: osc.Immediately, Messages: []osc.Message{
+			{Address: "/reverie/param/no.such", Args: []any{float32(1)}},
+			{Address: "/reverie/param/warp.zoom", Args: []any{v.arg}},
+		}})
+		conn.Write(pkt)
+		s.packets++
+		s.faults["types"]++
+		s.waitFor(fmt.Sprintf("warp.zoom %g from an OSC %T", v.want, v.arg), 10*time.Second, func() bool {
+			got, ok := s.param("warp.zoom")
+			return ok && got > v.want-1e-4 && got < v.want+1e-4
+		})
+	}
+}
+
+// param reads one live parameter from GET /api/params.
+func (s *soak) param(name string) (float64, bool) {
+	_, body := s.get("/api/params")
+	var ps []struct {
+		Name  string  `json:"name"`
+		Value float64 `json:"value"`
+	}
+	if json.Unmarshal([]byte(body), &ps) != nil {
+		return 0, false
+	}
+	for _, p := range ps {
+		if p.Name == name {
+			return p.Value, true
+		}
+	}
+	return 0, false
+}
+
+// logCount counts the log lines holding sub.
+func (s *soak) logCount(sub string) int {
+	b, _ := os.ReadFile(s.logPath)
+	return bytes.Count(b, []byte(sub))
+}
+
 // --- helpers ---
 
 type soakStatus struct {
@@ -418,10 +577,15 @@ func errorsHave(st soakStatus, sub string) bool {
 	return false
 }
 
+// logHas checks that the log holds each of subs; "a OR b" takes either.
 func (s *soak) logHas(subs ...string) {
 	b, _ := os.ReadFile(s.logPath)
 	for _, sub := range subs {
-		if !bytes.Contains(b, []byte(sub)) {
+		found := false
+		for _, alt := range strings.Split(sub, " OR ") {
+			found = found || bytes.Contains(b, []byte(alt))
+		}
+		if !found {
 			s.t.Errorf("log lacks %q", sub)
 		}
 	}

@@ -54,7 +54,10 @@ func DefaultConfig() Config {
 // config hands vision an adapter that opens gen's trained networks with the
 // configured runtime library.
 func withPersonNets(c Config) Config {
-	c.Vision.Nets = personnet.Nets{Library: c.Generator.ORTLibrary}
+	// One intra-op thread: the person network runs beside the generator,
+	// the dream and the display, and on a few cores two threads' spin-
+	// waiting takes more than it gives (gen/grad's measurements).
+	c.Vision.Nets = personnet.Nets{Library: c.Generator.ORTLibrary, Session: gen.SessionConfig{Threads: 1}}
 	return c
 }
 

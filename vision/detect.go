@@ -7,8 +7,6 @@ import (
 	"sync"
 
 	"gocv.io/x/gocv"
-
-	"reverie/internal/mailbox"
 )
 
 // detector counts people (HOG) and faces (Haar cascade). Both cost tens to
@@ -99,12 +97,9 @@ func (d *detector) Close() {
 // one the detector has not taken yet, and the counts it finds are carried
 // until the next detection.
 type detectLoop struct {
-	d      *detector
-	roi    gocv.Mat // the detector's own copy of the watched area
-	frames *mailbox.Box[shot]
-	work   shot // the frame being detected on
-	stop   chan struct{}
-	done   chan struct{}
+	d   *detector
+	roi gocv.Mat // the detector's own copy of the watched area
+	w   *worker
 
 	mu       sync.Mutex
 	people   int
@@ -116,21 +111,13 @@ type detectLoop struct {
 }
 
 func newDetectLoop(d *detector, roi gocv.Mat) *detectLoop {
-	l := &detectLoop{d: d, roi: roi.Clone(), frames: newShots(), work: shot{mat: gocv.NewMat()},
-		stop: make(chan struct{}), done: make(chan struct{}), detected: -1}
-	go l.run()
+	l := &detectLoop{d: d, roi: roi.Clone(), detected: -1}
+	l.w = startWorker(l.detect)
 	return l
 }
 
-// offer copies frame, captured at t, into the mailbox and wakes the detector
-// if it is idle. It never waits for a detection, and it allocates nothing
-// once the mailbox has the frame's size.
-func (l *detectLoop) offer(frame gocv.Mat, t float64) {
-	back := l.frames.Back()
-	frame.CopyTo(&back.mat)
-	back.t = t
-	l.frames.Publish()
-}
+// offer hands frame, captured at t, to the detector and never waits.
+func (l *detectLoop) offer(frame gocv.Mat, t float64) { l.w.offer(frame, t) }
 
 // counts are the latest detection's counts, and the frame time they are from
 // (-1 before the first).
@@ -140,39 +127,21 @@ func (l *detectLoop) counts() (people, faces int, at float64) {
 	return l.people, l.faces, l.detected
 }
 
-func (l *detectLoop) run() {
-	defer close(l.done)
-	var seq uint64
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-l.frames.Ready():
-		}
-		s, ok := l.frames.Latest(&l.work, seq)
-		if !ok {
-			continue
-		}
-		seq = s
-		if l.hold != nil {
-			l.hold()
-		}
-		people, faces := l.d.detect(l.work.mat, l.roi)
-
-		l.mu.Lock()
-		l.people, l.faces, l.detected = people, faces, l.work.t
-		l.runs++
-		l.mu.Unlock()
+func (l *detectLoop) detect(s *shot, _ uint64) {
+	if l.hold != nil {
+		l.hold()
 	}
+	people, faces := l.d.detect(s.mat, l.roi)
+	l.mu.Lock()
+	l.people, l.faces, l.detected = people, faces, s.t
+	l.runs++
+	l.mu.Unlock()
 }
 
 // Close stops the goroutine, waiting for a detection under way to finish,
 // and releases the detector and the frames.
 func (l *detectLoop) Close() {
-	close(l.stop)
-	<-l.done
-	l.frames.Close()
+	l.w.close()
 	l.d.Close()
 	l.roi.Close()
-	l.work.mat.Close()
 }

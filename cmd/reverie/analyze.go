@@ -2,18 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
-
-	"gocv.io/x/gocv"
 
 	"reverie/internal/userfile"
 	"reverie/vision"
@@ -60,106 +55,15 @@ func cmdAnalyze(args []string) error {
 			return fmt.Errorf("analyze: -snapshot %s: the folder %s does not exist", *snapshot, filepath.Dir(*snapshot))
 		}
 	}
-	src, err := vision.OpenSource(vc, *input)
-	if err != nil {
-		return fmt.Errorf("analyze: -input: %w", err)
-	}
-	// A file is analysed on its own clock, detection inline, so the same
-	// file gives the same lines; a camera's detection must not stall it.
-	newAn := vision.NewLiveAnalyzer
-	if kind == vision.KindFile {
-		newAn = vision.NewAnalyzer
-	}
-	an := newAn(vc)
-	defer an.Close()
-	sum := vision.NewSummary(vc)
-	var pv *vision.PreviewWindow
-	var pic *vision.Preview
-	switch {
-	case *window:
-		pv = vision.NewPreviewWindow(vc)
-		defer pv.Close()
-		pic = pv.Preview
-	case *snapshot != "":
-		pic = vision.NewPreview(vc)
-		defer pic.Close()
-	}
-	// The snapshot is written each second of frame time, and at the end.
-	lastShot := math.Inf(-1)
-	shoot := func() {
-		if pic == nil || *snapshot == "" || pic.Picture().Empty() {
-			return
-		}
-		if !gocv.IMWrite(*snapshot, *pic.Picture()) {
-			sum.Note = fmt.Sprintf("could not write -snapshot %s", *snapshot)
-		}
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	enc := json.NewEncoder(os.Stdout)
-	var rec vision.Record
-	var fps float64
-	var failed error
-	last, counted := time.Now(), 0
-	each := func(frame gocv.Mat, t float64) bool {
-		f := an.Analyze(frame, t)
-		rec.Fill(f)
-		if err := enc.Encode(&rec); err != nil {
-			return false // stdout closed (piped into head): stop quietly
-		}
-		sum.Add(f)
-		// The rate shown is over the last second or more, so an inline
-		// detection's pause shows in it.
-		counted++
-		if d := time.Since(last).Seconds(); d >= 1 {
-			fps, last, counted = float64(counted)/d, time.Now(), 0
-		}
-		if pic != nil {
-			pic.Draw(frame, an.Foreground(), an.Moving(), f, fps)
-			if t-lastShot >= 1 {
-				lastShot = t
-				shoot()
-			}
-		}
-		if pv != nil && !pv.Show() {
-			return false
-		}
-		return *frames == 0 || sum.Frames < *frames
+	sum, err := vision.Session{Config: vc, Window: *window, Snapshot: *snapshot, Frames: *frames}.Run(ctx, os.Stdout)
+	if sum == nil {
+		return fmt.Errorf("analyze: -input: %w", err)
 	}
-	if kind == vision.KindFile {
-		// Every frame, on the file's own clock, as fast as it decodes.
-		defer src.Close()
-		frame := gocv.NewMat()
-		defer frame.Close()
-		step := 1 / src.FPS()
-		for n := 0; ctx.Err() == nil; n++ {
-			if err := src.Read(&frame); err != nil {
-				if !errors.Is(err, vision.ErrEnd) {
-					sum.Note = fmt.Sprintf("the file stopped delivering frames: %v", err)
-				}
-				var de *vision.DamagedError
-				if errors.As(err, &de) {
-					failed = fmt.Errorf("analyze: -input: %w", err)
-				}
-				break
-			}
-			if !each(frame, float64(n)*step) {
-				break
-			}
-		}
-	} else {
-		// A camera or stream runs on in its own goroutine; a slow analysis
-		// drops frames, and a lost camera is reopened.
-		capture := vision.NewCapture(src, func() (vision.Source, error) { return vision.OpenSource(vc, *input) })
-		capture.Each(ctx, func(frame gocv.Mat, at time.Time) bool {
-			return each(frame, at.Sub(sum.Start).Seconds())
-		})
-		if st, err := capture.State(); st != vision.StateOK && err != nil {
-			sum.Note = fmt.Sprintf("source %s at the end: %v", st, err)
-		}
-	}
-	shoot()
 	sum.Print(os.Stderr)
-	return failed // after the summary: the frames before the damage count
+	if err != nil {
+		return fmt.Errorf("analyze: -input: %w", err) // after the summary: the frames before the damage count
+	}
+	return nil
 }

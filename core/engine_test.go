@@ -189,19 +189,8 @@ func TestManifestDirectionsEndToEnd(t *testing.T) {
 // for the conv decoder (64), latent component 63 can be offset, and after a
 // swap back it is refused again.
 func TestEngineSwapRetargetsLatent(t *testing.T) {
-	if _, err := gen.Init(""); err != nil {
-		t.Fatal(err)
-	}
-	gc := gen.DefaultConfig()
-	gc.Width, gc.Height, gc.Crossfade = 32, 32, 0
-	m, _, err := gc.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	runner := gen.NewRunner(m)
-	defer runner.Close()
-	sc := scene.DefaultConfig()
-	sc.RenderW, sc.RenderH = 64, 36
+	gc, m, runner := testRunner(t)
+	sc := testScene()
 	d, err := director.NewFor(sc.Director, m.Manifest)
 	if err != nil {
 		t.Fatal(err)
@@ -237,19 +226,8 @@ func TestEngineSwapRetargetsLatent(t *testing.T) {
 // error naming the rule and never quoting the file, while a manifest in the
 // config file's folder loads.
 func TestNetworkModelDirs(t *testing.T) {
-	if _, err := gen.Init(""); err != nil {
-		t.Fatal(err)
-	}
-	gc := gen.DefaultConfig()
-	gc.Width, gc.Height, gc.Crossfade = 32, 32, 0
-	m, _, err := gc.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	runner := gen.NewRunner(m)
-	defer runner.Close()
-	sc := scene.DefaultConfig()
-	sc.RenderW, sc.RenderH = 64, 36
+	gc, m, runner := testRunner(t)
+	sc := testScene()
 	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -354,4 +332,29 @@ func TestNetworkModelDirs(t *testing.T) {
 	if code, body := swap(outside); code != http.StatusOK {
 		t.Errorf("POST /api/model %s, now in model_dirs: %d %s", outside, code, body)
 	}
+}
+
+// testRunner opens the built-in CPPN at 32×32 in a Runner, closed when the
+// test ends.
+func testRunner(t *testing.T) (gen.Config, *gen.Model, *gen.Runner) {
+	t.Helper()
+	if _, err := gen.Init(""); err != nil {
+		t.Fatal(err)
+	}
+	gc := gen.DefaultConfig()
+	gc.Width, gc.Height, gc.Crossfade = 32, 32, 0
+	m, _, err := gc.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := gen.NewRunner(m)
+	t.Cleanup(runner.Close)
+	return gc, m, runner
+}
+
+// testScene is the default scene at a small render size.
+func testScene() scene.Config {
+	sc := scene.DefaultConfig()
+	sc.RenderW, sc.RenderH = 64, 36
+	return sc
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"reverie/control"
-	"reverie/gen"
 	"reverie/internal/redact"
 	"reverie/scene"
 	"reverie/vision"
@@ -60,19 +59,8 @@ func TestStreamPasswordNeverShown(t *testing.T) {
 	slog.SetDefault(slog.New(redact.Handler(j.Handler(slog.NewTextHandler(&logBuf, nil)))))
 	defer slog.SetDefault(prev)
 
-	if _, err := gen.Init(""); err != nil {
-		t.Fatal(err)
-	}
-	gc := gen.DefaultConfig()
-	gc.Width, gc.Height = 32, 32
-	m, _, err := gc.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	runner := gen.NewRunner(m)
-	defer runner.Close()
-	sc := scene.DefaultConfig()
-	sc.RenderW, sc.RenderH = 64, 36
+	gc, m, runner := testRunner(t)
+	sc := testScene()
 	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,7 @@ package vision
 import (
 	"image"
 	"math"
-	"sort"
+	"reverie/internal/sample"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -125,14 +125,7 @@ func groundTruth(frames []gocv.Mat) [][2]float64 {
 		pix[i] = grey.ToBytes()
 	}
 	median := make([]byte, w*h)
-	col := make([]byte, len(frames))
-	for p := range median {
-		for i := range pix {
-			col[i] = pix[i][p]
-		}
-		sort.Slice(col, func(a, b int) bool { return col[a] < col[b] })
-		median[p] = col[len(col)/2]
-	}
+	sample.Median(median, pix)
 	out := make([][2]float64, len(frames))
 	for i := range pix {
 		var n, sx, sy float64

@@ -220,12 +220,13 @@ func (e *Engine) Begin(pix []byte) error {
 }
 
 // Step takes one normalised gradient-ascent step on the picture being
-// dreamed, at octave tick mod p.Octaves (coarsest first), with a random
+// dreamed (p.Layer clamped to the network's layers), at octave tick mod p.Octaves (coarsest first), with a random
 // roll, and adds the change into it.
 func (e *Engine) Step(p Params) error {
-	if p.Layer < 0 || p.Layer >= len(e.Spec.Layers) {
-		return fmt.Errorf("dream: layer %d: expected 0..%d", p.Layer, len(e.Spec.Layers)-1)
-	}
+	// The pass's layer range (1..32) is wider than a network's: a live
+	// request past the last layer dreams at the last one, never stops the
+	// dream.
+	p.Layer = min(max(p.Layer, 0), len(e.Spec.Layers)-1)
 	oct := max(1, p.Octaves)
 	if e.fixed {
 		oct = 1

@@ -118,6 +118,19 @@ func TestStepAllocatesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A live request past the network's last layer (the pass allows 32,
+	// posenet has 13) dreams at the last layer instead of failing.
+	if err := e.Step(Params{Step: 0.02, Layer: 31, Octaves: 1, OctaveScale: 1.4}); err != nil {
+		t.Errorf("layer 32 of 13: %v; want it clamped to the last layer", err)
+	}
+	if err := e.Step(p); err != nil { // back to the measured layer's sessions
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := e.Step(p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	res := make([]byte, 4*128*72)
 	if n := testing.AllocsPerRun(6, func() {
 		if err := e.Step(p); err != nil {

@@ -2,7 +2,7 @@ package personnet_test
 
 import (
 	"image"
-	"slices"
+	"reverie/internal/sample"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -38,14 +38,7 @@ func medianRoom(frames []gocv.Mat) gocv.Mat {
 		pix[i] = f.ToBytes()
 	}
 	med := make([]byte, w*h*3)
-	col := make([]byte, len(frames))
-	for p := range med {
-		for i := range pix {
-			col[i] = pix[i][p]
-		}
-		slices.Sort(col)
-		med[p] = col[len(col)/2]
-	}
+	sample.Median(med, pix)
 	m, _ := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8UC3, med)
 	return m
 }

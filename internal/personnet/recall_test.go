@@ -2,7 +2,7 @@ package personnet_test
 
 import (
 	"image"
-	"slices"
+	"reverie/internal/sample"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -54,14 +54,7 @@ func medianGrey(frames []gocv.Mat, w, h int) gocv.Mat {
 		pix[i] = grey.ToBytes()
 	}
 	med := make([]byte, w*h)
-	col := make([]byte, len(frames))
-	for p := range med {
-		for i := range pix {
-			col[i] = pix[i][p]
-		}
-		slices.Sort(col)
-		med[p] = col[len(col)/2]
-	}
+	sample.Median(med, pix)
 	m, _ := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8U, med)
 	return m
 }

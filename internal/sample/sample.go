@@ -9,6 +9,7 @@ import (
 	_ "image/jpeg" // opencv-doc's photos
 	_ "image/png"
 	"os"
+	"slices"
 )
 
 // Photos is where opencv-doc installs its sample images (and vtest.avi).
@@ -55,4 +56,18 @@ func NHWC(img image.Image, h, w int, lo, hi float32) []float32 {
 		}
 	}
 	return out
+}
+
+// Median writes the per-position median of the byte pictures into dst (all
+// the same length): the empty room of a clip in which nobody stands still
+// for long.
+func Median(dst []byte, pics [][]byte) {
+	col := make([]byte, len(pics))
+	for p := range dst {
+		for i := range pics {
+			col[i] = pics[i][p]
+		}
+		slices.Sort(col)
+		dst[p] = col[len(col)/2]
+	}
 }

@@ -17,17 +17,7 @@ import (
 const fps = 10
 
 // checkMats fails t if a gocv Mat made during the test is still open.
-func checkMats(t *testing.T) {
-	base, counted := matcount.Count()
-	if !counted {
-		return
-	}
-	t.Cleanup(func() {
-		if c, _ := matcount.Count(); c != base {
-			t.Errorf("%d Mats open after the test, %d before: a Mat leaked", c, base)
-		}
-	})
-}
+func checkMats(t *testing.T) { matcount.Check(t) }
 
 // medianRoom is the per-pixel, per-channel median of the frames: the empty
 // street, as nobody in vtest stands still for long.
@@ -167,9 +157,10 @@ func person(p string) vision.Config {
 
 // The room, and a walker cut from vtest: shared by the clip tests.
 type footage struct {
-	frames []gocv.Mat
-	room   gocv.Mat
-	walker *cutout
+	frames  []gocv.Mat
+	room    gocv.Mat
+	walker  *cutout
+	closers []*gocv.Mat // the clips' own Mats
 }
 
 func newFootage(t *testing.T) *footage {
@@ -182,6 +173,32 @@ func (f *footage) Close() {
 	closeAll(f.frames)
 	f.room.Close()
 	f.walker.Close()
+	for _, m := range f.closers {
+		m.Close()
+	}
+}
+
+// walkIn is a clip of the empty room that the walker enters from the left
+// at frame enter, walking to the middle, where they stand from frame stop
+// on. It sets *visible to the first frame they are in view, and returns the
+// x of the patch's left edge where they stand.
+func (ft *footage) walkIn(sc *scene, enter, stop int, visible *int) (clip func(i int, dst *gocv.Mat), standX int) {
+	w := ft.walker
+	x0, x1 := -w.patch.Cols(), ft.room.Cols()/2-w.patch.Cols()/2
+	base := gocv.NewMat()
+	ft.closers = append(ft.closers, &base)
+	return func(i int, dst *gocv.Mat) {
+		ft.room.CopyTo(&base)
+		if i >= enter {
+			k := min(i-enter, stop-enter)
+			x := x0 + (x1-x0)*k/(stop-enter)
+			w.paste(&base, image.Pt(x, w.at.Y))
+			if *visible < 0 && x+w.patch.Cols() > 8 {
+				*visible = i
+			}
+		}
+		sc.frame(dst, base, 1)
+	}, x1
 }
 
 // TestStandingVisitor: a visitor walks into the empty room and stands
@@ -195,23 +212,8 @@ func TestStandingVisitor(t *testing.T) {
 	sc := newScene(ft.room.Cols(), ft.room.Rows())
 	defer sc.Close()
 	const enter, stop, end = 5 * fps, 8 * fps, 38 * fps
-	w := ft.walker
-	x0, x1 := -w.patch.Cols(), ft.room.Cols()/2-w.patch.Cols()/2
-	base := gocv.NewMat()
-	defer base.Close()
 	visible := -1 // the first frame the walker is in view
-	clip := func(i int, dst *gocv.Mat) {
-		ft.room.CopyTo(&base)
-		if i >= enter {
-			k := min(i-enter, stop-enter)
-			x := x0 + (x1-x0)*k/(stop-enter)
-			w.paste(&base, image.Pt(x, w.at.Y))
-			if visible < 0 && x+w.patch.Cols() > 8 {
-				visible = i
-			}
-		}
-		sc.frame(dst, base, 1)
-	}
+	clip, _ := ft.walkIn(sc, enter, stop, &visible)
 	for _, c := range []struct {
 		person   string
 		minHeld  float64

@@ -22,31 +22,25 @@ func TestPreviewDrawsBodies(t *testing.T) {
 	sc := newScene(ft.room.Cols(), ft.room.Rows())
 	defer sc.Close()
 	const enter, stop, end = 2 * fps, 4 * fps, 6 * fps
-	w := ft.walker
-	x0, x1 := -w.patch.Cols(), ft.room.Cols()/2-w.patch.Cols()/2
+	visible := -1
+	clip, x1 := ft.walkIn(sc, enter, stop, &visible)
 	cfg := person(vision.PersonPoseNet)
 	cfg.Warmup = 1
 	an := vision.NewAnalyzer(cfg)
 	defer an.Close()
 	pv := vision.NewPreview(cfg)
 	defer pv.Close()
-	base, frame := gocv.NewMat(), gocv.NewMat()
-	defer base.Close()
+	frame := gocv.NewMat()
 	defer frame.Close()
 	var f *vision.Features
 	for i := 0; i < end; i++ {
-		ft.room.CopyTo(&base)
-		if i >= enter {
-			k := min(i-enter, stop-enter)
-			w.paste(&base, image.Pt(x0+(x1-x0)*k/(stop-enter), w.at.Y))
-		}
-		sc.frame(&frame, base, 1)
+		clip(i, &frame)
 		f = an.Analyze(frame, float64(i)/fps)
 	}
 	pv.Draw(frame, an, f, fps)
 	// The walker stands with the patch's left edge at x1. (A track of
 	// where they walked may linger for a missed look or two.)
-	wx0, wx1 := float32(x1)/float32(ft.room.Cols()), float32(x1+w.patch.Cols())/float32(ft.room.Cols())
+	wx0, wx1 := float32(x1)/float32(ft.room.Cols()), float32(x1+ft.walker.patch.Cols())/float32(ft.room.Cols())
 	var b *vision.Body
 	for i := range f.NBodies {
 		c := &f.Bodies[i]

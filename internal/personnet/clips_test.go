@@ -290,3 +290,60 @@ func TestLightAndStillScenes(t *testing.T) {
 		}
 	}
 }
+
+// TestFlickerAndSpill: an empty room under 1 Hz flicker (the light dips
+// 30% for half of each second), and an empty room with a projector's light
+// spilling over a third of it, its colour and brightness cutting every
+// 0.7 s as the projected film changes, read as absent at least 90% of the
+// time after warm-up.
+func TestFlickerAndSpill(t *testing.T) {
+	checkMats(t)
+	ft := newFootage(t)
+	defer ft.Close()
+	sc := newScene(ft.room.Cols(), ft.room.Rows())
+	defer sc.Close()
+	const end = 12 * fps
+	w, h := ft.room.Cols(), ft.room.Rows()
+	spill := image.Rect(w*2/3, h/6, w, h*5/6)
+	lit := gocv.NewMat()
+	defer lit.Close()
+	// The projected film's shots: a gain per channel (B, G, R), each held
+	// 0.7 s, from a warm white to a cold blue to a dark scene.
+	shots := [][3]float64{{1.5, 1.6, 1.7}, {1.9, 1.3, 1.1}, {1.1, 1.1, 1.2}, {1.3, 1.8, 1.5}, {1.7, 1.2, 1.9}}
+	for _, c := range []struct {
+		name  string
+		frame func(i int, dst *gocv.Mat)
+	}{
+		{"1 Hz flicker", func(i int, dst *gocv.Mat) {
+			g := 1.0
+			if i%fps >= fps/2 {
+				g = 0.7
+			}
+			sc.frame(dst, ft.room, g)
+		}},
+		{"projector spill", func(i int, dst *gocv.Mat) {
+			ft.room.CopyTo(&lit)
+			if i >= 3*fps {
+				k := shots[(i*10/7/fps)%len(shots)]
+				px, _ := lit.DataPtrUint8()
+				for y := spill.Min.Y; y < spill.Max.Y; y++ {
+					for x := spill.Min.X; x < spill.Max.X; x++ {
+						for ch := range 3 {
+							v := &px[(y*w+x)*3+ch]
+							*v = uint8(min(255, float64(*v)*k[ch]))
+						}
+					}
+				}
+			}
+			sc.frame(dst, lit, 1)
+		}},
+	} {
+		r := analyse(person(vision.PersonPoseNet), end, c.frame)
+		warm := 3 * fps
+		absent := 1 - share(r.presence[warm:])
+		t.Logf("%s, person posenet: absent %.0f%% of the time after warm-up", c.name, 100*absent)
+		if absent < 0.9 {
+			t.Errorf("%s, person posenet: absent only %.0f%% of the time after warm-up, want ≥ 90%%", c.name, 100*absent)
+		}
+	}
+}

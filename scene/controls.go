@@ -47,7 +47,8 @@ type Controls struct {
 	index   map[string]int // name → param index
 	sorted  []int          // param indices sorted by name
 	presets []string
-	dim     int // latent length, 0 without a director
+	dim     int  // latent length, 0 without a director or a latent
+	steers  bool // the scene has a director (of any latent size)
 
 	sets    []setReq
 	preset  int // preset to apply, -1 for none
@@ -82,7 +83,7 @@ func newControls(g *Game) *Controls {
 	c.presets = presetNames(g.cfg.Presets)
 	c.dirCfg = g.cfg.Director
 	if g.director != nil {
-		c.dim = g.director.Dim()
+		c.dim, c.steers = g.director.Dim(), true
 		c.offsets = make([]float32, c.dim)
 	}
 	c.stats.Width, c.stats.Height = g.cfg.RenderW, g.cfg.RenderH
@@ -154,8 +155,11 @@ func (c *Controls) ApplyPreset(name string) error {
 func (c *Controls) SetLatent(i int, v float64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dim == 0 {
+	if !c.steers {
 		return fmt.Errorf("latent %d: this scene has no director to offset", i)
+	}
+	if c.dim == 0 {
+		return fmt.Errorf("latent %d: the model takes no latent (it is steered by its picture alone)", i)
 	}
 	if i < 0 || i >= c.dim {
 		return fmt.Errorf("latent component %d: expected 0..%d (the model's latent has %d values)", i, c.dim-1, c.dim)

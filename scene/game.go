@@ -50,6 +50,7 @@ type Game struct {
 	fit        gen.Fit // how generator frames meet the canvas ("" is cover)
 	upOpts     ebiten.DrawImageOptions
 	geo        ebiten.GeoM
+	screenPic  screenPic // the picture on screen for a feedback image model
 
 	// The camera's flow field and motion grid, as small images scaled up
 	// into the render-size inputs with a filtered draw.
@@ -362,7 +363,7 @@ func (g *Game) Layout(w, h int) (int, int) {
 func (g *Game) Dispose() {
 	g.closeDream()
 	g.Chain.Dispose()
-	for _, img := range []*ebiten.Image{g.genSmall, g.in.GenOlder, g.in.GenNewer, g.in.Flow, g.in.Audience, g.in.Residual, g.view, g.flowSmall, g.audSmall} {
+	for _, img := range []*ebiten.Image{g.genSmall, g.in.GenOlder, g.in.GenNewer, g.in.Flow, g.in.Audience, g.in.Residual, g.view, g.flowSmall, g.audSmall, g.screenPic.img} {
 		if img != nil {
 			img.Deallocate()
 		}

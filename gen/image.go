@@ -76,9 +76,10 @@ type imageInput struct {
 	spec   ImageSpec
 	data   []float32    // the tensor's data
 	lut    [256]float32 // byte value → the model's range
-	xs, ys []int32      // for each input column and row, the picture's
+	xs, ys []int32      // for each input column and row, the picture's (byte offsets)
 	srcW   int
 	srcH   int
+	srcC   int
 }
 
 func newImageInput(spec ImageSpec, data []float32) *imageInput {
@@ -95,45 +96,46 @@ func newImageInput(spec ImageSpec, data []float32) *imageInput {
 }
 
 // sample maps each of n output positions to one of the picture's m, by the
-// cover placement's scale s and offset t (picture → input).
-func sample(dst []int32, m int, s, t float64) {
+// cover placement's scale s and offset t (picture → input), times step.
+func sample(dst []int32, m int, s, t float64, step int) {
 	for i := range dst {
 		k := int((float64(i) + 0.5 - t) / s)
-		dst[i] = int32(min(max(k, 0), m-1))
+		dst[i] = int32(min(max(k, 0), m-1) * step)
 	}
 }
 
-// fill converts p into the tensor.
+// fill converts p into the tensor, a row at a time.
 func (in *imageInput) fill(p *Picture) error {
 	if err := p.check(); err != nil {
 		return err
 	}
-	W, H := in.spec.Width, in.spec.Height
-	if p.Width != in.srcW || p.Height != in.srcH {
+	W, H, ch := in.spec.Width, in.spec.Height, p.Channels
+	if p.Width != in.srcW || p.Height != in.srcH || ch != in.srcC {
 		sx, sy, tx, ty := FitCover.Place(p.Width, p.Height, W, H)
-		sample(in.xs, p.Width, sx, tx)
-		sample(in.ys, p.Height, sy, ty)
-		in.srcW, in.srcH = p.Width, p.Height
+		sample(in.xs, p.Width, sx, tx, ch)          // byte offsets in a row
+		sample(in.ys, p.Height, sy, ty, ch*p.Width) // byte offsets of rows
+		in.srcW, in.srcH, in.srcC = p.Width, p.Height, ch
 	}
-	ch := p.Channels
-	g, b := 1, 2 // the green and blue offsets in a pixel
+	g, b, pw := 1, 2, 3 // the green and blue offsets in a pixel, the bytes read
 	if ch == 1 {
-		g, b = 0, 0
+		g, b, pw = 0, 0, 1
 	}
-	lut, pix, d := &in.lut, p.Pix, in.data
-	n := W * H
-	nhwc := in.spec.Layout == "NHWC"
-	for y := 0; y < H; y++ {
-		row := int(in.ys[y]) * p.Width
-		for x := 0; x < W; x++ {
-			s := (row + int(in.xs[x])) * ch
-			k := y*W + x
-			if nhwc {
-				o := d[3*k : 3*k+3 : 3*k+3]
-				o[0], o[1], o[2] = lut[pix[s]], lut[pix[s+g]], lut[pix[s+b]]
-			} else {
-				d[k], d[n+k], d[2*n+k] = lut[pix[s]], lut[pix[s+g]], lut[pix[s+b]]
+	lut, d, n := &in.lut, in.data, W*H
+	rowLen := ch * p.Width
+	for y, off := range in.ys {
+		row := p.Pix[off : int(off)+rowLen]
+		if in.spec.Layout == "NHWC" {
+			o := d[3*W*y : 3*W*(y+1)]
+			for x, s := range in.xs {
+				px := row[s : int(s)+pw : int(s)+pw]
+				q := o[3*x : 3*x+3 : 3*x+3]
+				q[0], q[1], q[2] = lut[px[0]], lut[px[g]], lut[px[b]]
 			}
+			continue
+		}
+		rs, gs, bs := d[y*W:(y+1)*W], d[n+y*W:n+(y+1)*W], d[2*n+y*W:2*n+(y+1)*W]
+		for x, s := range in.xs {
+			rs[x], gs[x], bs[x] = lut[row[int(s)]], lut[row[int(s)+g]], lut[row[int(s)+b]]
 		}
 	}
 	return nil

@@ -128,10 +128,12 @@ type GenSizes struct {
 	S512 GenFigure `json:"512"`
 }
 
-// GeneratorReport holds both built-in models.
+// GeneratorReport holds the built-in models: the two latent ones and the
+// image model (its Runner figure includes converting a camera picture).
 type GeneratorReport struct {
 	CPPN        GenSizes `json:"cppn"`
 	ConvDecoder GenSizes `json:"convdecoder"`
+	Restyle     GenSizes `json:"restyle"`
 }
 
 // EfficiencyReport compares the CPPN's achieved FLOP/s (2 × its multiply-adds

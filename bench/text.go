@@ -18,7 +18,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, m := range []struct {
 		name string
 		s    GenSizes
-	}{{"cppn", r.Generator.CPPN}, {"convdecoder", r.Generator.ConvDecoder}} {
+	}{{"cppn", r.Generator.CPPN}, {"convdecoder", r.Generator.ConvDecoder}, {"restyle", r.Generator.Restyle}} {
 		for _, f := range []struct {
 			size string
 			f    GenFigure

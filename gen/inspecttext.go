@@ -48,10 +48,14 @@ func (i *Info) InspectManifest(w io.Writer, manPath string, sc SessionConfig) er
 	if err != nil {
 		return err
 	}
-	if err := i.Check(man); err != nil {
+	notes, err := i.Check(man)
+	if err != nil {
 		return fmt.Errorf("manifest %s: %w", manPath, err)
 	}
 	fmt.Fprintf(w, "manifest %s fits\n", manPath)
+	for _, n := range notes {
+		fmt.Fprintf(w, "assumed  %s\n", n)
+	}
 	t, warning, err := TestFrame(i.Path, man, sc)
 	warning.WriteText(w)
 	if err != nil {

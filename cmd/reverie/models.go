@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,7 @@ import (
 // cmdModels is `reverie models inspect|build`.
 func cmdModels(args []string) error {
 	if len(args) == 0 {
-		return errors.New("models: expected a subcommand: list, inspect FILE.onnx|NETWORK [-manifest M.yaml], or build -kind cppn|convdecoder -out FILE.onnx")
+		return errors.New("models: expected a subcommand: list, inspect FILE.onnx|NETWORK [-manifest M.yaml], or build -kind cppn|convdecoder|restyle -out FILE.onnx")
 	}
 	switch args[0] {
 	case "list":
@@ -32,7 +33,7 @@ func cmdModels(args []string) error {
 		fmt.Println("usage: reverie models list")
 		fmt.Println("       reverie models inspect FILE.onnx|NETWORK [-manifest M.yaml] [-config FILE]")
 		fmt.Println("       reverie models layers FILE.onnx|NETWORK")
-		fmt.Println("       reverie models build -kind cppn|convdecoder -seed N [-size WxH] [-look L] -out FILE.onnx [-preview FILE.png]")
+		fmt.Println("       reverie models build -kind cppn|convdecoder|restyle -seed N [-size WxH] [-look L] -out FILE.onnx [-preview FILE.png]")
 		return nil
 	}
 	return fmt.Errorf("models: unknown subcommand %q; expected list, inspect, layers or build", args[0])
@@ -133,7 +134,7 @@ func parseFlagsWithFile(fs *flag.FlagSet, args []string, file *string) error {
 func cmdModelsBuild(args []string) error {
 	def := gen.DefaultConfig()
 	fs := flag.NewFlagSet("models build", flag.ContinueOnError)
-	kind := fs.String("kind", "cppn", "cppn or convdecoder")
+	kind := fs.String("kind", "cppn", "cppn, convdecoder or restyle")
 	seed := fs.Uint64("seed", def.Seed, "weights seed: each seed is a different piece")
 	size := fs.String("size", fmt.Sprintf("%dx%d", def.Width, def.Height), "frame size WxH, 16..4096 each")
 	look := fs.String("look", def.Look, "the CPPN's activation mix: "+strings.Join(gen.LookNames(), ", "))
@@ -149,8 +150,8 @@ func cmdModelsBuild(args []string) error {
 	if *preview != "" && !strings.EqualFold(filepath.Ext(*preview), ".png") {
 		return fmt.Errorf("models build: -preview %q: expected a file name ending in .png", *preview)
 	}
-	if *kind != "cppn" && *kind != "convdecoder" {
-		return fmt.Errorf("models build: -kind %q: expected cppn or convdecoder", *kind)
+	if !slices.Contains(gen.Builtins, "builtin:"+*kind) {
+		return fmt.Errorf("models build: -kind %q: expected cppn, convdecoder or restyle", *kind)
 	}
 	w, h, err := parseSize(*size)
 	if err != nil {

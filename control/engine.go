@@ -73,4 +73,6 @@ type Pipeline interface {
 type Engine interface {
 	Controls
 	Pipeline
+	Recorder
+	CameraViewer
 }

@@ -1,11 +1,13 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"sort"
 	"strings"
 	"sync"
@@ -31,6 +33,8 @@ type fakeEngine struct {
 	gen        GenStats
 	swapErr    error
 	snaps      int
+	rec        recorder
+	camViews   int
 }
 
 func newFake() *fakeEngine {
@@ -154,4 +158,63 @@ func (f *fakeEngine) Camera() CameraStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.camera
+}
+
+// recorder is the fake's recording: the folder is fixed, as config.yaml's.
+type recorder struct {
+	mu        sync.Mutex
+	recording bool
+	n         int
+	startErr  error
+	last      string
+}
+
+func (f *fakeEngine) StartRecording() (string, error) {
+	r := &f.rec
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.startErr != nil {
+		return "", r.startErr
+	}
+	if r.recording {
+		return r.last, fmt.Errorf("already recording to %s", r.last)
+	}
+	r.n++
+	r.recording, r.last = true, fmt.Sprintf("recordings/take-%d.mp4", r.n)
+	return r.last, nil
+}
+
+func (f *fakeEngine) StopRecording() (string, error) {
+	r := &f.rec
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.recording {
+		return "", ErrNotRecording
+	}
+	r.recording = false
+	return r.last, nil
+}
+
+func (f *fakeEngine) VideoOut() VideoOutStats {
+	r := &f.rec
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v := VideoOutStats{Record: RecordStats{Recording: r.recording, File: r.last, Frames: 30, Dropped: 2, TotalFrames: 90, TotalDropped: 5}}
+	if r.startErr != nil {
+		v.Record.Err = r.startErr.Error()
+	}
+	return v
+}
+
+// CameraJPEG is a small picture standing in for the camera's view.
+func (f *fakeEngine) CameraJPEG(ctx context.Context) ([]byte, error) {
+	f.mu.Lock()
+	f.camViews++
+	f.mu.Unlock()
+	img := image.NewRGBA(image.Rect(0, 0, 80, 60))
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -2,19 +2,25 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"reverie/control"
 	"reverie/gen"
 	"reverie/internal/redact"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
+
+	"gocv.io/x/gocv"
 )
 
 // engine adapts the running pipeline (the scene's controls, the generator's
@@ -151,4 +157,74 @@ func describeSource(name string) string {
 		return "stream " + redact.URLs(name)
 	}
 	return "file " + redact.URLs(name)
+}
+
+// StartRecording starts recording the displayed output into
+// video_out.record.folder.
+func (e *engine) StartRecording() (string, error) { return e.p.out.StartRecording() }
+
+// StopRecording finishes the recording and returns its file.
+func (e *engine) StopRecording() (string, error) {
+	path, err := e.p.out.StopRecording()
+	if errors.Is(err, videoout.ErrNotRecording) {
+		return "", control.ErrNotRecording
+	}
+	return path, err
+}
+
+// toggleRecording is key R: it starts a recording, or stops the one going.
+func (e *engine) toggleRecording() {
+	if e.p.out.Stats().Record.Recording {
+		if path, err := e.StopRecording(); err == nil {
+			slog.Info("recording stopped", "file", path, "by", "key R")
+		}
+		return
+	}
+	if path, err := e.StartRecording(); err == nil {
+		slog.Info("recording started", "file", path, "by", "key R")
+	}
+}
+
+// VideoOut is the outputs' state, for /api/status and /metrics.
+func (e *engine) VideoOut() control.VideoOutStats {
+	s := e.p.out.Stats()
+	r := s.Record
+	out := control.VideoOutStats{
+		Record: control.RecordStats{Recording: r.Recording, File: r.File, Seconds: r.Seconds, Frames: r.Frames, Dropped: r.Dropped,
+			Err: r.Err, TotalFrames: r.TotalFrames, TotalDropped: r.TotalDropped},
+	}
+	for _, p := range []struct {
+		from videoout.OutputStats
+		to   *control.OutputStats
+	}{{s.Stream, &out.Stream}, {s.Camera, &out.VirtualCamera}} {
+		*p.to = control.OutputStats{Target: redact.URLs(p.from.Target), On: p.from.On, Frames: p.from.Frames, Dropped: p.from.Dropped, Err: redact.URLs(p.from.Err)}
+	}
+	return out
+}
+
+// CameraJPEG draws the newest camera frame with the silhouette and the
+// centre of activity the analysis found, for the panel. The first request
+// asks the watcher for frames and waits for one.
+func (e *engine) CameraJPEG(ctx context.Context) ([]byte, error) {
+	w := e.p.cam.current()
+	if w == nil {
+		return nil, errors.New("no camera is running")
+	}
+	img := gocv.NewMat()
+	defer img.Close()
+	var f vision.Features
+	for !w.CameraView(&img, &f) {
+		select {
+		case <-ctx.Done():
+			return nil, errors.New("the camera has delivered no frame yet")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	vision.DrawView(&img, &f)
+	buf, err := gocv.IMEncode(gocv.JPEGFileExt, img)
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Close()
+	return append([]byte(nil), buf.GetBytes()...), nil
 }

@@ -16,6 +16,7 @@ type Watcher struct {
 	Capture *Capture
 	cfg     Config
 	feats   *mailbox.Box[Features]
+	view    cameraView // the panel's camera view (view.go)
 }
 
 // NewWatcher watches src, reopening it with open after a loss.
@@ -38,12 +39,15 @@ func (w *Watcher) Latest(dst *Features, since uint64) (seq uint64, ok bool) {
 func (w *Watcher) Run(ctx context.Context) {
 	an := NewLiveAnalyzer(w.cfg)
 	defer an.Close()
+	w.view.box.Store(newViewBox())
+	defer w.view.box.Load().Close()
 	start := time.Now()
 	w.Capture.Each(ctx, func(frame gocv.Mat, at time.Time) bool {
 		f := an.Analyze(frame, at.Sub(start).Seconds())
 		f.At = at
 		w.feats.Back().CopyFrom(f)
 		w.feats.Publish()
+		w.view.offer(frame, f)
 		return true
 	})
 }

@@ -161,10 +161,21 @@ func describeSource(name string) string {
 
 // StartRecording starts recording the displayed output into
 // video_out.record.folder.
-func (e *engine) StartRecording() (string, error) { return e.p.out.StartRecording() }
+func (e *engine) StartRecording() (string, error) {
+	if e.p.out == nil {
+		return "", errNoOutputs
+	}
+	return e.p.out.StartRecording()
+}
+
+// errNoOutputs is the answer of a pipeline built without video outputs.
+var errNoOutputs = errors.New("this pipeline has no video outputs")
 
 // StopRecording finishes the recording and returns its file.
 func (e *engine) StopRecording() (string, error) {
+	if e.p.out == nil {
+		return "", control.ErrNotRecording
+	}
 	path, err := e.p.out.StopRecording()
 	if errors.Is(err, videoout.ErrNotRecording) {
 		return "", control.ErrNotRecording
@@ -174,6 +185,9 @@ func (e *engine) StopRecording() (string, error) {
 
 // toggleRecording is key R: it starts a recording, or stops the one going.
 func (e *engine) toggleRecording() {
+	if e.p.out == nil {
+		return
+	}
 	if e.p.out.Stats().Record.Recording {
 		if path, err := e.StopRecording(); err == nil {
 			slog.Info("recording stopped", "file", path, "by", "key R")
@@ -187,6 +201,9 @@ func (e *engine) toggleRecording() {
 
 // VideoOut is the outputs' state, for /api/status and /metrics.
 func (e *engine) VideoOut() control.VideoOutStats {
+	if e.p.out == nil {
+		return control.VideoOutStats{}
+	}
 	s := e.p.out.Stats()
 	r := s.Record
 	out := control.VideoOutStats{

@@ -40,9 +40,11 @@ type fakeEngine struct {
 func newFake() *fakeEngine {
 	return &fakeEngine{
 		params: map[string]*ParamInfo{
-			"warp.zoom":     {Name: "warp.zoom", Value: 1.01, Min: 0.9, Max: 1.2, Doc: "scale per frame"},
-			"inject.mix":    {Name: "inject.mix", Value: 0.1, Min: 0, Max: 1, Doc: "generator share"},
-			"director.gain": {Name: "director.gain", Value: 2.5, Min: 0, Max: 20},
+			"warp.zoom":     {Name: "warp.zoom", Value: 1.01, Min: 0.9, Max: 1.2, Doc: "scale per frame", Group: "warp", Order: 0},
+			"inject.mix":    {Name: "inject.mix", Value: 0.1, Min: 0, Max: 1, Doc: "generator share", Group: "inject", Order: 1},
+			"director.gain": {Name: "director.gain", Value: 2.5, Min: 0, Max: 20, Group: "director", Order: 2},
+			"push.0":        {Name: "push.0", Value: 0, Min: -5, Max: 5, Doc: "push along latent direction 0", Group: "push", Order: 3},
+			"push.1":        {Name: "push.1", Value: 0, Min: -5, Max: 5, Doc: "push along latent direction 1", Group: "push", Order: 3},
 		},
 		presets: []string{"calm", "storm"},
 		latent:  map[int]float64{},

@@ -45,14 +45,19 @@ func newEngine(p *pipeline) *engine {
 func (e *engine) List() []control.ParamInfo {
 	ps := e.ctl.List()
 	gs := e.runner.Params()
+	order := map[string]int{}
+	for i, g := range e.ctl.Groups() {
+		order[g] = i
+	}
 	out := make([]control.ParamInfo, 0, len(ps)+len(gs))
 	for _, p := range ps {
-		out = append(out, control.ParamInfo{Name: p.Name, Value: p.Value, Min: p.Min, Max: p.Max, Doc: p.Doc})
+		g, _, _ := strings.Cut(p.Name, ".")
+		out = append(out, control.ParamInfo{Name: p.Name, Value: p.Value, Min: p.Min, Max: p.Max, Doc: p.Doc, Group: g, Order: order[g]})
 	}
 	model := e.runner.Stats().Model
 	for _, p := range gs {
 		out = append(out, control.ParamInfo{Name: genPrefix + p.Name, Value: float64(p.Value), Min: float64(p.Min), Max: float64(p.Max),
-			Doc: fmt.Sprintf("the model's input %q (%s); its manifest starts it at %g", p.Input, model, p.Def)})
+			Doc: fmt.Sprintf("the model's input %q (%s); its manifest starts it at %g", p.Input, model, p.Def), Group: "generator", Order: len(order)})
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out

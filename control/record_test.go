@@ -1,9 +1,7 @@
 package control
 
 import (
-	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 )
@@ -48,21 +46,13 @@ func TestRecordOverHTTP(t *testing.T) {
 // OSC /reverie/record 1 starts a recording and 0 stops it.
 func TestRecordOverOSC(t *testing.T) {
 	s, eng, _, _ := newTestServer(t, DefaultConfig())
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go s.ServeOSC(ctx, pc)
-	conn, err := net.Dial("udp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	recording := func() bool { return eng.VideoOut().Record.Recording }
-	conn.Write(packet(t, "/reverie/record", int32(1)))
+	if err := handle(t, s, packet(t, "/reverie/record", int32(1))); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "recording after /reverie/record 1", recording)
-	conn.Write(packet(t, "/reverie/record", int32(0)))
+	if err := handle(t, s, packet(t, "/reverie/record", int32(0))); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "stopped after /reverie/record 0", func() bool { return !recording() })
 }

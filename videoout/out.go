@@ -134,45 +134,36 @@ func (o *Out) Close() {
 }
 
 func (o *Out) openStream(c StreamConfig) {
-	o.mu.Lock()
-	o.streamTarget, o.streamErr = c.URL, ""
-	o.mu.Unlock()
-	if c.URL == "" {
-		return
-	}
-	enc, err := o.open.Stream(c.URL, c.Codec, o.w, o.h, c.FPS)
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if err != nil {
-		o.streamErr = err.Error()
-		slog.Error("video stream not sent; the piece runs on without it", "err", err)
-		return
-	}
-	o.stream = newSink(enc, o.w, o.h, c.FPS, c.Queue, func(err error) {
-		slog.Error("video stream failed; it stops until the config is reloaded", "url", c.URL, "err", err)
-	})
-	slog.Info("video stream sending", "url", c.URL, "codec", c.Codec, "size", fmt.Sprintf("%dx%d", o.w, o.h), "fps", c.FPS)
+	o.openOutput(&o.stream, &o.streamTarget, &o.streamErr, c.URL, "video stream", c.FPS, c.Queue,
+		func() (Encoder, error) { return o.open.Stream(c.URL, c.Codec, o.w, o.h, c.FPS) })
 }
 
 func (o *Out) openCamera(c CameraConfig) {
+	o.openOutput(&o.cam, &o.camTarget, &o.camErr, c.Device, "virtual camera", c.FPS, 3,
+		func() (Encoder, error) { return o.open.Camera(c.Device, o.w, o.h) })
+}
+
+// openOutput opens a stream or the virtual camera at target ("" is off)
+// into *s; a failure is logged and kept in *errText for Stats.
+func (o *Out) openOutput(s **sink, targetField, errText *string, target, what string, fps float64, queue int, open func() (Encoder, error)) {
 	o.mu.Lock()
-	o.camTarget, o.camErr = c.Device, ""
+	*targetField, *errText = target, ""
 	o.mu.Unlock()
-	if c.Device == "" {
+	if target == "" {
 		return
 	}
-	enc, err := o.open.Camera(c.Device, o.w, o.h)
+	enc, err := open()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if err != nil {
-		o.camErr = err.Error()
-		slog.Warn("no virtual camera; the piece runs on without it", "err", err)
+		*errText = err.Error()
+		slog.Error(what+" not sending; the piece runs on without it", "err", err)
 		return
 	}
-	o.cam = newSink(enc, o.w, o.h, c.FPS, 3, func(err error) {
-		slog.Error("virtual camera failed; it stops until the config is reloaded", "err", err)
+	*s = newSink(enc, o.w, o.h, fps, queue, func(err error) {
+		slog.Error(what+" failed; it stops until the config is reloaded", "target", target, "err", err)
 	})
-	slog.Info("virtual camera sending", "device", c.Device, "size", fmt.Sprintf("%dx%d", o.w, o.h))
+	slog.Info(what+" sending", "target", target, "size", fmt.Sprintf("%dx%d", o.w, o.h), "fps", fps)
 }
 
 // closeOutput takes the sink out of the game loop's reach, then closes it.

@@ -16,18 +16,6 @@ import (
 	"reverie/internal/matcount"
 )
 
-func checkMats(t *testing.T) {
-	base, counted := matcount.Count()
-	if !counted {
-		return
-	}
-	t.Cleanup(func() {
-		if c, _ := matcount.Count(); c != base {
-			t.Errorf("%d Mats open after the test, %d before: a Mat leaked", c, base)
-		}
-	})
-}
-
 // paint draws picture i: a grey level that changes and a bright square
 // that moves, so consecutive frames differ.
 func paint(i, w, h int) func(pix []byte) {
@@ -66,7 +54,7 @@ func slot(i int, fps float64) time.Duration {
 // config offers, read back with the frame count (one picture shown for two
 // slots fills both), the size, and pictures that differ.
 func TestRecordingReadsBack(t *testing.T) {
-	checkMats(t)
+	matcount.Check(t)
 	const w, h, n = 320, 180, 30
 	for _, tc := range []struct{ container, codec string }{{"mp4", "h264"}, {"mkv", "mpeg4"}, {"avi", "mjpeg"}} {
 		t.Run(tc.container+"/"+tc.codec, func(t *testing.T) {
@@ -137,7 +125,7 @@ func readBack(t *testing.T, path string) (n, w, h int, differ bool) {
 // good folder works. A disk that fills while recording stops it with the
 // reason in the stats, and the file is finished.
 func TestRecordingFolderErrors(t *testing.T) {
-	checkMats(t)
+	matcount.Check(t)
 	const w, h = 64, 36
 	file := filepath.Join(t.TempDir(), "a-file")
 	os.WriteFile(file, []byte("x"), 0o644)
@@ -242,7 +230,7 @@ func TestSlowEncoderDropsFrames(t *testing.T) {
 // udp address gets frames of the render size. The delay from hand-over to
 // decoded picture is logged.
 func TestStreamReceivedInProcess(t *testing.T) {
-	checkMats(t)
+	matcount.Check(t)
 	const w, h = 320, 180
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {

@@ -20,16 +20,18 @@ import (
 	"reverie/internal/field"
 	"reverie/internal/personnet"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
 )
 
 // Config is config.yaml: one section per package, each owning its options.
 type Config struct {
-	Log       LogConfig      `yaml:"log"`
-	Vision    vision.Config  `yaml:"vision"`
-	Generator gen.Config     `yaml:"generator"`
-	Scene     scene.Config   `yaml:"scene"`
-	Control   control.Config `yaml:"control"`
+	Log       LogConfig       `yaml:"log"`
+	Vision    vision.Config   `yaml:"vision"`
+	Generator gen.Config      `yaml:"generator"`
+	Scene     scene.Config    `yaml:"scene"`
+	Control   control.Config  `yaml:"control"`
+	VideoOut  videoout.Config `yaml:"video_out"`
 }
 
 // LogConfig is the log section.
@@ -46,6 +48,7 @@ func DefaultConfig() Config {
 		Generator: gen.DefaultConfig(),
 		Scene:     scene.DefaultConfig(),
 		Control:   control.DefaultConfig(),
+		VideoOut:  videoout.DefaultConfig(),
 	})
 }
 
@@ -147,6 +150,7 @@ func Parse(file string, data []byte) (Config, error) {
 		{"generator", cfg.Generator.Validate()},
 		{"scene", cfg.Scene.Validate()},
 		{"control", cfg.Control.Validate()},
+		{"video_out", cfg.VideoOut.Validate()},
 	} {
 		if s.err == nil {
 			continue

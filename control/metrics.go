@@ -46,6 +46,7 @@ func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 		gauge("reverie_camera_ok", "1 while the camera delivers frames.", func() float64 { return b2f(eng.Camera().State == "ok") }),
 		gauge("reverie_presence", "1 while someone is in front of the piece.", func() float64 { return b2f(eng.Camera().Presence) }),
 	)
+	m.reg.MustRegister(videoOutMetrics(eng)...)
 	for _, lv := range []string{"warn", "error"} {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "reverie_log_events_total", Help: "Warnings and errors logged, by level.", ConstLabels: prometheus.Labels{"level": lv},

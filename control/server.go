@@ -30,6 +30,7 @@ type Server struct {
 	start   time.Time
 	metrics *metrics
 	preview *preview
+	camView *cameraView
 
 	mu    sync.Mutex
 	cfg   Config
@@ -65,6 +66,7 @@ func New(cfg Config, eng Engine, j *Journal) (*Server, error) {
 	}
 	s.metrics = newMetrics(eng, j, s.start)
 	s.preview = newPreview(eng, cfg.PreviewFPS)
+	s.camView = newCameraView()
 	s.health = newHealth()
 	return s, nil
 }
@@ -204,6 +206,9 @@ func (s *Server) Handler() http.Handler {
 	route("POST /api/model", s.handleModel)
 	route("GET /api/snapshot.png", s.handleSnapshot)
 	route("GET /stream.mjpeg", s.handleStream)
+	route("POST /api/record/start", s.handleRecordStart)
+	route("POST /api/record/stop", s.handleRecordStop)
+	route("GET /api/camera.jpg", s.handleCameraView)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	route("GET /{$}", s.handlePanel)
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -363,32 +368,33 @@ func (s *Server) alive() (bool, string) {
 
 // Status is /api/status.
 type Status struct {
-	Alive     bool      `json:"alive"`
-	Reason    string    `json:"reason,omitempty"`
-	UptimeS   float64   `json:"uptime_s"`
-	FPS       float64   `json:"fps"`
-	Frames    uint64    `json:"frames"`
-	Width     int       `json:"width"`
-	Height    int       `json:"height"`
-	Preset    string    `json:"preset"`
-	Sleeping  bool      `json:"sleeping"`
-	Open      bool      `json:"open"` // inside the opening hours
-	Model     string    `json:"model"`
-	GenMs     float64   `json:"generator_ms"`
-	GenFPS    float64   `json:"generator_fps"`
-	GenFrames uint64    `json:"generator_frames"`
-	GenErr    string    `json:"generator_error,omitempty"`
-	Camera    string    `json:"camera"`
-	CameraErr string    `json:"camera_error,omitempty"`
-	Source    string    `json:"source,omitempty"`
-	Dream     string    `json:"dream,omitempty"` // the neural dream: starting, on, or "off: why"
-	DreamMs   float64   `json:"dream_step_ms,omitempty"`
-	Presence  bool      `json:"presence"`
-	Level     float64   `json:"presence_level"`
-	Degraded  []string  `json:"degraded"`
-	Faults    []Fault   `json:"faults"`
-	Errors    []Event   `json:"errors"`
-	Time      time.Time `json:"time"`
+	Alive     bool          `json:"alive"`
+	Reason    string        `json:"reason,omitempty"`
+	UptimeS   float64       `json:"uptime_s"`
+	FPS       float64       `json:"fps"`
+	Frames    uint64        `json:"frames"`
+	Width     int           `json:"width"`
+	Height    int           `json:"height"`
+	Preset    string        `json:"preset"`
+	Sleeping  bool          `json:"sleeping"`
+	Open      bool          `json:"open"` // inside the opening hours
+	Model     string        `json:"model"`
+	GenMs     float64       `json:"generator_ms"`
+	GenFPS    float64       `json:"generator_fps"`
+	GenFrames uint64        `json:"generator_frames"`
+	GenErr    string        `json:"generator_error,omitempty"`
+	Camera    string        `json:"camera"`
+	CameraErr string        `json:"camera_error,omitempty"`
+	Source    string        `json:"source,omitempty"`
+	Dream     string        `json:"dream,omitempty"` // the neural dream: starting, on, or "off: why"
+	DreamMs   float64       `json:"dream_step_ms,omitempty"`
+	Presence  bool          `json:"presence"`
+	Level     float64       `json:"presence_level"`
+	VideoOut  VideoOutStats `json:"video_out"`
+	Degraded  []string      `json:"degraded"`
+	Faults    []Fault       `json:"faults"`
+	Errors    []Event       `json:"errors"`
+	Time      time.Time     `json:"time"`
 }
 
 func (s *Server) status() Status {
@@ -402,7 +408,7 @@ func (s *Server) status() Status {
 		FPS: d.FPS, Frames: d.Frames, Width: d.Width, Height: d.Height, Preset: d.Preset, Sleeping: d.Sleeping, Open: open,
 		Model: g.Model, GenMs: g.Ms, GenFPS: g.FPS, GenFrames: g.Frames, GenErr: g.LastErr,
 		Camera: c.State, CameraErr: c.Err, Source: c.Source, Presence: c.Presence, Level: c.Level,
-		Dream: d.Dream, DreamMs: d.DreamStepMs,
+		Dream: d.Dream, DreamMs: d.DreamStepMs, VideoOut: s.eng.VideoOut(),
 		Degraded: s.health.current(), Faults: s.health.history(), Errors: s.journal.Recent(), Time: time.Now(),
 	}
 }

@@ -3,8 +3,12 @@ package core
 import (
 	"strconv"
 
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+
 	"reverie/gen"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
 )
 
@@ -15,6 +19,11 @@ import (
 type live struct {
 	cam    *camera // the current watcher; none runs the idle choreography alone
 	runner *gen.Runner
+	out    *videoout.Out // takes the displayed picture; nil for none
+	read   func(pix []byte)
+	// toggleRecording starts or stops a recording (key R), off the game
+	// loop: opening a file must not hold up the display.
+	toggleRecording func()
 
 	watcher  *vision.Watcher // the watcher feats came from
 	feats    vision.Features
@@ -55,6 +64,9 @@ func (l *live) Tick(g *scene.Game) error {
 		}
 	}
 	g.SetFeatures(f)
+	if inpututil.IsKeyJustPressed(ebiten.KeyR) && l.toggleRecording != nil {
+		go l.toggleRecording()
+	}
 	if g.Sleeping() {
 		return nil // the runner only works when handed a latent
 	}
@@ -97,8 +109,17 @@ func (l *live) handImage(g *scene.Game, f *vision.Features, shown bool) {
 	}
 }
 
-// AfterChain implements scene.Driver: the live picture is only shown.
-func (l *live) AfterChain(*scene.Game) error { return nil }
+// AfterChain implements scene.Driver: the live picture is shown, and
+// handed to the video outputs whose next frame is due.
+func (l *live) AfterChain(g *scene.Game) error {
+	if l.out != nil {
+		if l.read == nil {
+			l.read = g.ReadFrame // once: a method value allocates
+		}
+		l.out.Capture(g.Clock(), l.read)
+	}
+	return nil
+}
 
 // AppendStatus implements scene.Driver: the generator's timing and the
 // camera's state for the overlay.
@@ -108,7 +129,17 @@ func (l *live) AppendStatus(b []byte) []byte {
 	b = strconv.AppendFloat(b, st.GenMs, 'f', 1, 64)
 	b = append(b, " ms  "...)
 	b = strconv.AppendFloat(b, st.FPS, 'f', 1, 64)
-	b = append(b, " fps\ncamera "...)
+	b = append(b, " fps\n"...)
+	if l.out != nil {
+		if r := l.out.Stats().Record; r.Recording {
+			b = append(b, "REC "...)
+			b = strconv.AppendFloat(b, r.Seconds, 'f', 0, 64)
+			b = append(b, " s, dropped "...)
+			b = strconv.AppendUint(b, r.Dropped, 10)
+			b = append(b, '\n')
+		}
+	}
+	b = append(b, "camera "...)
 	if l.watcher == nil || l.watcher.Capture == nil {
 		return append(b, "none"...)
 	}

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -16,6 +17,7 @@ import (
 
 	"reverie/gen"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
 )
 
@@ -40,6 +42,11 @@ type offline struct {
 	Runner   *gen.Runner
 	Frames   int    // output frames to write
 	OutDir   string // frame_00000.png … and trace.jsonl
+	// Video, when set, is a video file written instead of the PNGs (its
+	// container from the extension, Codec its codec), with NAME.trace.jsonl
+	// beside it.
+	Video string
+	Codec string
 
 	frame  gocv.Mat
 	feed   *imageFeed
@@ -53,6 +60,8 @@ type offline struct {
 	pixels []byte
 	img    *image.RGBA
 	enc    png.Encoder
+	video  videoout.Encoder
+	vframe videoout.Frame
 	line   TraceLine
 	done   bool
 	Err    error
@@ -61,18 +70,31 @@ type offline struct {
 // Start opens the trace file and prepares buffers. The game must use a
 // virtual clock of one input frame per tick.
 func (o *offline) Start(w, h int) error {
+	trace := filepath.Join(o.OutDir, "trace.jsonl")
+	if o.Video != "" {
+		trace = TracePath(o.Video)
+		o.OutDir = filepath.Dir(o.Video)
+	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fmt.Errorf("output folder %s: %w", o.OutDir, err)
 	}
-	f, err := os.Create(filepath.Join(o.OutDir, "trace.jsonl"))
+	f, err := os.Create(trace)
 	if err != nil {
 		return fmt.Errorf("output folder %s is not writable: %w", o.OutDir, err)
 	}
 	o.file = f
 	o.trace = bufio.NewWriter(f)
+	o.img = image.NewRGBA(image.Rect(0, 0, w, h))
+	if o.Video != "" {
+		if o.video, err = videoout.OpenFile(o.Video, o.Codec, w, h, o.Source.FPS()); err != nil {
+			f.Close()
+			o.file = nil
+			return err
+		}
+		o.vframe = videoout.Frame{Pix: o.img.Pix, W: w, H: h, Repeat: 1}
+	}
 	o.frame = gocv.NewMat()
 	o.dt = 1 / o.Source.FPS()
-	o.img = image.NewRGBA(image.Rect(0, 0, w, h))
 	o.enc.CompressionLevel = png.BestSpeed
 	return nil
 }
@@ -136,16 +158,8 @@ func (o *offline) handImage(g *scene.Game, f *vision.Features) error {
 // and write the frame and its trace line.
 func (o *offline) AfterChain(g *scene.Game) error {
 	g.ReadFrame(o.img.Pix)
-	path := filepath.Join(o.OutDir, fmt.Sprintf("frame_%05d.png", o.n))
-	f, err := os.Create(path)
-	if err == nil {
-		err = o.enc.Encode(f, o.img)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		o.Err = fmt.Errorf("writing %s: %w", path, err)
+	if err := o.writeFrame(); err != nil {
+		o.Err = err
 		return ebiten.Termination
 	}
 	b, _ := json.Marshal(&o.line)
@@ -159,18 +173,51 @@ func (o *offline) AfterChain(g *scene.Game) error {
 	return nil
 }
 
+// writeFrame writes the frame read back: into the video, or as a PNG.
+func (o *offline) writeFrame() error {
+	if o.video != nil {
+		if err := o.video.Encode(&o.vframe); err != nil {
+			return fmt.Errorf("writing %s: %w", o.Video, err)
+		}
+		return nil
+	}
+	path := filepath.Join(o.OutDir, fmt.Sprintf("frame_%05d.png", o.n))
+	f, err := os.Create(path)
+	if err == nil {
+		err = o.enc.Encode(f, o.img)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// TracePath is where a render into the video file video writes its trace:
+// beside it, as NAME.trace.jsonl.
+func TracePath(video string) string {
+	return strings.TrimSuffix(video, filepath.Ext(video)) + ".trace.jsonl"
+}
+
 // Written is the number of frames written so far.
 func (o *offline) Written() int { return o.n }
 
-// Close flushes the trace and frees the frame.
+// Close flushes the trace, finishes the video and frees the frame.
 func (o *offline) Close() error {
 	o.frame.Close()
 	if o.pr != nil {
 		o.pr.Close()
 	}
+	var verr error
+	if o.video != nil {
+		verr = o.video.Close()
+		o.video = nil
+	}
 	if o.file == nil {
-		return nil
+		return verr
 	}
 	err := o.trace.Flush()
-	return errors.Join(err, o.file.Close())
+	return errors.Join(verr, err, o.file.Close())
 }

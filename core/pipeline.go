@@ -8,6 +8,7 @@ import (
 	"reverie/gen"
 	"reverie/internal/redact"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
 )
 
@@ -19,6 +20,7 @@ type pipeline struct {
 	ctl    *scene.Controls
 	runner *gen.Runner
 	cam    *camera
+	out    *videoout.Out // recording, stream, virtual camera
 
 	// swapMu lets one change of model or camera run at a time (a control
 	// request's swap, a reload's swap, a reload's camera restart), so the

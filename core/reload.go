@@ -45,6 +45,9 @@ func (p *pipeline) reload(old, next conf.Config) {
 			}
 		}()
 	}
+	if old.VideoOut != next.VideoOut {
+		p.out.Reconfigure(next.VideoOut)
+	}
 	var restart []string
 	restart = append(restart, p.applyScene(old.Scene, next.Scene)...)
 	if !reflect.DeepEqual(old.Vision, next.Vision) {

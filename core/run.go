@@ -13,6 +13,7 @@ import (
 	"reverie/control"
 	"reverie/director"
 	"reverie/scene"
+	"reverie/videoout"
 )
 
 // Run opens the installation as cfg says and shows it until the window
@@ -45,7 +46,12 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	if err != nil {
 		return err
 	}
-	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), director, &live{cam: cam, runner: runner})
+	// The recording, the stream and the virtual camera take the displayed
+	// picture at the render size.
+	out := videoout.New(cfg.VideoOut, cfg.Scene.RenderW, cfg.Scene.RenderH, videoout.DefaultOpeners())
+	defer out.Close()
+	drv := &live{cam: cam, runner: runner, out: out}
+	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), director, drv)
 	if err != nil {
 		return err
 	}
@@ -53,8 +59,9 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 
 	game.Controls().SetFit(cfg.Generator.Fit)
 	game.Controls().SetModelInputs(runner) // presets' generator.* values
-	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, gen: cfg.Generator, configDir: filepath.Dir(cfgPath)}
+	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, out: out, gen: cfg.Generator, configDir: filepath.Dir(cfgPath)}
 	p.eng = newEngine(p)
+	drv.toggleRecording = p.eng.toggleRecording
 	srv, err := control.New(cfg.Control, p.eng, Journal)
 	if err != nil {
 		return err

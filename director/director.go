@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"reverie/gen"
 	"reverie/vision"
@@ -35,7 +37,8 @@ type Director struct {
 	absent  float64 // seconds since anyone was present
 	atHome  bool
 
-	offset       []float32 // live offsets per component (OSC)
+	offset       []float32          // live offsets per component (OSC)
+	pushes       [MaxPushes]float64 // live pushes along directions (push.K)
 	target, z, v []float32
 	started      bool
 
@@ -186,7 +189,53 @@ func (d *Director) ParamSlot(name string) *float64 {
 			return &d.cfg.Mapping[i].Gain
 		}
 	}
+	if k, ok := pushIndex(name); ok && k < min(len(d.dirs), MaxPushes) {
+		return &d.pushes[k]
+	}
 	return nil
+}
+
+// MaxPushes bounds the direction sliders: push.0 .. push.15, or as many as
+// the director has directions.
+const MaxPushes = 16
+
+// pushLimit is a push's range, in the latent's standard deviations.
+const pushLimit = 5
+
+// PushParams lists the live pushes along the director's directions,
+// push.K, as Artbreeder's sliders: each moves the picture along latent
+// direction K, the same directions the audience's mappings push along.
+func (d *Director) PushParams() []Param {
+	n := min(len(d.dirs), MaxPushes)
+	ps := make([]Param, n)
+	for k := range n {
+		ps[k] = Param{fmt.Sprintf("push.%d", k), d.pushes[k], -pushLimit, pushLimit,
+			fmt.Sprintf("push along latent direction %d, in the latent's standard deviations%s", k, d.pushedBy(k))}
+	}
+	return ps
+}
+
+// pushedBy names the features mapped to direction k, for the slider's doc.
+func (d *Director) pushedBy(k int) string {
+	var fs []string
+	for _, m := range d.cfg.Mapping {
+		if len(d.dirs) > 0 && m.Feature != "grid" && m.Direction%len(d.dirs) == k {
+			fs = append(fs, m.Feature)
+		}
+	}
+	if len(fs) == 0 {
+		return ""
+	}
+	return "; the audience's " + strings.Join(fs, ", ") + " pushes along it too"
+}
+
+func pushIndex(name string) (int, bool) {
+	s, ok := strings.CutPrefix(name, "push.")
+	if !ok {
+		return 0, false
+	}
+	k, err := strconv.Atoi(s)
+	return k, err == nil && k >= 0 && strconv.Itoa(k) == s
 }
 
 // Present reports whether the director currently counts someone present.
@@ -264,6 +313,9 @@ func (d *Director) Step(f *vision.Features, dt float64) []float32 {
 	copy(d.target, d.walk)
 	for i, o := range d.offset {
 		d.target[i] += o
+	}
+	for k := range min(len(d.dirs), MaxPushes) {
+		d.along(k, d.pushes[k])
 	}
 	if f != nil && len(d.dirs) > 0 {
 		d.push(f)

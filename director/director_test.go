@@ -2,6 +2,7 @@ package director
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -244,5 +245,28 @@ func TestDirectorForAModelWithoutALatent(t *testing.T) {
 	next.ContinueFrom(d)
 	if z := next.Step(f, 1.0/30); len(z) != 16 {
 		t.Errorf("after the swap: a latent of %d values, want 16", len(z))
+	}
+}
+
+// push.K moves the latent along direction K by that many units, through
+// the live-parameter slot; a name past the directions has no slot.
+func TestPushAlongDirection(t *testing.T) {
+	cfg := DefaultConfig()
+	a, b := New(cfg, 16), New(cfg, 16)
+	ps := b.PushParams()
+	if len(ps) != b.Directions() || ps[2].Name != "push.2" || ps[2].Min != -5 || ps[2].Max != 5 || !strings.Contains(ps[2].Doc, "centroid_y") {
+		t.Fatalf("push params: %+v", ps)
+	}
+	*b.ParamSlot("push.2") = 1.5
+	if b.ParamSlot(fmt.Sprintf("push.%d", b.Directions())) != nil || b.ParamSlot("push.02") != nil {
+		t.Error("a push past the directions, or a padded index, has a slot")
+	}
+	za, zb := a.Step(nil, 0.1), b.Step(nil, 0.1)
+	var along float64
+	for i, u := range b.Direction(2) {
+		along += float64(zb[i]-za[i]) * float64(u)
+	}
+	if math.Abs(along-1.5) > 1e-4 {
+		t.Errorf("push.2 = 1.5 moved the latent %.5f along direction 2", along)
 	}
 }

@@ -101,6 +101,24 @@ func (c *Controls) List() []ParamInfo {
 	return out
 }
 
+// Groups names the parameters' groups in the order the game runs them: the
+// passes' ids in chain order (warp, deepdream, warp#2…), then director,
+// map and push, as the panel shows them.
+func (c *Controls) Groups() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var gs []string
+	seen := map[string]bool{}
+	for _, p := range c.infos {
+		g, _, _ := strings.Cut(p.Name, ".")
+		if !seen[g] {
+			seen[g] = true
+			gs = append(gs, g)
+		}
+	}
+	return gs
+}
+
 // Set changes a parameter from the next frame on. An unknown name, or a
 // value outside the parameter's range, is an error naming it and the range.
 func (c *Controls) Set(name string, v float64) error {

@@ -59,6 +59,12 @@ func (g *Game) buildParams() {
 				add(name, nil, s)
 			}
 		}
+		// The pushes along the directions depend on the model's
+		// directions, not on the config.
+		for _, p := range d.PushParams() {
+			specs[p.Name] = ParamInfo{p.Name, p.Value, p.Min, p.Max, p.Doc}
+			add(p.Name, nil, d.ParamSlot(p.Name))
+		}
 	}
 	g.byName = map[string]int{}
 	for i, p := range g.params {

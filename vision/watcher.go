@@ -20,6 +20,7 @@ type Watcher struct {
 	pics    *mailbox.Box[Picture]
 	picW    atomic.Int32 // the picture size asked for, 0 for none
 	picH    atomic.Int32
+	view    cameraView // the panel's camera view (view.go)
 }
 
 // NewWatcher watches src, reopening it with open after a loss.
@@ -58,6 +59,8 @@ func (w *Watcher) Run(ctx context.Context) {
 	defer an.Close()
 	pr := NewPicturer()
 	defer pr.Close()
+	w.view.box.Store(newViewBox())
+	defer w.view.box.Load().Close()
 	start := time.Now()
 	w.Capture.Each(ctx, func(frame gocv.Mat, at time.Time) bool {
 		if pw, ph := int(w.picW.Load()), int(w.picH.Load()); pw > 0 && ph > 0 && pr.Make(frame, pw, ph, w.pics.Back()) {
@@ -67,6 +70,7 @@ func (w *Watcher) Run(ctx context.Context) {
 		f.At = at
 		w.feats.Back().CopyFrom(f)
 		w.feats.Publish()
+		w.view.offer(frame, f)
 		return true
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -135,5 +136,55 @@ scene:
 	t.Logf("frame %d of vtest and of its still: %.2f grey levels apart; vtest's frames 0 and %d: %.2f", k, same, k, moved)
 	if moved < 1 || same > moved/3 {
 		t.Errorf("the render does not follow the camera: frame %d of vtest and of a still of that frame differ by %.2f grey levels, vtest's frames 0 and %d by %.2f", k, same, k, moved)
+	}
+}
+
+// `render -video` writes one video file at the render size through the
+// same pipeline, with the trace beside it; read back, it has a frame per
+// output frame, and they differ.
+func TestRenderVideoFile(t *testing.T) {
+	const frames = 20
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "small.yaml")
+	y := "generator:\n  width: 96\n  height: 54\nscene:\n  render_width: 192\n  render_height: 108\n"
+	if err := os.WriteFile(cfg, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	video := filepath.Join(dir, "take.mp4")
+	if log, err := reverie(t, ".", nil, "render", "-config", cfg, "-input", vision.SampleClip, "-frames", fmt.Sprint(frames), "-video", video); err != nil {
+		t.Fatalf("render -video: %v\n%s", err, log)
+	}
+	if n := len(readTrace(t, filepath.Join(dir, "take.trace.jsonl"))); n != frames {
+		t.Errorf("take.trace.jsonl has %d lines, expected %d", n, frames)
+	}
+	vc, err := gocv.VideoCaptureFile(video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close()
+	m, first, diff := gocv.NewMat(), gocv.NewMat(), gocv.NewMat()
+	defer m.Close()
+	defer first.Close()
+	defer diff.Close()
+	n, changed := 0, false
+	for vc.Read(&m) && !m.Empty() {
+		if m.Cols() != 192 || m.Rows() != 108 {
+			t.Fatalf("frame %d is %dx%d, expected the render size 192x108", n, m.Cols(), m.Rows())
+		}
+		if n == 0 {
+			m.CopyTo(&first)
+		} else {
+			gocv.AbsDiff(m, first, &diff)
+			if s := diff.Sum(); s.Val1+s.Val2+s.Val3 > 192*108 {
+				changed = true
+			}
+		}
+		n++
+	}
+	if n != frames || !changed {
+		t.Errorf("%s: %d frames, changing %v; expected %d that change", video, n, changed, frames)
+	}
+	if log, err := reverie(t, ".", nil, "render", "-input", vision.SampleClip, "-frames", "1", "-video", filepath.Join(dir, "x.gif")); err == nil || !strings.Contains(log, "expected a file ending in .mp4, .mkv or .avi") {
+		t.Errorf("-video x.gif: %v\n%s", err, log)
 	}
 }

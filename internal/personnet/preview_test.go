@@ -104,6 +104,35 @@ func TestPreviewDrawsBodies(t *testing.T) {
 	if magenta < 100 {
 		t.Errorf("the mask panel shows %d magenta pixels over the visitor, want their silhouette from the network", magenta)
 	}
+
+	// The panel's camera view (vision.DrawView, at the camera's size)
+	// draws the same skeleton and the silhouette.
+	view := frame.Clone()
+	defer view.Close()
+	vision.DrawView(&view, f)
+	vimg, err := view.ToImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vr := vimg.(*image.RGBA)
+	vx0, vx1 := int(b.Box[0]*float32(view.Cols())), int(b.Box[2]*float32(view.Cols()))+1
+	vy0, vy1 := int(b.Box[1]*float32(view.Rows())), int(b.Box[3]*float32(view.Rows()))+1
+	vg, vm := 0, 0
+	for y := max(vy0, 0); y < min(vy1, view.Rows()); y++ {
+		for x := max(vx0, 0); x < min(vx1, view.Cols()); x++ {
+			c := vr.RGBAAt(x, y)
+			if absd(c.R, 80) < 30 && absd(c.G, 255) < 30 && absd(c.B, 120) < 30 {
+				vg++
+			}
+			if c.R > 150 && c.B > 150 && c.G < 140 {
+				vm++
+			}
+		}
+	}
+	t.Logf("camera view: %d skeleton pixels, %d magenta-tinted pixels over the visitor", vg, vm)
+	if vg < 40 || vm < 100 {
+		t.Errorf("the panel's camera view shows %d skeleton and %d silhouette pixels over the visitor, want ≥ 40 and ≥ 100", vg, vm)
+	}
 }
 
 func absd(a, b uint8) int {

@@ -15,7 +15,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"reverie/audio"
 	"reverie/control"
+	"reverie/control/midi"
 	"reverie/gen"
 	"reverie/internal/field"
 	"reverie/internal/personnet"
@@ -30,6 +32,8 @@ type Config struct {
 	Generator gen.Config     `yaml:"generator"`
 	Scene     scene.Config   `yaml:"scene"`
 	Control   control.Config `yaml:"control"`
+	Audio     audio.Section  `yaml:"audio"`
+	MIDI      midi.Config    `yaml:"midi"`
 }
 
 // LogConfig is the log section.
@@ -46,6 +50,8 @@ func DefaultConfig() Config {
 		Generator: gen.DefaultConfig(),
 		Scene:     scene.DefaultConfig(),
 		Control:   control.DefaultConfig(),
+		Audio:     audio.DefaultSection(),
+		MIDI:      midi.DefaultConfig(),
 	})
 }
 
@@ -147,6 +153,10 @@ func Parse(file string, data []byte) (Config, error) {
 		{"generator", cfg.Generator.Validate()},
 		{"scene", cfg.Scene.Validate()},
 		{"control", cfg.Control.Validate()},
+		{"audio", cfg.Audio.Validate()},
+		// MIDI maps controls to the scene's parameters and notes to its
+		// presets: checked against them here, so a typo names its line.
+		{"midi", cfg.MIDI.Check(cfg.Scene.HasParam, cfg.Scene.HasPreset)},
 	} {
 		if s.err == nil {
 			continue

@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"reverie/control/midi"
 )
 
 // maxBody bounds every request body: the largest legitimate one, a PATCH of
@@ -48,6 +50,9 @@ type Server struct {
 	badReqs  *limiter
 	oscLogs  *oscLog
 	held     *heldBundles
+
+	sound func() SoundStats // the sound input, nil for none (SetSound)
+	midi  *midi.Input       // the MIDI input, nil for none (SetMIDI)
 }
 
 // New builds a server over eng. The journal is where warnings and errors are
@@ -203,6 +208,8 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/models", s.handleModels)
 	route("POST /api/model", s.handleModel)
 	route("GET /api/snapshot.png", s.handleSnapshot)
+	route("GET /api/midi", s.handleMIDI)
+	route("POST /api/midi/learn", s.handleMIDILearn)
 	route("GET /stream.mjpeg", s.handleStream)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	route("GET /{$}", s.handlePanel)
@@ -363,32 +370,34 @@ func (s *Server) alive() (bool, string) {
 
 // Status is /api/status.
 type Status struct {
-	Alive     bool      `json:"alive"`
-	Reason    string    `json:"reason,omitempty"`
-	UptimeS   float64   `json:"uptime_s"`
-	FPS       float64   `json:"fps"`
-	Frames    uint64    `json:"frames"`
-	Width     int       `json:"width"`
-	Height    int       `json:"height"`
-	Preset    string    `json:"preset"`
-	Sleeping  bool      `json:"sleeping"`
-	Open      bool      `json:"open"` // inside the opening hours
-	Model     string    `json:"model"`
-	GenMs     float64   `json:"generator_ms"`
-	GenFPS    float64   `json:"generator_fps"`
-	GenFrames uint64    `json:"generator_frames"`
-	GenErr    string    `json:"generator_error,omitempty"`
-	Camera    string    `json:"camera"`
-	CameraErr string    `json:"camera_error,omitempty"`
-	Source    string    `json:"source,omitempty"`
-	Dream     string    `json:"dream,omitempty"` // the neural dream: starting, on, or "off: why"
-	DreamMs   float64   `json:"dream_step_ms,omitempty"`
-	Presence  bool      `json:"presence"`
-	Level     float64   `json:"presence_level"`
-	Degraded  []string  `json:"degraded"`
-	Faults    []Fault   `json:"faults"`
-	Errors    []Event   `json:"errors"`
-	Time      time.Time `json:"time"`
+	Alive     bool        `json:"alive"`
+	Reason    string      `json:"reason,omitempty"`
+	UptimeS   float64     `json:"uptime_s"`
+	FPS       float64     `json:"fps"`
+	Frames    uint64      `json:"frames"`
+	Width     int         `json:"width"`
+	Height    int         `json:"height"`
+	Preset    string      `json:"preset"`
+	Sleeping  bool        `json:"sleeping"`
+	Open      bool        `json:"open"` // inside the opening hours
+	Model     string      `json:"model"`
+	GenMs     float64     `json:"generator_ms"`
+	GenFPS    float64     `json:"generator_fps"`
+	GenFrames uint64      `json:"generator_frames"`
+	GenErr    string      `json:"generator_error,omitempty"`
+	Camera    string      `json:"camera"`
+	CameraErr string      `json:"camera_error,omitempty"`
+	Source    string      `json:"source,omitempty"`
+	Dream     string      `json:"dream,omitempty"` // the neural dream: starting, on, or "off: why"
+	DreamMs   float64     `json:"dream_step_ms,omitempty"`
+	Presence  bool        `json:"presence"`
+	Level     float64     `json:"presence_level"`
+	Sound     *SoundStats `json:"sound,omitempty"`
+	MIDI      *MIDIStats  `json:"midi,omitempty"`
+	Degraded  []string    `json:"degraded"`
+	Faults    []Fault     `json:"faults"`
+	Errors    []Event     `json:"errors"`
+	Time      time.Time   `json:"time"`
 }
 
 func (s *Server) status() Status {
@@ -402,7 +411,7 @@ func (s *Server) status() Status {
 		FPS: d.FPS, Frames: d.Frames, Width: d.Width, Height: d.Height, Preset: d.Preset, Sleeping: d.Sleeping, Open: open,
 		Model: g.Model, GenMs: g.Ms, GenFPS: g.FPS, GenFrames: g.Frames, GenErr: g.LastErr,
 		Camera: c.State, CameraErr: c.Err, Source: c.Source, Presence: c.Presence, Level: c.Level,
-		Dream: d.Dream, DreamMs: d.DreamStepMs,
+		Dream: d.Dream, DreamMs: d.DreamStepMs, Sound: s.soundStats(), MIDI: s.midiStats(),
 		Degraded: s.health.current(), Faults: s.health.history(), Errors: s.journal.Recent(), Time: time.Now(),
 	}
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"strconv"
 
+	"reverie/audio"
 	"reverie/gen"
 	"reverie/scene"
 	"reverie/vision"
@@ -20,6 +21,10 @@ type live struct {
 	feats    vision.Features
 	featsSeq uint64 // the watcher's number for feats, 0 for none yet
 	last     float64
+
+	snd    *sound // the sound input; nil or off for none
+	heard  audio.Features
+	sndSeq uint64
 }
 
 // Tick implements scene.Driver.
@@ -46,10 +51,20 @@ func (l *live) Tick(g *scene.Game) error {
 		}
 	}
 	g.SetFeatures(f)
+	var a *audio.Features
+	if l.snd.listening() {
+		if seq, ok := l.snd.live.Box().Latest(&l.heard, l.sndSeq); ok {
+			l.sndSeq = seq
+		}
+		if l.sndSeq > 0 {
+			a = &l.heard
+		}
+	}
+	g.SetSound(a)
 	if g.Sleeping() {
 		return nil // the runner only works when handed a latent
 	}
-	l.runner.SetLatent(g.Director().Step(f, dt))
+	l.runner.SetLatent(g.Director().Step(f, a, dt))
 	if fr, ok := l.runner.Latest(); ok {
 		g.Upload(fr)
 	}

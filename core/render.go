@@ -6,6 +6,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"reverie/audio"
 	"reverie/conf"
 	"reverie/director"
 	"reverie/scene"
@@ -15,7 +16,9 @@ import (
 // Render renders the video file input offline through the whole pipeline,
 // in lockstep on a virtual clock: frames output frames, one per input
 // frame, written to out as frame_00000.png … with trace.jsonl beside them.
-func Render(cfg conf.Config, input string, frames int, out string) error {
+// With sound (a WAV file, or "" for none) the sound is heard in lockstep
+// with the frames, analysed as the audio section says.
+func Render(cfg conf.Config, input, sound string, frames int, out string) error {
 	vc := cfg.Vision
 	vc.Source, vc.AtEnd = input, "loop"
 	src, err := vision.OpenSource(vc, input)
@@ -37,6 +40,12 @@ func Render(cfg conf.Config, input string, frames int, out string) error {
 	}
 	off := &offline{
 		Source: src, Analyzer: an, Runner: runner, Frames: frames, OutDir: out,
+	}
+	if sound != "" {
+		if off.Sound, err = audio.OpenLockstep(sound, cfg.Audio.Config); err != nil {
+			return fmt.Errorf("render: %w", err)
+		}
+		defer off.Sound.Close()
 	}
 	if err := off.Start(cfg.Scene.RenderW, cfg.Scene.RenderH); err != nil {
 		return fmt.Errorf("render: %w", err)

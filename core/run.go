@@ -11,6 +11,7 @@ import (
 
 	"reverie/conf"
 	"reverie/control"
+	"reverie/control/midi"
 	"reverie/director"
 	"reverie/scene"
 )
@@ -45,7 +46,8 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	if err != nil {
 		return err
 	}
-	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), director, &live{cam: cam, runner: runner})
+	snd := startSound(ctx, cfg.Audio)
+	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), director, &live{cam: cam, runner: runner, snd: snd})
 	if err != nil {
 		return err
 	}
@@ -60,6 +62,12 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	}
 	p.srv = srv
 	registerMatGauge(srv)
+	srv.SetSound(snd.stats)
+	if p.midi, err = midi.NewInput(cfg.MIDI, p.eng, slog.Default()); err != nil {
+		return err
+	}
+	go p.midi.Run(ctx)
+	srv.SetMIDI(p.midi)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ func cmdRender(args []string) error {
 	input := fs.String("input", "", "video file to render from (required)")
 	frames := fs.Int("frames", 0, "number of output frames, one per input frame (required)")
 	out := fs.String("out", "", "output folder for frame_00000.png … and trace.jsonl (required)")
+	sound := fs.String("audio", "", "a WAV file heard in lockstep with the frames (optional): its features move the piece and go into trace.jsonl")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func cmdRender(args []string) error {
 	if err != nil {
 		return err
 	}
-	return core.Render(cfg, *input, *frames, *out)
+	return core.Render(cfg, *input, *sound, *frames, *out)
 }
 
 // checkWritable makes dir if needed and proves a file can be created in it.

@@ -34,8 +34,8 @@ func validateDrives(ds []Drive, specs map[string]ParamInfo, passIDs []string) er
 		if !ok || !isPassParam(d.Param, passIDs) {
 			return &FieldError{Key: key + ".param", Msg: fmt.Sprintf("%q is not a parameter of a pass in scene.passes; expected pass.param, such as warp.zoom or color.hue", d.Param)}
 		}
-		if span := s.Max - s.Min; math.IsNaN(d.Amount) || math.Abs(d.Amount) > span {
-			return &FieldError{Key: key + ".amount", Msg: fmt.Sprintf("%g: expected -%g..%g, at most %s's whole range", d.Amount, span, span, d.Param)}
+		if span := s.Max - s.Min; math.IsNaN(d.Amount) || math.Abs(d.Amount) > span*(1+1e-9) {
+			return &FieldError{Key: key + ".amount", Msg: fmt.Sprintf("%g: expected -%.4g..%.4g, at most %s's whole range", d.Amount, span, span, d.Param)}
 		}
 		if !(d.Attack >= 0 && d.Attack <= 10) {
 			return &FieldError{Key: key + ".attack", Msg: fmt.Sprintf("%g: expected 0..10 seconds", d.Attack)}

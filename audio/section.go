@@ -17,7 +17,7 @@ type Section struct {
 	// Source is off, device (a capture device, picked by Device), or the
 	// path of a WAV file played in a loop in real time, as if a device
 	// heard it (for rehearsal, and for a machine without a sound card).
-	Source string       `yaml:"source"`
+	Source string `yaml:"source"`
 	Config `yaml:",inline"`
 	Device DeviceConfig `yaml:",inline"`
 	// RetryS is DeviceConfig.Retry in seconds, as config.yaml gives it.

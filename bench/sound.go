@@ -21,7 +21,7 @@ type SoundReport struct {
 	Onsets      int     `json:"onsets"`        // onsets found, one per click when all is well
 	DetectMs    float64 `json:"detect_ms"`     // click → its period delivered with the block that flags it, in sound time, mean
 	DetectMaxMs float64 `json:"detect_max_ms"` // the same, worst
-	BlockMs     float64 `json:"block_ms"`      // analysing one period (Analyzer.Write), median wall time
+	BlockMs     float64 `json:"block_ms"`      // Analyzer.Write of a period that completes a block, median wall time
 	FloorMs     float64 `json:"floor_ms"`      // block + period: the buffering's worst case
 	LatencyMs   float64 `json:"latency_ms"`    // detect_ms + block_ms
 	LatencyMax  float64 `json:"latency_max_ms"`
@@ -44,8 +44,9 @@ func measureSound(s audio.Section, secs float64) (SoundReport, error) {
 	next := 0
 	for pos := 0; pos+period <= len(samples); pos += period {
 		t := time.Now()
-		an.Write(samples[pos : pos+period])
-		times = append(times, time.Since(t))
+		if an.Write(samples[pos:pos+period]) > 0 {
+			times = append(times, time.Since(t)) // a period that completed a block: the analysis ran
+		}
 		f := an.Features()
 		if f.Onsets == onsets {
 			continue

@@ -67,7 +67,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	tw.Flush()
 
 	sd := r.Sound
-	fmt.Fprintf(w, "\nsound to feature (click track, %d Hz, block %d, period %.0f ms): %.1f ms mean, %.1f ms worst (analysis %.3f ms a period), against a buffering floor of %.1f ms: %.2f×; %d onsets for %d clicks\n",
+	fmt.Fprintf(w, "\nsound to feature (click track, %d Hz, block %d, period %.0f ms): %.1f ms mean, %.1f ms worst (analysis %.3f ms a block), against a buffering floor of %.1f ms: %.2f×; %d onsets for %d clicks\n",
 		sd.Rate, sd.Block, sd.PeriodMs, sd.LatencyMs, sd.LatencyMax, sd.BlockMs, sd.FloorMs, sd.Ratio, sd.Onsets, sd.Clicks)
 
 	l := r.Latency

@@ -48,17 +48,7 @@ func TestMIDILearnInChromium(t *testing.T) {
 	eventually(t, "preset storm recalled by note 36", func() bool { return eng.Stats().Preset == "storm" })
 
 	c := startChromium(t)
-	var target struct {
-		TargetID string `json:"targetId"`
-	}
-	c.call(t, "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
-	var att struct {
-		SessionID string `json:"sessionId"`
-	}
-	c.call(t, "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
-	c.session = att.SessionID
-	c.call(t, "Page.enable", map[string]any{}, nil)
-	c.call(t, "Page.navigate", map[string]any{"url": ts.URL + "/"}, nil)
+	c.openPage(t, ts.URL+"/")
 	c.waitFor(t, "the sliders", `!!document.querySelector('input[name="warp.zoom"]')`)
 
 	w.Write([]byte{0xB2, 21, 64}) // knob 21 on channel 3
@@ -116,4 +106,20 @@ func TestMIDIAndSoundInTheAPI(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+}
+
+// openPage opens a tab, attaches to it and loads url.
+func (c *cdp) openPage(t *testing.T, url string) {
+	t.Helper()
+	var target struct {
+		TargetID string `json:"targetId"`
+	}
+	c.call(t, "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
+	var att struct {
+		SessionID string `json:"sessionId"`
+	}
+	c.call(t, "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
+	c.session = att.SessionID
+	c.call(t, "Page.enable", map[string]any{}, nil)
+	c.call(t, "Page.navigate", map[string]any{"url": url}, nil)
 }

@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -34,12 +31,7 @@ func TestRunPlaysFromSoundAndMIDI(t *testing.T) {
 	if err := os.WriteFile(wav, audio.EncodeWAV(48000, 1, false, samples), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	dev := filepath.Join(dir, "midiC1D0")
 	y := fmt.Sprintf(`vision:
   source: %s
@@ -77,28 +69,7 @@ midi:
 	if err := os.WriteFile(cfgPath, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(dir, "log")
-	logf, _ := os.Create(logPath)
-	defer logf.Close()
-	cmd := exec.Command(binary, "run", "-config", cfgPath, "-windowed")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("log:\n%s", b)
-		}
-	}()
+	p := startPiece(t, cfgPath)
 	type statusJSON struct {
 		Preset string
 		Sound  struct {
@@ -110,47 +81,24 @@ midi:
 	var st statusJSON
 	status := func() {
 		st = statusJSON{}
-		c := &http.Client{Timeout: 5 * time.Second}
-		resp, err := c.Get("http://" + addr + "/api/status")
-		if err != nil {
-			return
-		}
-		defer resp.Body.Close()
-		_ = json.NewDecoder(resp.Body).Decode(&st)
+		_, body := httpGet(addr, "/api/status")
+		_ = json.Unmarshal([]byte(body), &st)
 	}
 	param := func(name string) float64 {
-		c := &http.Client{Timeout: 5 * time.Second}
-		resp, err := c.Get("http://" + addr + "/api/params")
-		if err != nil {
-			return math.NaN()
-		}
-		defer resp.Body.Close()
 		var ps []struct {
 			Name  string
 			Value float64
 		}
-		_ = json.NewDecoder(resp.Body).Decode(&ps)
-		for _, p := range ps {
-			if p.Name == name {
-				return p.Value
+		_, body := httpGet(addr, "/api/params")
+		_ = json.Unmarshal([]byte(body), &ps)
+		for _, q := range ps {
+			if q.Name == name {
+				return q.Value
 			}
 		}
 		return math.NaN()
 	}
-	waitFor := func(what string, d time.Duration, cond func() bool) {
-		t.Helper()
-		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-			if cond() {
-				return
-			}
-			select {
-			case <-exited:
-				t.Fatalf("reverie exited while waiting for %s", what)
-			default:
-			}
-		}
-		t.Fatalf("timed out after %s waiting for %s (status %+v)", d, what, st)
-	}
+	waitFor := p.waitFor
 	waitFor("the missing MIDI device reported", 60*time.Second, func() bool {
 		status()
 		return st.MIDI.State == "lost" && strings.Contains(st.MIDI.Error, dev)
@@ -175,12 +123,12 @@ midi:
 	waitFor("knob 74 setting warp.rotate to 0.1", 5*time.Second, func() bool { return math.Abs(param("warp.rotate")-0.1) < 1e-6 })
 	waitFor("note 36 recalling bloom", 5*time.Second, func() bool { status(); return st.Preset == "bloom" })
 
-	b, _ := os.ReadFile(logPath)
-	if n := strings.Count(string(b), "MIDI input lost"); n != 1 {
+	b := p.log()
+	if n := strings.Count(b, "MIDI input lost"); n != 1 {
 		t.Errorf("the missing device was logged %d times; want once", n)
 	}
 	for _, want := range []string{"sound input listening", "MIDI input listening"} {
-		if !strings.Contains(string(b), want) {
+		if !strings.Contains(b, want) {
 			t.Errorf("log lacks %q", want)
 		}
 	}

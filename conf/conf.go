@@ -154,9 +154,7 @@ func Parse(file string, data []byte) (Config, error) {
 		{"scene", cfg.Scene.Validate()},
 		{"control", cfg.Control.Validate()},
 		{"audio", cfg.Audio.Validate()},
-		// MIDI maps controls to the scene's parameters and notes to its
-		// presets: checked against them here, so a typo names its line.
-		{"midi", cfg.MIDI.Check(cfg.Scene.HasParam, cfg.Scene.HasPreset)},
+		{"midi", checkMIDI(cfg.MIDI, &cfg.Scene)},
 	} {
 		if s.err == nil {
 			continue
@@ -170,6 +168,30 @@ func Parse(file string, data []byte) (Config, error) {
 		return cfg, &Error{File: file, Line: lineOf(keys, key), Key: key, Msg: msg}
 	}
 	return withPersonNets(cfg), nil
+}
+
+// checkMIDI checks the midi section against the scene it drives: each
+// control names one of its parameters, within that parameter's range, and
+// each note one of its presets, so a typo names its line at start.
+func checkMIDI(m midi.Config, sc *scene.Config) error {
+	if err := m.Check(sc.HasParam, sc.HasPreset); err != nil {
+		return err
+	}
+	for i, k := range m.Controls {
+		lo, hi, ok := sc.ParamRange(k.Param)
+		if !ok {
+			continue // a model input: the running model checks it
+		}
+		for _, end := range []struct {
+			key string
+			v   float64
+		}{{"min", k.Min}, {"max", k.Max}} {
+			if end.v < lo || end.v > hi {
+				return &field.Error{Key: fmt.Sprintf("controls[%d].%s", i, end.key), Msg: fmt.Sprintf("%g: outside %s's range %g..%g", end.v, k.Param, lo, hi)}
+			}
+		}
+	}
+	return nil
 }
 
 // ErrEmpty is a config file with no settings: empty, or only comments.

@@ -235,6 +235,16 @@ func (c *Config) HasParam(name string) bool {
 	return ok
 }
 
+// ParamRange is a scene parameter's range; ok is false for a name that is
+// not one (generator.NAME included: only the running model knows it).
+func (c *Config) ParamRange(name string) (lo, hi float64, ok bool) {
+	if n, old := oldParamNames[name]; old {
+		name = n
+	}
+	p, ok := paramSpecs(c)[name]
+	return p.Min, p.Max, ok
+}
+
 // HasPreset says whether the scene has a preset of that name.
 func (c *Config) HasPreset(name string) bool {
 	for _, p := range c.Presets {

@@ -84,13 +84,31 @@ func (l *live) AppendStatus(b []byte) []byte {
 	b = strconv.AppendFloat(b, st.FPS, 'f', 1, 64)
 	b = append(b, " fps\ncamera "...)
 	if l.watcher == nil || l.watcher.Capture == nil {
-		return append(b, "none"...)
+		b = append(b, "none"...)
+	} else {
+		s, err := l.watcher.Capture.State()
+		b = append(b, s...)
+		if err != nil {
+			b = append(b, ": "...)
+			b = append(b, err.Error()...)
+		}
 	}
-	s, err := l.watcher.Capture.State()
-	b = append(b, s...)
-	if err != nil {
-		b = append(b, ": "...)
-		b = append(b, err.Error()...)
+	return l.appendSound(b)
+}
+
+// appendSound adds the sound input's line to the overlay: its state, and
+// while it listens the level and the tempo.
+func (l *live) appendSound(b []byte) []byte {
+	if l.snd == nil || !l.snd.cfg.On() {
+		return b
 	}
-	return b
+	b = append(b, "\nsound "...)
+	if !l.snd.listening() {
+		return append(b, "lost"...)
+	}
+	b = append(b, "level "...)
+	b = strconv.AppendFloat(b, float64(l.heard.Level), 'f', 2, 32)
+	b = append(b, "  "...)
+	b = strconv.AppendFloat(b, float64(l.heard.BPM), 'f', 1, 32)
+	return append(b, " BPM"...)
 }

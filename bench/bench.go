@@ -135,10 +135,12 @@ type GenSizes struct {
 	S512 GenFigure `json:"512"`
 }
 
-// GeneratorReport holds both built-in models.
+// GeneratorReport holds the built-in models: the two latent ones and the
+// image model (its Runner figure includes converting a camera picture).
 type GeneratorReport struct {
 	CPPN        GenSizes `json:"cppn"`
 	ConvDecoder GenSizes `json:"convdecoder"`
+	Restyle     GenSizes `json:"restyle"`
 }
 
 // EfficiencyReport compares the CPPN's achieved FLOP/s (2 × its multiply-adds
@@ -158,6 +160,15 @@ type VisionReport struct {
 	AnalyzerMs float64 `json:"analyzer_ms"`
 	BareMs     float64 `json:"bare_ms"`
 	Ratio      float64 `json:"ratio"` // analyzer_ms / bare_ms
+	// The person network's evidence (vision.person), when it runs: the
+	// live analyzer with it against the live analyzer without it; the
+	// network itself looks asynchronously (its own figure is under
+	// networks).
+	Person        string  `json:"person,omitempty"`
+	PersonMs      float64 `json:"person_analyzer_ms,omitempty"`
+	MotionOnlyMs  float64 `json:"motion_only_ms,omitempty"`
+	PersonCostMs  float64 `json:"person_cost_ms,omitempty"` // per analysed frame; the budget is 10 ms
+	PersonMissing string  `json:"person_missing,omitempty"`
 }
 
 // DisplayFigure is one render size: the configured pass chain against one

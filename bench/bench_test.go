@@ -74,7 +74,7 @@ var wantKeys = func() []string {
 		"sound.rate", "sound.block", "sound.period_ms", "sound.clicks", "sound.onsets", "sound.detect_ms", "sound.detect_max_ms",
 		"sound.block_ms", "sound.floor_ms", "sound.latency_ms", "sound.latency_max_ms", "sound.ratio",
 	}
-	for _, m := range []string{"cppn", "convdecoder"} {
+	for _, m := range []string{"cppn", "convdecoder", "restyle"} {
 		for _, s := range []string{"256", "512"} {
 			for _, f := range []string{"runner_ms", "bare_ms", "overhead"} {
 				keys = append(keys, fmt.Sprintf("generator.%s.%s.%s", m, s, f))
@@ -159,6 +159,7 @@ func TestFiguresAreConsistent(t *testing.T) {
 	for name, f := range map[string]GenFigure{
 		"cppn 256": r.Generator.CPPN.S256, "cppn 512": r.Generator.CPPN.S512,
 		"convdecoder 256": r.Generator.ConvDecoder.S256, "convdecoder 512": r.Generator.ConvDecoder.S512,
+		"restyle 256": r.Generator.Restyle.S256, "restyle 512": r.Generator.Restyle.S512,
 	} {
 		near(name+" overhead", f.Overhead, f.RunnerMs/f.BareMs)
 	}
@@ -226,7 +227,7 @@ func TestTextNamesEveryStage(t *testing.T) {
 	if err := tiny.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"cppn", "convdecoder", "GFLOP/s", "trained network", "posenet", "1×577×769×3", "selfie", "dream posenet conv2d_7_pointwise", "vision 640×480", "sound to feature", "1920×1080", "capture", "analysis", "director", "generator", "upload", "passes"} {
+	for _, s := range []string{"cppn", "convdecoder", "restyle", "GFLOP/s", "trained network", "posenet", "1×577×769×3", "selfie", "dream posenet conv2d_7_pointwise", "vision 640×480", "sound to feature", "1920×1080", "capture", "analysis", "director", "generator", "upload", "passes"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("text report lacks %q:\n%s", s, buf.String())
 		}

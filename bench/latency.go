@@ -411,4 +411,7 @@ func (s *eventSource) Read(dst *gocv.Mat) error {
 
 func (s *eventSource) Name() string { return "bench synthetic camera" }
 func (s *eventSource) FPS() float64 { return camFPS }
+
+// Paced: Read waits for the camera's next frame time itself, as a camera does.
+func (s *eventSource) Paced() bool  { return true }
 func (s *eventSource) Close() error { return s.bg.Close() }

@@ -18,7 +18,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, m := range []struct {
 		name string
 		s    GenSizes
-	}{{"cppn", r.Generator.CPPN}, {"convdecoder", r.Generator.ConvDecoder}} {
+	}{{"cppn", r.Generator.CPPN}, {"convdecoder", r.Generator.ConvDecoder}, {"restyle", r.Generator.Restyle}} {
 		for _, f := range []struct {
 			size string
 			f    GenFigure
@@ -57,8 +57,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			d.Network, d.Layer, d.Size, d.StepMs, d.StepsPerS, d.ForwardMs, d.Ratio)
 	}
 
-	v := r.Vision
-	fmt.Fprintf(w, "\nvision 640×480: analyzer %.2f ms, bare OpenCV calls %.2f ms, ratio %.2f×\n", v.AnalyzerMs, v.BareMs, v.Ratio)
+	r.writeVision(w)
 
 	fmt.Fprintf(w, "\n")
 	fmt.Fprintf(tw, "display (%d passes)\tchain ms\tblit ms\tratio\t\n", r.Display.Passes)
@@ -88,4 +87,17 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.0f%%\t\n", s.name, s.ms, 100*s.sh)
 	}
 	return tw.Flush()
+}
+
+// writeVision prints the analysis figures, with the person evidence's cost
+// when a person network ran.
+func (r *Report) writeVision(w io.Writer) {
+	v := r.Vision
+	fmt.Fprintf(w, "\nvision 640×480 (motion): analyzer %.2f ms, bare OpenCV calls %.2f ms, ratio %.2f×\n", v.AnalyzerMs, v.BareMs, v.Ratio)
+	switch {
+	case v.Person != "":
+		fmt.Fprintf(w, "person evidence (%s, looking asynchronously): %.2f ms per analysed frame with it, %.2f ms without: %+.2f ms (budget 10 ms)\n", v.Person, v.PersonMs, v.MotionOnlyMs, v.PersonCostMs)
+	case v.PersonMissing != "":
+		fmt.Fprintf(w, "person evidence: not measured: %s\n", v.PersonMissing)
+	}
 }

@@ -86,7 +86,7 @@ func (e *engine) Generator() control.GenStats {
 
 // Models offers the built-in models and the manifests in models/.
 func (e *engine) Models() []string {
-	out := []string{"builtin:cppn", "builtin:convdecoder"}
+	out := append([]string(nil), gen.Builtins...)
 	found, _ := filepath.Glob("models/*.yaml")
 	sort.Strings(found)
 	return append(out, found...)

@@ -25,6 +25,15 @@ type live struct {
 	snd    *sound // the sound input; nil or off for none
 	heard  audio.Features
 	sndSeq uint64
+
+	// An image model's picture: the camera's, asked of the watcher at
+	// the model's input size.
+	feed   *imageFeed
+	pic    vision.Picture
+	picSeq uint64
+	picW   int // the size asked of the watcher, 0 for none
+	picH   int
+	imgErr func(error)
 }
 
 // Tick implements scene.Driver.
@@ -37,8 +46,8 @@ func (l *live) Tick(g *scene.Game) error {
 	}
 	var f *vision.Features
 	if w := l.cam.current(); w != l.watcher {
-		// A restarted camera numbers its features afresh.
-		l.watcher, l.featsSeq = w, 0
+		// A restarted camera numbers its features and pictures afresh.
+		l.watcher, l.featsSeq, l.picSeq, l.picW, l.picH = w, 0, 0, 0, 0
 	}
 	if l.watcher != nil {
 		// Nothing new (most ticks: the display outruns the camera) copies
@@ -65,10 +74,42 @@ func (l *live) Tick(g *scene.Game) error {
 		return nil // the runner only works when handed a latent
 	}
 	l.runner.SetLatent(g.Director().Step(f, a, dt))
-	if fr, ok := l.runner.Latest(); ok {
+	fr, shown := l.runner.Latest()
+	if shown {
 		g.Upload(fr)
 	}
+	l.handImage(g, f, shown)
 	return nil
+}
+
+// handImage gives an image model its picture; a latent model needs none,
+// and the watcher then makes none. A picture the runner refuses is logged
+// (a few times): it never ends the game.
+func (l *live) handImage(g *scene.Game, f *vision.Features, shown bool) {
+	spec, ok := l.runner.Image()
+	w, h := 0, 0
+	if ok && spec.Source == gen.SourceCamera {
+		w, h = spec.Width, spec.Height
+	}
+	if l.watcher != nil && (w != l.picW || h != l.picH) {
+		l.watcher.WantPictures(w, h)
+		l.picW, l.picH = w, h
+	}
+	if !ok {
+		return
+	}
+	var pic *vision.Picture
+	if l.watcher != nil && w > 0 {
+		if seq, ok := l.watcher.LatestPicture(&l.pic, l.picSeq); ok {
+			l.picSeq, pic = seq, &l.pic
+		}
+	}
+	if l.feed == nil {
+		l.feed, l.imgErr = newImageFeed(), rateLimited("image model's picture refused", 5)
+	}
+	if err := l.feed.hand(g, l.runner, spec, pic, f, shown); err != nil {
+		l.imgErr(err)
+	}
 }
 
 // AfterChain implements scene.Driver: the live picture is only shown.

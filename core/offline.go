@@ -47,6 +47,9 @@ type offline struct {
 	OutDir   string          // frame_00000.png … and trace.jsonl
 
 	frame  gocv.Mat
+	feed   *imageFeed
+	pr     *vision.Picturer // camera frames as an image model's picture
+	pic    vision.Picture
 	n      int
 	input  int
 	dt     float64
@@ -113,6 +116,10 @@ func (o *offline) Tick(g *scene.Game) error {
 	g.SetSound(a)
 	o.line.Audio = a
 	z := g.Director().Step(f, a, o.dt)
+	if err := o.handImage(g, f); err != nil {
+		o.Err = err
+		return ebiten.Termination
+	}
 	fr, err := o.Runner.Step(z)
 	if err != nil {
 		o.Err = err
@@ -124,6 +131,23 @@ func (o *offline) Tick(g *scene.Game) error {
 	o.line.Latent, o.line.GenMs = z, float64(fr.GenDur.Microseconds())/1000
 	o.input++
 	return nil
+}
+
+// handImage gives an image model the picture of this input frame: every
+// frame has a generator frame offline, so the screen is read each time.
+func (o *offline) handImage(g *scene.Game, f *vision.Features) error {
+	spec, ok := o.Runner.Image()
+	if !ok {
+		return nil
+	}
+	if o.feed == nil {
+		o.feed, o.pr = newImageFeed(), vision.NewPicturer()
+	}
+	var pic *vision.Picture
+	if spec.Source == gen.SourceCamera && o.pr.Make(o.frame, spec.Width, spec.Height, &o.pic) {
+		pic = &o.pic
+	}
+	return o.feed.hand(g, o.Runner, spec, pic, f, true)
 }
 
 // AfterChain implements scene.Driver: read the output back
@@ -159,6 +183,9 @@ func (o *offline) Written() int { return o.n }
 // Close flushes the trace and frees the frame.
 func (o *offline) Close() error {
 	o.frame.Close()
+	if o.pr != nil {
+		o.pr.Close()
+	}
 	if o.file == nil {
 		return nil
 	}

@@ -220,3 +220,29 @@ func TestLatentFollowsTheManifestsDistribution(t *testing.T) {
 		}
 	}
 }
+
+// An image model without a latent (a style transfer) still gets a
+// director: it steps with the audience and hands over an empty latent,
+// and a swap to a latent model later gives that model its latent.
+func TestDirectorForAModelWithoutALatent(t *testing.T) {
+	man := &gen.Manifest{Name: "style", Image: &gen.ImageSpec{Input: "content", Source: "camera", Layout: "NCHW", Range: [2]float32{0, 255}, Width: 8, Height: 8},
+		Output: gen.OutputSpec{Name: "out", Layout: "NCHW", Range: [2]float32{0, 255}, Width: 8, Height: 8}, Model: "style.onnx"}
+	if err := man.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewFor(DefaultConfig(), man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &vision.Features{Motion: 1, Level: 1, Presence: true, Warm: true}
+	for i := 0; i < 60; i++ {
+		if z := d.Step(f, nil, 1.0/30); len(z) != 0 {
+			t.Fatalf("step %d: a latent of %d values for a model without one", i, len(z))
+		}
+	}
+	next := New(DefaultConfig(), 16)
+	next.ContinueFrom(d)
+	if z := next.Step(f, nil, 1.0/30); len(z) != 16 {
+		t.Errorf("after the swap: a latent of %d values, want 16", len(z))
+	}
+}

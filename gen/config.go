@@ -5,6 +5,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,11 +14,14 @@ import (
 
 // Config is the generator section of config.yaml.
 type Config struct {
-	Model      string `yaml:"model"` // builtin:cppn, builtin:convdecoder, or a manifest path
-	Seed       uint64 `yaml:"seed"`  // weights of the built-in models
-	Width      int    `yaml:"width"` // built-in models' output size
-	Height     int    `yaml:"height"`
-	Look       string `yaml:"look"`        // cppn activation mix
+	Model  string `yaml:"model"` // builtin:cppn, builtin:convdecoder, or a manifest path
+	Seed   uint64 `yaml:"seed"`  // weights of the built-in models
+	Width  int    `yaml:"width"` // built-in models' output size
+	Height int    `yaml:"height"`
+	Look   string `yaml:"look"` // cppn activation mix
+	// Fit is how the model's frames meet the scene's canvas when their
+	// aspects differ: cover, contain or stretch.
+	Fit        Fit    `yaml:"fit"`
 	Provider   string `yaml:"provider"`    // cpu | cuda | tensorrt | coreml | directml
 	Threads    int    `yaml:"threads"`     // intra-op threads, 0 = ONNX Runtime's choice
 	Strict     bool   `yaml:"strict"`      // fail instead of falling back to CPU
@@ -38,6 +42,10 @@ type Config struct {
 	LoadTimeout float64 `yaml:"load_timeout"`
 }
 
+// Builtins are the models written from generator.seed, by their
+// generator.model names.
+var Builtins = []string{"builtin:cppn", "builtin:convdecoder", "builtin:restyle"}
+
 // DefaultLoadTimeout is generator.load_timeout's default, in seconds.
 const DefaultLoadTimeout = 60
 
@@ -46,7 +54,7 @@ const MaxFPSLimit = 240
 
 // DefaultConfig is the generator section's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
-	return Config{Model: "builtin:cppn", Seed: 7, Width: 320, Height: 180, Look: "marble", Provider: "cpu", Threads: 0, Crossfade: 1.5,
+	return Config{Model: "builtin:cppn", Seed: 7, Width: 320, Height: 180, Look: "marble", Fit: FitCover, Provider: "cpu", Threads: 0, Crossfade: 1.5,
 		ModelDirs: []string{}, LoadTimeout: DefaultLoadTimeout}
 }
 
@@ -56,14 +64,10 @@ type FieldError = field.Error
 // Validate checks every value.
 func (c *Config) Validate() error {
 	if c.Model == "" {
-		return &FieldError{Key: "model", Msg: "empty; expected builtin:cppn, builtin:convdecoder or a manifest path"}
+		return &FieldError{Key: "model", Msg: "empty; expected " + strings.Join(Builtins, ", ") + " or a manifest path"}
 	}
-	if strings.HasPrefix(c.Model, "builtin:") {
-		switch c.Model {
-		case "builtin:cppn", "builtin:convdecoder":
-		default:
-			return &FieldError{Key: "model", Msg: fmt.Sprintf("%q: expected builtin:cppn, builtin:convdecoder or a manifest path", c.Model)}
-		}
+	if strings.HasPrefix(c.Model, "builtin:") && !slices.Contains(Builtins, c.Model) {
+		return &FieldError{Key: "model", Msg: fmt.Sprintf("%q: expected %s or a manifest path", c.Model, strings.Join(Builtins, ", "))}
 	}
 	if c.Width < 16 || c.Width > 4096 {
 		return &FieldError{Key: "width", Msg: fmt.Sprintf("%d: expected 16..4096", c.Width)}
@@ -73,6 +77,9 @@ func (c *Config) Validate() error {
 	}
 	if _, ok := CPPNLooks[c.Look]; !ok {
 		return &FieldError{Key: "look", Msg: fmt.Sprintf("%q: expected one of %s", c.Look, strings.Join(LookNames(), ", "))}
+	}
+	if err := c.Fit.Check(); err != nil {
+		return &FieldError{Key: "fit", Msg: err.Error()}
 	}
 	ok := false
 	for _, p := range Providers {
@@ -125,6 +132,8 @@ func (c *Config) Manifest() (*Manifest, error) {
 		return cp.Build()
 	case "builtin:convdecoder":
 		return DefaultConvDecoder(c.Seed, c.Width, c.Height).Build()
+	case "builtin:restyle":
+		return DefaultRestyle(c.Seed, c.Width, c.Height).Build()
 	}
 	return LoadManifest(c.Model)
 }

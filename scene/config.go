@@ -114,6 +114,12 @@ func DefaultConfig() Config {
 				"color.hue": 0.002, "color.decay": 0.012,
 				"output.vignette": 0.6,
 			}},
+			{Name: "repaint", Params: map[string]float64{
+				"warp.zoom": 1.002, "warp.rotate": 0, "warp.follow": 0,
+				"flow.amount": 2, "deepdream.step": 0.015,
+				"inject.mix": 0.35, "inject.motion_mix": 0.1, "inject.local": 0,
+				"color.decay": 0.02, "generator.strength": 0.8,
+			}},
 		},
 	}
 }

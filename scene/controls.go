@@ -13,6 +13,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"reverie/director"
+	"reverie/gen"
 )
 
 // ParamInfo describes one live parameter.
@@ -46,13 +47,15 @@ type Controls struct {
 	index   map[string]int // name → param index
 	sorted  []int          // param indices sorted by name
 	presets []string
-	dim     int // latent length, 0 without a director
+	dim     int  // latent length, 0 without a director or a latent
+	steers  bool // the scene has a director (of any latent size)
 
 	sets    []setReq
 	preset  int // preset to apply, -1 for none
 	offsets []float32
 	offDirt bool
 	sleep   bool
+	fit     gen.Fit // generator.fit, applied at the next Update
 	snaps   []chan *image.RGBA
 	stats   DisplayStats
 
@@ -80,7 +83,7 @@ func newControls(g *Game) *Controls {
 	c.presets = presetNames(g.cfg.Presets)
 	c.dirCfg = g.cfg.Director
 	if g.director != nil {
-		c.dim = g.director.Dim()
+		c.dim, c.steers = g.director.Dim(), true
 		c.offsets = make([]float32, c.dim)
 	}
 	c.stats.Width, c.stats.Height = g.cfg.RenderW, g.cfg.RenderH
@@ -152,8 +155,11 @@ func (c *Controls) ApplyPreset(name string) error {
 func (c *Controls) SetLatent(i int, v float64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dim == 0 {
+	if !c.steers {
 		return fmt.Errorf("latent %d: this scene has no director to offset", i)
+	}
+	if c.dim == 0 {
+		return fmt.Errorf("latent %d: the model takes no latent (it is steered by its picture alone)", i)
 	}
 	if i < 0 || i >= c.dim {
 		return fmt.Errorf("latent component %d: expected 0..%d (the model's latent has %d values)", i, c.dim-1, c.dim)
@@ -224,6 +230,16 @@ func (c *Controls) apply(g *Game) {
 		c.offDirt = false
 	}
 	g.sleeping = c.sleep
+	g.setFit(c.fit)
+}
+
+// SetFit sets how the generator's frames meet the canvas (generator.fit:
+// cover, contain or stretch; "" is cover) from the next frame on. The
+// config's validation refuses any other value.
+func (c *Controls) SetFit(f gen.Fit) {
+	c.mu.Lock()
+	c.fit = f
+	c.mu.Unlock()
 }
 
 // publish runs in the game loop after each frame: it mirrors values and

@@ -48,8 +48,10 @@ type Game struct {
 	in         Inputs
 	genSmall   *ebiten.Image // generator frames at their own size
 	genW, genH int
+	fit        gen.Fit // how generator frames meet the canvas ("" is cover)
 	upOpts     ebiten.DrawImageOptions
 	geo        ebiten.GeoM
+	screenPic  screenPic // the picture on screen for a feedback image model
 
 	// The camera's flow field and motion grid, as small images scaled up
 	// into the render-size inputs with a filtered draw.
@@ -138,10 +140,27 @@ func (g *Game) resizeGen(w, h int) {
 	}
 	g.genSmall = ebiten.NewImage(w, h)
 	g.genW, g.genH = w, h
+	g.placeGen()
+}
+
+// placeGen sets how the generator's frames are drawn onto the render-size
+// inputs, by generator.fit: the one place a frame's size meets the canvas.
+func (g *Game) placeGen() {
+	sx, sy, tx, ty := g.fit.Place(g.genW, g.genH, g.cfg.RenderW, g.cfg.RenderH)
 	g.upOpts.GeoM.Reset()
-	g.upOpts.GeoM.Scale(float64(g.cfg.RenderW)/float64(w), float64(g.cfg.RenderH)/float64(h))
+	g.upOpts.GeoM.Scale(sx, sy)
+	g.upOpts.GeoM.Translate(tx, ty)
 	g.upOpts.Filter = ebiten.FilterLinear
 	g.upOpts.Blend = ebiten.BlendCopy
+}
+
+// setFit changes how generator frames meet the canvas from the next frame on.
+func (g *Game) setFit(f gen.Fit) {
+	if f == g.fit {
+		return
+	}
+	g.fit = f
+	g.placeGen()
 }
 
 // UseVirtualClock makes every tick advance the clock by dt, for offline
@@ -177,6 +196,9 @@ func (g *Game) Upload(f *gen.Frame) {
 	}
 	g.genSmall.WritePixels(f.Pix)
 	g.in.GenOlder, g.in.GenNewer = g.in.GenNewer, g.in.GenOlder
+	if g.fit == gen.FitContain {
+		g.in.GenNewer.Fill(color.Black) // the bars; the frame covers the rest
+	}
 	g.in.GenNewer.DrawImage(g.genSmall, &g.upOpts)
 	if g.genSeq == 0 {
 		// Start the feedback from the first frame rather than from black.
@@ -352,7 +374,7 @@ func (g *Game) Layout(w, h int) (int, int) {
 func (g *Game) Dispose() {
 	g.closeDream()
 	g.Chain.Dispose()
-	for _, img := range []*ebiten.Image{g.genSmall, g.in.GenOlder, g.in.GenNewer, g.in.Flow, g.in.Audience, g.in.Residual, g.view, g.flowSmall, g.audSmall} {
+	for _, img := range []*ebiten.Image{g.genSmall, g.in.GenOlder, g.in.GenNewer, g.in.Flow, g.in.Audience, g.in.Residual, g.view, g.flowSmall, g.audSmall, g.screenPic.img} {
 		if img != nil {
 			img.Deallocate()
 		}

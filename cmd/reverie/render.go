@@ -4,8 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"reverie/core"
 	"reverie/internal/userfile"
@@ -29,12 +27,10 @@ func cmdRender(args []string) error {
 	case *out == "":
 		return errors.New("render: -out DIR is required")
 	}
-	if st, err := os.Stat(*input); err != nil {
-		return fmt.Errorf("render: -input %s: %w", *input, userfile.StripPath(err))
-	} else if st.IsDir() {
-		return fmt.Errorf("render: -input %s is a folder, expected a video file", *input)
+	if err := userfile.CheckInput(*input); err != nil {
+		return fmt.Errorf("render: -input %s: %w; expected a video file", *input, err)
 	}
-	if err := checkWritable(*out); err != nil {
+	if err := userfile.CheckWritable(*out); err != nil {
 		return fmt.Errorf("render: -out %s: %w", *out, err)
 	}
 	cfg, err := loadConfig(fs, *cfgPath)
@@ -42,18 +38,4 @@ func cmdRender(args []string) error {
 		return err
 	}
 	return core.Render(cfg, *input, *sound, *frames, *out)
-}
-
-// checkWritable makes dir if needed and proves a file can be created in it.
-func checkWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create the folder: %w", userfile.StripPath(err))
-	}
-	f, err := os.CreateTemp(dir, ".reverie-write-test-*")
-	if err != nil {
-		return fmt.Errorf("folder is not writable: %w", userfile.StripPath(err))
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(filepath.Clean(name))
 }

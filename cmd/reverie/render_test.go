@@ -85,3 +85,55 @@ func TestRenderRespondsToThePeople(t *testing.T) {
 		t.Errorf("frame %d of the walking and the still render differ by %.2f grey levels on average: the picture does not respond", frames-1, d)
 	}
 }
+
+// An image model repaints the camera: with builtin:restyle on the camera
+// (its repainting turned down to the picture itself, and the scene showing
+// the generator frame as it is), each rendered frame follows its input
+// frame. A still clip of vtest's frame k renders as vtest's own frame k
+// does, and vtest's frame k differs from its frame 0, where the people
+// stood elsewhere.
+func TestRenderImageModelFollowsTheCamera(t *testing.T) {
+	const k = 20
+	render := func(clip string) (first, last *image.RGBA) {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "restyle.yaml")
+		y := `vision:
+  warmup: 0
+generator:
+  model: builtin:restyle
+  width: 96
+  height: 54
+scene:
+  render_width: 192
+  render_height: 108
+  passes:
+    - {pass: inject, mix: 1, motion_mix: 0, presence_mix: 0, local: 0}
+    - {pass: output, vignette: 0}
+  presets:
+    - {name: plain, generator.strength: 0}
+  preset: plain
+`
+		if err := os.WriteFile(cfg, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "out")
+		if log, err := reverie(t, ".", nil, "render", "-config", cfg, "-input", clip, "-frames", fmt.Sprint(k+1), "-out", out); err != nil {
+			t.Fatalf("render %s: %v\n%s", clip, err, log)
+		}
+		return readPNG(t, filepath.Join(out, "frame_00000.png")), readPNG(t, filepath.Join(out, fmt.Sprintf("frame_%05d.png", k)))
+	}
+	diff := func(a, b *image.RGBA) float64 {
+		var d float64
+		for i := range a.Pix {
+			d += math.Abs(float64(a.Pix[i]) - float64(b.Pix[i]))
+		}
+		return d / float64(len(a.Pix))
+	}
+	walk0, walkK := render(vision.SampleClip)
+	_, stillK := render(stillClip(t, k, k+1))
+	same, moved := diff(walkK, stillK), diff(walk0, walkK)
+	t.Logf("frame %d of vtest and of its still: %.2f grey levels apart; vtest's frames 0 and %d: %.2f", k, same, k, moved)
+	if moved < 1 || same > moved/3 {
+		t.Errorf("the render does not follow the camera: frame %d of vtest and of a still of that frame differ by %.2f grey levels, vtest's frames 0 and %d by %.2f", k, same, k, moved)
+	}
+}

@@ -198,7 +198,7 @@ func (p *probe) Tick(g *scene.Game) error {
 	if g.Sleeping() {
 		return nil
 	}
-	p.runner.SetLatent(p.director.Step(f, dt))
+	p.runner.SetLatent(p.director.Step(f, nil, dt))
 	directed := time.Now()
 	fr, ok := p.runner.Latest()
 	if ok {

@@ -65,6 +65,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "1920×1080\t%.2f\t%.2f\t%.2f×\t\n", r.Display.FullHD.ChainMs, r.Display.FullHD.BlitMs, r.Display.FullHD.Ratio)
 	tw.Flush()
 
+	sd := r.Sound
+	fmt.Fprintf(w, "\nsound to feature (click track, %d Hz, block %d, period %.0f ms): %.1f ms mean, %.1f ms worst (analysis %.3f ms a block), against a buffering floor of %.1f ms: %.2f×; %d onsets for %d clicks\n",
+		sd.Rate, sd.Block, sd.PeriodMs, sd.LatencyMs, sd.LatencyMax, sd.BlockMs, sd.FloorMs, sd.Ratio, sd.Onsets, sd.Clicks)
+
 	l := r.Latency
 	fmt.Fprintf(w, "\ninput-to-response latency (%s, render %s) over %d events: %.1f ms mean, %.1f ms max, %.1f display frames of %.1f ms (event motion %.2f)\n",
 		e.Model, e.Render, l.Events, l.Ms, l.MaxMs, l.DisplayFrames, l.DisplayFrameMs, l.EventMotion)

@@ -163,18 +163,7 @@ func TestPanelInChromium(t *testing.T) {
 	cfg.Token = token
 	_, eng, ts, _ := newTestServer(t, cfg)
 	c := startChromium(t)
-
-	var target struct {
-		TargetID string `json:"targetId"`
-	}
-	c.call(t, "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
-	var att struct {
-		SessionID string `json:"sessionId"`
-	}
-	c.call(t, "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
-	c.session = att.SessionID
-	c.call(t, "Page.enable", map[string]any{}, nil)
-	c.call(t, "Page.navigate", map[string]any{"url": ts.URL + "/?token=" + token}, nil)
+	c.openPage(t, ts.URL+"/?token="+token)
 
 	c.waitFor(t, "the sliders", `!!document.querySelector('input[name="warp.zoom"]')`)
 	if got := string(c.eval(t, `location.search`)); got != `""` {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"reverie/control/midi"
 )
 
 // maxBody bounds every request body: the largest legitimate one, a PATCH of
@@ -49,6 +51,9 @@ type Server struct {
 	badReqs  *limiter
 	oscLogs  *oscLog
 	held     *heldBundles
+
+	sound func() SoundStats // the sound input, nil for none (SetSound)
+	midi  *midi.Input       // the MIDI input, nil for none (SetMIDI)
 }
 
 // New builds a server over eng. The journal is where warnings and errors are
@@ -205,6 +210,8 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/models", s.handleModels)
 	route("POST /api/model", s.handleModel)
 	route("GET /api/snapshot.png", s.handleSnapshot)
+	route("GET /api/midi", s.handleMIDI)
+	route("POST /api/midi/learn", s.handleMIDILearn)
 	route("GET /stream.mjpeg", s.handleStream)
 	route("POST /api/record/start", s.handleRecordStart)
 	route("POST /api/record/stop", s.handleRecordStop)
@@ -390,6 +397,8 @@ type Status struct {
 	DreamMs   float64       `json:"dream_step_ms,omitempty"`
 	Presence  bool          `json:"presence"`
 	Level     float64       `json:"presence_level"`
+	Sound     *SoundStats   `json:"sound,omitempty"`
+	MIDI      *MIDIStats    `json:"midi,omitempty"`
 	VideoOut  VideoOutStats `json:"video_out"`
 	Degraded  []string      `json:"degraded"`
 	Faults    []Fault       `json:"faults"`
@@ -408,7 +417,7 @@ func (s *Server) status() Status {
 		FPS: d.FPS, Frames: d.Frames, Width: d.Width, Height: d.Height, Preset: d.Preset, Sleeping: d.Sleeping, Open: open,
 		Model: g.Model, GenMs: g.Ms, GenFPS: g.FPS, GenFrames: g.Frames, GenErr: g.LastErr,
 		Camera: c.State, CameraErr: c.Err, Source: c.Source, Presence: c.Presence, Level: c.Level,
-		Dream: d.Dream, DreamMs: d.DreamStepMs, VideoOut: s.eng.VideoOut(),
+		Dream: d.Dream, DreamMs: d.DreamStepMs, Sound: s.soundStats(), MIDI: s.midiStats(), VideoOut: s.eng.VideoOut(),
 		Degraded: s.health.current(), Faults: s.health.history(), Errors: s.journal.Recent(), Time: time.Now(),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
+	"reverie/audio"
 	"reverie/gen"
 	"reverie/scene"
 	"reverie/videoout"
@@ -29,6 +30,10 @@ type live struct {
 	feats    vision.Features
 	featsSeq uint64 // the watcher's number for feats, 0 for none yet
 	last     float64
+
+	snd    *sound // the sound input; nil or off for none
+	heard  audio.Features
+	sndSeq uint64
 
 	// An image model's picture: the camera's, asked of the watcher at
 	// the model's input size.
@@ -67,10 +72,20 @@ func (l *live) Tick(g *scene.Game) error {
 	if inpututil.IsKeyJustPressed(ebiten.KeyR) && l.toggleRecording != nil {
 		go l.toggleRecording()
 	}
+	var a *audio.Features
+	if l.snd.listening() {
+		if seq, ok := l.snd.live.Box().Latest(&l.heard, l.sndSeq); ok {
+			l.sndSeq = seq
+		}
+		if l.sndSeq > 0 {
+			a = &l.heard
+		}
+	}
+	g.SetSound(a)
 	if g.Sleeping() {
 		return nil // the runner only works when handed a latent
 	}
-	l.runner.SetLatent(g.Director().Step(f, dt))
+	l.runner.SetLatent(g.Director().Step(f, a, dt))
 	fr, shown := l.runner.Latest()
 	if shown {
 		g.Upload(fr)
@@ -141,13 +156,31 @@ func (l *live) AppendStatus(b []byte) []byte {
 	}
 	b = append(b, "camera "...)
 	if l.watcher == nil || l.watcher.Capture == nil {
-		return append(b, "none"...)
+		b = append(b, "none"...)
+	} else {
+		s, err := l.watcher.Capture.State()
+		b = append(b, s...)
+		if err != nil {
+			b = append(b, ": "...)
+			b = append(b, err.Error()...)
+		}
 	}
-	s, err := l.watcher.Capture.State()
-	b = append(b, s...)
-	if err != nil {
-		b = append(b, ": "...)
-		b = append(b, err.Error()...)
+	return l.appendSound(b)
+}
+
+// appendSound adds the sound input's line to the overlay: its state, and
+// while it listens the level and the tempo.
+func (l *live) appendSound(b []byte) []byte {
+	if l.snd == nil || !l.snd.cfg.On() {
+		return b
 	}
-	return b
+	b = append(b, "\nsound "...)
+	if !l.snd.listening() {
+		return append(b, "lost"...)
+	}
+	b = append(b, "level "...)
+	b = strconv.AppendFloat(b, float64(l.heard.Level), 'f', 2, 32)
+	b = append(b, "  "...)
+	b = strconv.AppendFloat(b, float64(l.heard.BPM), 'f', 1, 32)
+	return append(b, " BPM"...)
 }

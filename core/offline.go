@@ -15,6 +15,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"gocv.io/x/gocv"
 
+	"reverie/audio"
 	"reverie/gen"
 	"reverie/scene"
 	"reverie/videoout"
@@ -29,8 +30,11 @@ type TraceLine struct {
 	// The analysis of that input frame, as `reverie analyze` prints it;
 	// its own frame and t are the trace's above.
 	vision.Record
-	Latent []float32 `json:"latent"`
-	GenMs  float64   `json:"gen_ms"`
+	// The sound up to the end of this frame (`render -audio`): onset and
+	// beat are true on the frame whose time holds one.
+	Audio  *audio.Features `json:"audio,omitempty"`
+	Latent []float32       `json:"latent"`
+	GenMs  float64         `json:"gen_ms"`
 }
 
 // offline renders a video file through the whole pipeline in lockstep: one
@@ -40,8 +44,9 @@ type offline struct {
 	Source   vision.Source
 	Analyzer *vision.Analyzer
 	Runner   *gen.Runner
-	Frames   int    // output frames to write
-	OutDir   string // frame_00000.png … and trace.jsonl
+	Sound    *audio.Lockstep // the sound track, nil for none
+	Frames   int             // output frames to write
+	OutDir   string          // frame_00000.png … and trace.jsonl
 	// Video, when set, is a video file written instead of the PNGs (its
 	// container from the extension, Codec its codec), with NAME.trace.jsonl
 	// beside it.
@@ -63,6 +68,7 @@ type offline struct {
 	video  videoout.Encoder
 	vframe videoout.Frame
 	line   TraceLine
+	heard  audio.Features
 	done   bool
 	Err    error
 }
@@ -112,14 +118,26 @@ func (o *offline) Tick(g *scene.Game) error {
 	if o.done {
 		return ebiten.Termination
 	}
-	if err := o.Source.Read(&o.frame); err != nil {
+	err := o.Source.Read(&o.frame)
+	if err != nil {
 		o.Err = fmt.Errorf("input %s: %w after %d frames", o.Source.Name(), err, o.input)
 		return ebiten.Termination
 	}
 	t := float64(o.input) * o.dt
 	f := o.Analyzer.Analyze(o.frame, t)
 	g.SetFeatures(f)
-	z := g.Director().Step(f, o.dt)
+	var a *audio.Features
+	if o.Sound != nil {
+		// The frame is shown from t until the next: it hears that span.
+		if o.heard, err = o.Sound.At(t + o.dt); err != nil {
+			o.Err = err
+			return ebiten.Termination
+		}
+		a = &o.heard
+	}
+	g.SetSound(a)
+	o.line.Audio = a
+	z := g.Director().Step(f, a, o.dt)
 	if err := o.handImage(g, f); err != nil {
 		o.Err = err
 		return ebiten.Termination

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"reverie/control"
+	"reverie/control/midi"
 	"reverie/gen"
 	"reverie/internal/redact"
 	"reverie/scene"
@@ -21,6 +22,7 @@ type pipeline struct {
 	runner *gen.Runner
 	cam    *camera
 	out    *videoout.Out // recording, stream, virtual camera
+	midi   *midi.Input
 
 	// swapMu lets one change of model or camera run at a time (a control
 	// request's swap, a reload's swap, a reload's camera restart), so the

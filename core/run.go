@@ -11,6 +11,7 @@ import (
 
 	"reverie/conf"
 	"reverie/control"
+	"reverie/control/midi"
 	"reverie/director"
 	"reverie/scene"
 	"reverie/videoout"
@@ -50,7 +51,8 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	// picture at the render size.
 	out := videoout.New(cfg.VideoOut, cfg.Scene.RenderW, cfg.Scene.RenderH, videoout.DefaultOpeners())
 	defer out.Close()
-	drv := &live{cam: cam, runner: runner, out: out}
+	snd := startSound(ctx, cfg.Audio)
+	drv := &live{cam: cam, runner: runner, out: out, snd: snd}
 	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), director, drv)
 	if err != nil {
 		return err
@@ -68,6 +70,12 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	}
 	p.srv = srv
 	registerMatGauge(srv)
+	srv.SetSound(snd.stats)
+	if p.midi, err = midi.NewInput(cfg.MIDI, p.eng, slog.Default()); err != nil {
+		return err
+	}
+	go p.midi.Run(ctx)
+	srv.SetMIDI(p.midi)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func TestDirectorIsDeterministic(t *testing.T) {
 		f.Motion = float32(math.Abs(math.Sin(float64(i) / 7)))
 		f.Level = 1
 		f.Centroid = [2]float32{float32(i%10) / 10, 0.5}
-		za, zb := a.Step(f, 1.0/30), b.Step(f, 1.0/30)
+		za, zb := a.Step(f, nil, 1.0/30), b.Step(f, nil, 1.0/30)
 		for k := range za {
 			if za[k] != zb[k] {
 				t.Fatalf("step %d: latents differ at %d", i, k)
@@ -38,14 +38,14 @@ func TestDirectorSpringHasNoJumps(t *testing.T) {
 	d := New(cfg, 16)
 	still := &vision.Features{}
 	for i := 0; i < 60; i++ {
-		d.Step(still, 1.0/60)
+		d.Step(still, nil, 1.0/60)
 	}
 	start := append([]float32(nil), d.Latent()...)
 	jump := &vision.Features{Motion: 1, Level: 1}
 	var maxStep, total float64
 	prev := append([]float32(nil), start...)
 	for i := 0; i < 600; i++ {
-		z := d.Step(jump, 1.0/60)
+		z := d.Step(jump, nil, 1.0/60)
 		s := dist32(z, prev)
 		maxStep = math.Max(maxStep, s)
 		copy(prev, z)
@@ -78,7 +78,7 @@ func TestDirectorSpringOvershootIsBounded(t *testing.T) {
 	d := New(cfg, 16)
 	quiet := &vision.Features{}
 	for i := 0; i < 600; i++ {
-		d.Step(quiet, 1.0/60)
+		d.Step(quiet, nil, 1.0/60)
 	}
 	start := append([]float32(nil), d.Latent()...)
 	jump := &vision.Features{Motion: 1}
@@ -87,7 +87,7 @@ func TestDirectorSpringOvershootIsBounded(t *testing.T) {
 	// measure against the target of each step.
 	over := math.Inf(-1)
 	for i := 0; i < 1200; i++ {
-		z := d.Step(jump, 1.0/60)
+		z := d.Step(jump, nil, 1.0/60)
 		over = math.Max(over, proj(z, d.target, d.dirs[0]))
 	}
 	moved := proj(d.Latent(), start, d.dirs[0])
@@ -116,11 +116,11 @@ func TestDirectorReturnsHomeAfterAbsence(t *testing.T) {
 	home := append([]float32(nil), d.home...)
 	busy := &vision.Features{Presence: true, Level: 1, Motion: 0.5, Centroid: [2]float32{0.8, 0.3}}
 	for i := 0; i < 30*30; i++ {
-		d.Step(busy, 1.0/30)
+		d.Step(busy, nil, 1.0/30)
 	}
 	away := dist32(d.Latent(), home)
 	for i := 0; i < 30*26; i++ { // 20 s until home, 4 s to walk there
-		d.Step(&vision.Features{}, 1.0/30)
+		d.Step(&vision.Features{}, nil, 1.0/30)
 	}
 	back := dist32(d.Latent(), home)
 	if back > 0.35*norm32(home) || back > away/2 {
@@ -135,16 +135,16 @@ func TestDirectorArrivalStartsATransition(t *testing.T) {
 	cfg.IdlePeriod, cfg.Transition, cfg.Gain = 600, 2, 0
 	d := New(cfg, 16)
 	for i := 0; i < 60; i++ {
-		d.Step(nil, 1.0/30)
+		d.Step(nil, nil, 1.0/30)
 	}
 	a := append([]float32(nil), d.Latent()...)
 	for i := 0; i < 60; i++ {
-		d.Step(nil, 1.0/30)
+		d.Step(nil, nil, 1.0/30)
 	}
 	idle := dist32(d.Latent(), a)
 	b := append([]float32(nil), d.Latent()...)
 	for i := 0; i < 60; i++ {
-		d.Step(&vision.Features{Presence: true, Level: 1}, 1.0/30)
+		d.Step(&vision.Features{Presence: true, Level: 1}, nil, 1.0/30)
 	}
 	arrived := dist32(d.Latent(), b)
 	if arrived < 5*idle || arrived < 1 {
@@ -173,9 +173,9 @@ func TestDirectionsFile(t *testing.T) {
 		t.Fatalf("directions %v: want unit rows along axes 2 and 0", d.dirs)
 	}
 	// Motion pushes along axis 2 only.
-	z0 := append([]float32(nil), d.Step(&vision.Features{}, 1.0/30)...)
+	z0 := append([]float32(nil), d.Step(&vision.Features{}, nil, 1.0/30)...)
 	for i := 0; i < 300; i++ {
-		d.Step(&vision.Features{Motion: 1}, 1.0/30)
+		d.Step(&vision.Features{Motion: 1}, nil, 1.0/30)
 	}
 	z := d.Latent()
 	if moved := z[2] - z0[2]; math.Abs(float64(moved)-cfg.Gain) > 0.1 {
@@ -206,7 +206,7 @@ func TestLatentFollowsTheManifestsDistribution(t *testing.T) {
 		}
 		outside := 0
 		for i := 0; i < 600; i++ { // ten walk segments
-			d.Step(nil, 1.0/60)
+			d.Step(nil, nil, 1.0/60)
 			for _, v := range d.key1 {
 				if v < -1 || v >= 1 {
 					outside++
@@ -237,13 +237,13 @@ func TestDirectorForAModelWithoutALatent(t *testing.T) {
 	}
 	f := &vision.Features{Motion: 1, Level: 1, Presence: true, Warm: true}
 	for i := 0; i < 60; i++ {
-		if z := d.Step(f, 1.0/30); len(z) != 0 {
+		if z := d.Step(f, nil, 1.0/30); len(z) != 0 {
 			t.Fatalf("step %d: a latent of %d values for a model without one", i, len(z))
 		}
 	}
 	next := New(DefaultConfig(), 16)
 	next.ContinueFrom(d)
-	if z := next.Step(f, 1.0/30); len(z) != 16 {
+	if z := next.Step(f, nil, 1.0/30); len(z) != 16 {
 		t.Errorf("after the swap: a latent of %d values, want 16", len(z))
 	}
 }
@@ -261,7 +261,7 @@ func TestPushAlongDirection(t *testing.T) {
 	if b.ParamSlot(fmt.Sprintf("push.%d", b.Directions())) != nil || b.ParamSlot("push.02") != nil {
 		t.Error("a push past the directions, or a padded index, has a slot")
 	}
-	za, zb := a.Step(nil, 0.1), b.Step(nil, 0.1)
+	za, zb := a.Step(nil, nil, 0.1), b.Step(nil, nil, 0.1)
 	var along float64
 	for i, u := range b.Direction(2) {
 		along += float64(zb[i]-za[i]) * float64(u)

@@ -11,6 +11,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
+	"reverie/audio"
 	"reverie/director"
 	"reverie/gen"
 	"reverie/vision"
@@ -65,6 +66,11 @@ type Game struct {
 	camSettle  int     // frames since then; the blend stops once settled
 	motion     float64 // smoothed, for the inject pass
 	audX, audY float64 // smoothed centroid, for the warp pass
+
+	snd     audio.Features // the newest sound features
+	haveSnd bool
+	senses  director.Senses // feature values for the drives
+	drives  []drive
 
 	params   []liveParam
 	byName   map[string]int
@@ -257,12 +263,15 @@ func (g *Game) Update() error {
 	if err := g.driver.Tick(g); err != nil {
 		return err
 	}
+	g.stepDrives(g.dt)
+	g.applyDrives()
 	if !g.sleeping {
 		g.dreamBefore()
 		g.StepChain()
 		g.dreamAfter()
 	}
 	err := g.driver.AfterChain(g)
+	g.restoreDrives()
 	g.frames++
 	g.ctl.publish(g)
 	return err
@@ -330,7 +339,9 @@ func (g *Game) screenGeo(w, h int) ebiten.GeoM {
 func (g *Game) Draw(screen *ebiten.Image) {
 	b := screen.Bounds()
 	if !g.sleeping {
+		g.applyDrives() // the output pass's parameters may be driven too
 		g.Chain.Present(screen, g.screenGeo(b.Dx(), b.Dy()))
+		g.restoreDrives()
 	}
 	if g.overlay {
 		ebitenutil.DebugPrint(screen, string(g.overlayText()))

@@ -70,6 +70,7 @@ func (g *Game) buildParams() {
 	for i, p := range g.params {
 		g.byName[p.info.Name] = i
 	}
+	g.buildDrives()
 	g.from = make([]float64, len(g.params))
 	g.genKeys = genPresetKeys(g.cfg.Presets)
 	for _, ps := range g.cfg.Presets {

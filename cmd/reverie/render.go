@@ -18,6 +18,7 @@ func cmdRender(args []string) error {
 	frames := fs.Int("frames", 0, "number of output frames, one per input frame (required)")
 	out := fs.String("out", "", "output folder for frame_00000.png … and trace.jsonl (this or -video)")
 	video := fs.String("video", "", "a video file (.mp4, .mkv or .avi) to write instead of PNGs, with NAME.trace.jsonl beside it")
+	sound := fs.String("audio", "", "a WAV file heard in lockstep with the frames (optional): its features move the piece and go into trace.jsonl")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -53,7 +54,7 @@ func cmdRender(args []string) error {
 		return err
 	}
 	if *video != "" {
-		return core.RenderVideo(cfg, *input, *frames, *video)
+		return core.RenderVideo(cfg, *input, *sound, *frames, *video)
 	}
-	return core.Render(cfg, *input, *frames, *out)
+	return core.Render(cfg, *input, *sound, *frames, *out)
 }

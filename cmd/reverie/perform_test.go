@@ -3,13 +3,17 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"gocv.io/x/gocv"
 
 	"reverie/audio"
 	"reverie/vision"
@@ -19,9 +23,10 @@ import (
 // run` hears a click track (audio.source a WAV file, played in real time)
 // and shows its tempo in /api/status; the MIDI device is missing at first,
 // reported once and retried, and when it appears its bytes move a
-// parameter and recall a preset. Real parts: the binary on Xvfb, OpenCV,
+// parameter and recall a preset; then a recording started and stopped
+// over HTTP holds the displayed output. Real parts: the binary on Xvfb, OpenCV,
 // ONNX Runtime, Ebiten, a FIFO carrying MIDI bytes.
-func TestRunPlaysFromSoundAndMIDI(t *testing.T) {
+func TestRunPlaysSoundMIDIAndRecords(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
 		t.Skip("needs a display: run under xvfb-run")
 	}
@@ -56,6 +61,10 @@ control:
   listen: %s
   osc:
     listen: ""
+video_out:
+  record:
+    folder: %s
+    fps: 10
 audio:
   source: %s
 midi:
@@ -64,7 +73,7 @@ midi:
     - {cc: 74, channel: 1, param: warp.rotate, min: 0, max: 0.1}
   notes:
     - {note: 36, preset: bloom}
-`, vision.SampleClip, addr, wav, dev)
+`, vision.SampleClip, addr, filepath.Join(dir, "rec"), wav, dev)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(cfgPath, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
@@ -133,4 +142,55 @@ midi:
 		}
 	}
 	t.Logf("sound: %+v; midi: %+v", st.Sound, st.MIDI)
+
+	// The performer records the set: the displayed output at the render
+	// size, from the running display loop, into a file that reads back.
+	post := func(path string) (int, string) {
+		resp, err := http.Post("http://"+addr+path, "application/json", nil)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := post("/api/record/start"); code != 200 {
+		t.Fatalf("POST /api/record/start: %d %s", code, body)
+	}
+	var rec struct {
+		VideoOut struct {
+			Record struct {
+				Recording bool
+				Frames    uint64
+			}
+		} `json:"video_out"`
+	}
+	waitFor("20 recorded frames", 30*time.Second, func() bool {
+		_, body := httpGet(addr, "/api/status")
+		_ = json.Unmarshal([]byte(body), &rec)
+		return rec.VideoOut.Record.Recording && rec.VideoOut.Record.Frames >= 20
+	})
+	code, body := post("/api/record/stop")
+	var stopped struct{ File string }
+	if err := json.Unmarshal([]byte(body), &stopped); code != 200 || err != nil || filepath.Dir(stopped.File) != filepath.Join(dir, "rec") {
+		t.Fatalf("POST /api/record/stop: %d %s; want the file in %s", code, body, filepath.Join(dir, "rec"))
+	}
+	vc, err := gocv.VideoCaptureFile(stopped.File)
+	if err != nil {
+		t.Fatalf("the recording %s does not open: %v", stopped.File, err)
+	}
+	defer vc.Close()
+	m := gocv.NewMat()
+	defer m.Close()
+	n := 0
+	for vc.Read(&m) && !m.Empty() {
+		if m.Cols() != 320 || m.Rows() != 180 {
+			t.Fatalf("recorded frame %d is %dx%d, want the render size 320x180", n, m.Cols(), m.Rows())
+		}
+		n++
+	}
+	if n < 20 {
+		t.Errorf("the recording %s reads back %d frames, want at least 20", stopped.File, n)
+	}
+	t.Logf("recorded %d frames into %s", n, stopped.File)
 }

@@ -126,7 +126,8 @@ func (f *fakeEngine) Stats() DisplayStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return DisplayStats{FPS: 59.8, Frames: 1234, Preset: f.preset, Sleeping: f.sleeping, Width: 1280, Height: 720, Heartbeat: f.beat,
-		Dream: f.dream, DreamSteps: f.dreamSteps, DreamStepMs: f.dreamMs}
+		Dream: f.dream, DreamSteps: f.dreamSteps, DreamStepMs: f.dreamMs,
+		Scale: 0.85, Share: 0.8, TargetFPS: 30, BudgetCause: "lowered", BudgetReason: "lowered: 24.0 fps is below the target 30"}
 }
 
 func (f *fakeEngine) Generator() GenStats {

@@ -74,7 +74,8 @@ func (e *engine) Stats() control.DisplayStats {
 	s := e.ctl.Stats()
 	return control.DisplayStats{FPS: s.FPS, Frames: s.Frames, Preset: s.Preset, Sleeping: s.Sleeping,
 		Width: s.Width, Height: s.Height, Heartbeat: s.Heartbeat,
-		Dream: s.Dream, DreamSteps: s.DreamSteps, DreamStepMs: s.DreamStepMs}
+		Dream: s.Dream, DreamSteps: s.DreamSteps, DreamStepMs: s.DreamStepMs,
+		Scale: s.Scale, Share: s.Share, TargetFPS: s.TargetFPS, BudgetCause: s.BudgetCause, BudgetReason: s.BudgetReason}
 }
 
 func (e *engine) Generator() control.GenStats {

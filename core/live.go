@@ -20,6 +20,7 @@ type live struct {
 	feats    vision.Features
 	featsSeq uint64 // the watcher's number for feats, 0 for none yet
 	last     float64
+	share    float64 // the frame budget's share last handed to the runner
 }
 
 // Tick implements scene.Driver.
@@ -48,6 +49,11 @@ func (l *live) Tick(g *scene.Game) error {
 	g.SetFeatures(f)
 	if g.Sleeping() {
 		return nil // the runner only works when handed a latent
+	}
+	if s := g.Budget().Share; s != l.share {
+		// The generator shares what the display leaves, as the dream does.
+		l.runner.SetShare(s)
+		l.share = s
 	}
 	l.runner.SetLatent(g.Director().Step(f, dt))
 	if fr, ok := l.runner.Latest(); ok {

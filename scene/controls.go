@@ -30,7 +30,12 @@ type DisplayStats struct {
 	Frames        uint64    // frames drawn
 	Preset        string    // current preset ("" if none)
 	Sleeping      bool      // outside opening hours
-	Width, Height int       // render size
+	Width, Height int       // render size now: the configured one times Scale
+	Scale         float64   // the frame budget's render scale
+	Share         float64   // the share of the machine background work may use
+	TargetFPS     float64   // the rate the budget holds, 0 for none
+	BudgetCause   string    // why the scale is what it is: one of budget.Causes
+	BudgetReason  string    // the same as a sentence
 	Heartbeat     time.Time // wall time of the last Update: the loop is alive if this is recent
 	Dream         string    // the neural dream: "" (no deepdream pass), starting, on, or "off: why"
 	DreamSteps    uint64    // dream steps taken
@@ -262,6 +267,9 @@ func (c *Controls) publish(g *Game) {
 		c.stats.Preset = g.cfg.Presets[g.presetAt].Name
 	}
 	c.stats.Sleeping = g.sleeping
+	b := g.budget.State()
+	c.stats.Width, c.stats.Height, c.stats.Scale, c.stats.Share = g.rw, g.rh, b.Scale, b.Share
+	c.stats.TargetFPS, c.stats.BudgetCause, c.stats.BudgetReason = g.budgetCfg.TargetFPS, b.Cause, b.Reason
 	c.stats.Dream, c.stats.DreamSteps, c.stats.DreamStepMs = g.dreamState()
 	c.stats.Heartbeat = time.Now()
 }

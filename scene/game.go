@@ -13,6 +13,7 @@ import (
 
 	"reverie/director"
 	"reverie/gen"
+	"reverie/scene/budget"
 	"reverie/vision"
 )
 
@@ -45,6 +46,7 @@ type Game struct {
 	dream    *dreamer // the deepdream pass's neural dream, nil until it runs
 
 	in         Inputs
+	rw, rh     int           // the render size now: the configured one times the budget's scale
 	genSmall   *ebiten.Image // generator frames at their own size
 	genW, genH int
 	upOpts     ebiten.DrawImageOptions
@@ -85,6 +87,11 @@ type Game struct {
 	lastTick  time.Time
 	virtual   bool
 	tickDelta time.Duration
+
+	budget     *budget.Controller
+	budgetCfg  budget.Config        // what budget was built for (target 0 offline)
+	frameClock func() time.Duration // the budget's clock
+	unshown    bool                 // the chain ran and Draw has not shown it yet
 }
 
 // NewGame builds the pass chain at the render size. genW×genH is the
@@ -98,7 +105,9 @@ func NewGame(cfg Config, genW, genH int, dir *director.Director, driver Driver) 
 	if err != nil {
 		return nil, err
 	}
-	g := &Game{cfg: cfg, driver: driver, Chain: chain, director: dir, presetAt: -1, morphT: -1}
+	g := &Game{cfg: cfg, driver: driver, Chain: chain, director: dir, presetAt: -1, morphT: -1, rw: cfg.RenderW, rh: cfg.RenderH}
+	start := time.Now()
+	g.frameClock = func() time.Duration { return time.Since(start) }
 	if g.director != nil {
 		g.man = g.director.Manifest()
 	}
@@ -111,6 +120,7 @@ func NewGame(cfg Config, genW, genH int, dir *director.Director, driver Driver) 
 	g.in.Residual = newTarget(cfg.RenderW, cfg.RenderH)
 	g.view = newTarget(cfg.RenderW, cfg.RenderH)
 	g.resizeGen(genW, genH)
+	g.startBudget()
 	g.camDirty = true
 	g.camOpts.Filter = ebiten.FilterLinear
 	g.interval = 100 * time.Millisecond
@@ -132,8 +142,13 @@ func (g *Game) resizeGen(w, h int) {
 	}
 	g.genSmall = ebiten.NewImage(w, h)
 	g.genW, g.genH = w, h
+	g.scaleGen()
+}
+
+// scaleGen places a generator frame on the render size, scaled on the GPU.
+func (g *Game) scaleGen() {
 	g.upOpts.GeoM.Reset()
-	g.upOpts.GeoM.Scale(float64(g.cfg.RenderW)/float64(w), float64(g.cfg.RenderH)/float64(h))
+	g.upOpts.GeoM.Scale(float64(g.rw)/float64(g.genW), float64(g.rh)/float64(g.genH))
 	g.upOpts.Filter = ebiten.FilterLinear
 	g.upOpts.Blend = ebiten.BlendCopy
 }
@@ -143,6 +158,7 @@ func (g *Game) resizeGen(w, h int) {
 func (g *Game) UseVirtualClock(dt time.Duration) {
 	g.virtual = true
 	g.tickDelta = dt
+	g.startBudget()
 }
 
 // Clock is the game's current time.
@@ -235,10 +251,16 @@ func (g *Game) Update() error {
 	if err := g.driver.Tick(g); err != nil {
 		return err
 	}
-	if !g.sleeping {
+	// Live, Ebiten calls Update up to 60 times a second, several times
+	// per displayed frame when the display is slower: the chain runs once
+	// per displayed frame, so a slow display does not also pay for
+	// frames nobody sees.
+	if !g.sleeping && (g.virtual || !g.unshown) {
 		g.dreamBefore()
 		g.StepChain()
 		g.dreamAfter()
+		g.unshown = !g.virtual
+		g.budgetFrame()
 	}
 	err := g.driver.AfterChain(g)
 	g.frames++
@@ -292,7 +314,7 @@ func (g *Game) StepChain() {
 // screenGeo places the render-size picture on a w×h screen: fitted with bars,
 // filled by cropping, or in between, as the output pass's fill says.
 func (g *Game) screenGeo(w, h int) ebiten.GeoM {
-	rw, rh := float64(g.cfg.RenderW), float64(g.cfg.RenderH)
+	rw, rh := float64(g.rw), float64(g.rh)
 	fit := math.Min(float64(w)/rw, float64(h)/rh)
 	fill := math.Max(float64(w)/rw, float64(h)/rh)
 	f, _ := g.Chain.Out.Get("fill")
@@ -306,6 +328,7 @@ func (g *Game) screenGeo(w, h int) ebiten.GeoM {
 // Draw shows the chain's output through the output pass, scaled to the
 // screen, and the technician's overlay when D has turned it on.
 func (g *Game) Draw(screen *ebiten.Image) {
+	g.unshown = false
 	b := screen.Bounds()
 	if !g.sleeping {
 		g.Chain.Present(screen, g.screenGeo(b.Dx(), b.Dy()))
@@ -321,8 +344,9 @@ func (g *Game) ReadFrame(pix []byte) {
 	if g.sleeping {
 		g.view.Fill(color.Black)
 	} else {
-		var id ebiten.GeoM
-		g.Chain.Present(g.view, id)
+		var geo ebiten.GeoM // the render scale's size back to the configured one
+		geo.Scale(float64(g.cfg.RenderW)/float64(g.rw), float64(g.cfg.RenderH)/float64(g.rh))
+		g.Chain.Present(g.view, geo)
 	}
 	g.view.ReadPixels(pix)
 }

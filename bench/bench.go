@@ -130,8 +130,9 @@ type GenSizes struct {
 
 // GeneratorReport holds both built-in models.
 type GeneratorReport struct {
-	CPPN        GenSizes `json:"cppn"`
-	ConvDecoder GenSizes `json:"convdecoder"`
+	CPPN        GenSizes  `json:"cppn"`
+	CPPNPlain   GenFigure `json:"cppn_plain_512"` // the CPPN's untiled form (gen.CPPN.Plain) at 512², for comparison
+	ConvDecoder GenSizes  `json:"convdecoder"`
 }
 
 // EfficiencyReport compares the CPPN's achieved FLOP/s (2 × its multiply-adds
@@ -144,6 +145,9 @@ type EfficiencyReport struct {
 	CPPN256OfPeak  float64 `json:"cppn_256_of_peak"` // cppn_256_gflops / peak_gflops
 	CPPN512OfPeak  float64 `json:"cppn_512_of_peak"`
 	CPPN512MFLOPFr float64 `json:"cppn_512_mflop_per_frame"`
+	// The untiled form, measured in the same run.
+	CPPNPlain512GFLOPS float64 `json:"cppn_plain_512_gflops"`
+	CPPNPlain512OfPeak float64 `json:"cppn_plain_512_of_peak"`
 }
 
 // VisionReport is the analysis of 640×480 frames of real footage.

@@ -20,7 +20,8 @@ type live struct {
 	feats    vision.Features
 	featsSeq uint64 // the watcher's number for feats, 0 for none yet
 	last     float64
-	share    float64 // the frame budget's share last handed to the runner
+	share    float64         // the frame budget's share last handed out
+	paced    *vision.Watcher // the watcher it went to
 }
 
 // Tick implements scene.Driver.
@@ -47,13 +48,17 @@ func (l *live) Tick(g *scene.Game) error {
 		}
 	}
 	g.SetFeatures(f)
+	if s := g.Budget().Share; s != l.share || l.watcher != l.paced {
+		// The generator, the detection and the person network share what
+		// the display leaves, as the dream does.
+		l.runner.SetShare(s)
+		if l.watcher != nil {
+			l.watcher.SetShare(s)
+		}
+		l.share, l.paced = s, l.watcher
+	}
 	if g.Sleeping() {
 		return nil // the runner only works when handed a latent
-	}
-	if s := g.Budget().Share; s != l.share {
-		// The generator shares what the display leaves, as the dream does.
-		l.runner.SetShare(s)
-		l.share = s
 	}
 	l.runner.SetLatent(g.Director().Step(f, dt))
 	if fr, ok := l.runner.Latest(); ok {

@@ -351,14 +351,16 @@ func (g *Game) ReadFrame(pix []byte) {
 	g.view.ReadPixels(pix)
 }
 
-// Layout makes the logical screen the window's own size, so the output pass
-// scales the render size to it; a zero size (a monitor going away) falls
-// back to the render size.
+// Layout makes the logical screen the window's own size times the frame
+// budget's scale, so the output pass scales the render size to it and, when
+// the budget has lowered the scale, runs on that many fewer pixels too;
+// Ebiten's own last draw then fills the window. A zero size (a monitor
+// going away) falls back to the render size.
 func (g *Game) Layout(w, h int) (int, int) {
 	if w < 1 || h < 1 {
-		return g.cfg.RenderW, g.cfg.RenderH
+		return g.rw, g.rh
 	}
-	return w, h
+	return scaledSize(w, h, g.budget.State().Scale)
 }
 
 // Dispose frees the game's images and shaders.

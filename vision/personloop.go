@@ -6,6 +6,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"reverie/internal/mailbox"
+	"reverie/internal/pace"
 )
 
 // personLoop runs a person network in its own goroutine, as detectLoop runs
@@ -23,9 +24,9 @@ func newSights() *mailbox.Box[sight] {
 	return mailbox.New(mailbox.Funcs[sight]{Copy: copySight})
 }
 
-func newPersonLoop(s *seer) *personLoop {
+func newPersonLoop(s *seer, share *pace.Share) *personLoop {
 	l := &personLoop{s: s, sights: newSights()}
-	l.w = startWorker(l.see)
+	l.w = startWorker(l.see, share)
 	return l
 }
 

@@ -65,6 +65,8 @@ var wantKeys = func() []string {
 		"env.cpus", "env.goarch", "env.onnxruntime", "env.provider", "env.threads", "env.model", "env.render", "env.quick", "env.iterations",
 		"efficiency.matmul_ms", "efficiency.peak_gflops", "efficiency.cppn_256_gflops", "efficiency.cppn_512_gflops",
 		"efficiency.cppn_256_of_peak", "efficiency.cppn_512_of_peak", "efficiency.cppn_512_mflop_per_frame",
+		"efficiency.cppn_plain_512_gflops", "efficiency.cppn_plain_512_of_peak",
+		"generator.cppn_plain_512.runner_ms", "generator.cppn_plain_512.bare_ms", "generator.cppn_plain_512.overhead",
 		"vision.analyzer_ms", "vision.bare_ms", "vision.ratio",
 		"dream.network", "dream.size", "dream.layer", "dream.step_ms", "dream.forward_ms", "dream.ratio", "dream.steps_per_s",
 		"display.passes",

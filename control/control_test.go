@@ -385,10 +385,10 @@ func TestSnapshotAndStream(t *testing.T) {
 		}
 	}
 	eng.mu.Lock()
-	snaps := eng.snaps
+	snaps, released := eng.snaps, eng.released
 	eng.mu.Unlock()
-	if snaps != 3 {
-		t.Errorf("%d snapshots for one PNG and two stream frames", snaps)
+	if snaps != 3 || released != 3 {
+		t.Errorf("%d snapshots for one PNG and two stream frames, %d handed back for reuse; want 3 and 3", snaps, released)
 	}
 }
 

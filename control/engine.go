@@ -47,6 +47,7 @@ type Controls interface {
 	ApplyPreset(name string) error
 	SetLatent(i int, v float64) error
 	Snapshot(ctx context.Context) (*image.RGBA, error)
+	ReleaseSnapshot(img *image.RGBA) // hands a snapshot back for reuse once encoded
 	SetSleep(on bool)
 	Stats() DisplayStats
 }

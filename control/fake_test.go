@@ -31,6 +31,7 @@ type fakeEngine struct {
 	gen        GenStats
 	swapErr    error
 	snaps      int
+	released   int // snapshots handed back
 }
 
 func newFake() *fakeEngine {
@@ -114,6 +115,12 @@ func (f *fakeEngine) Snapshot(ctx context.Context) (*image.RGBA, error) {
 		}
 	}
 	return img, nil
+}
+
+func (f *fakeEngine) ReleaseSnapshot(*image.RGBA) {
+	f.mu.Lock()
+	f.released++
+	f.mu.Unlock()
 }
 
 func (f *fakeEngine) SetSleep(on bool) {

@@ -69,6 +69,7 @@ func (e *engine) ApplyPreset(name string) error                     { return e.c
 func (e *engine) SetLatent(i int, v float64) error                  { return e.ctl.SetLatent(i, v) }
 func (e *engine) SetSleep(on bool)                                  { e.ctl.SetSleep(on) }
 func (e *engine) Snapshot(ctx context.Context) (*image.RGBA, error) { return e.ctl.Snapshot(ctx) }
+func (e *engine) ReleaseSnapshot(img *image.RGBA)                   { e.ctl.ReleaseSnapshot(img) }
 
 func (e *engine) Stats() control.DisplayStats {
 	s := e.ctl.Stats()

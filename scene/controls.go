@@ -59,6 +59,7 @@ type Controls struct {
 	offDirt bool
 	sleep   bool
 	snaps   []chan *image.RGBA
+	spare   []*image.RGBA // released snapshots, reused for the next ones
 	stats   DisplayStats
 
 	pendingCfg *reconf // a queued Reconfigure (reconfigure.go)
@@ -171,8 +172,14 @@ func (c *Controls) SetLatent(i int, v float64) error {
 	return nil
 }
 
-// Snapshot returns the next displayed frame at the render size, read back in
-// the game loop. ctx bounds the wait.
+// maxSpare is how many released snapshot buffers are kept for reuse: as many
+// as the previews and snapshots that may be encoding at once.
+const maxSpare = 4
+
+// Snapshot returns the frame the game loop presents next, at the configured
+// render size, read back at its next Update: at most one display frame
+// later. Hand the image back with ReleaseSnapshot once it is encoded, and
+// the next snapshot reuses its buffer. ctx bounds the wait.
 func (c *Controls) Snapshot(ctx context.Context) (*image.RGBA, error) {
 	ch := make(chan *image.RGBA, 1)
 	c.mu.Lock()
@@ -192,6 +199,31 @@ func (c *Controls) Snapshot(ctx context.Context) (*image.RGBA, error) {
 		c.mu.Unlock()
 		return nil, fmt.Errorf("snapshot: the render loop did not deliver a frame in time: %w", ctx.Err())
 	}
+}
+
+// ReleaseSnapshot hands back an image Snapshot returned, for reuse; the
+// caller must not touch it afterwards.
+func (c *Controls) ReleaseSnapshot(img *image.RGBA) {
+	if img == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.spare) < maxSpare {
+		c.spare = append(c.spare, img)
+	}
+}
+
+// snapshotBuffer is a w×h image from the spares, or a new one. c.mu held.
+func (c *Controls) snapshotBuffer(w, h int) *image.RGBA {
+	for len(c.spare) > 0 {
+		img := c.spare[len(c.spare)-1]
+		c.spare = c.spare[:len(c.spare)-1]
+		if b := img.Bounds(); b.Dx() == w && b.Dy() == h {
+			return img
+		}
+	}
+	return newRGBA(w, h)
 }
 
 // SetSleep puts the piece to sleep (black screen, generator not fed) or
@@ -234,13 +266,14 @@ func (c *Controls) apply(g *Game) {
 // publish runs in the game loop after each frame: it mirrors values and
 // stats and answers snapshot requests.
 func (c *Controls) publish(g *Game) {
-	c.mu.Lock()
-	snaps := len(c.snaps) > 0
-	c.mu.Unlock()
 	var img *image.RGBA
-	if snaps {
+	c.mu.Lock()
+	if len(c.snaps) > 0 {
+		img = c.snapshotBuffer(g.cfg.RenderW, g.cfg.RenderH)
+	}
+	c.mu.Unlock()
+	if img != nil {
 		// Read back outside the lock; only the loop reads pixels.
-		img = newRGBA(g.cfg.RenderW, g.cfg.RenderH)
 		g.ReadFrame(img.Pix)
 	}
 	c.mu.Lock()
@@ -254,7 +287,7 @@ func (c *Controls) publish(g *Game) {
 				ch <- img
 				continue
 			}
-			cp := newRGBA(g.cfg.RenderW, g.cfg.RenderH)
+			cp := c.snapshotBuffer(g.cfg.RenderW, g.cfg.RenderH)
 			copy(cp.Pix, img.Pix)
 			ch <- cp
 		}

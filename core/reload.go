@@ -31,6 +31,10 @@ func (p *pipeline) reload(old, next conf.Config) {
 		p.runner.SetMaxFPS(next.Generator.MaxFPS)
 		slog.Info("generator frame rate cap changed", "max_fps", next.Generator.MaxFPS)
 	}
+	if old.Generator.Fit != next.Generator.Fit {
+		p.ctl.SetFit(next.Generator.Fit) // the scene's drawing only
+		slog.Info("generator fit changed", "fit", next.Generator.Fit)
+	}
 	p.setSwapRules(next.Generator)
 	if needsSwap(old.Generator, next.Generator) {
 		go func() {
@@ -52,10 +56,11 @@ func (p *pipeline) reload(old, next conf.Config) {
 }
 
 // needsSwap says whether a generator change needs the model reloaded: any
-// change but the rate cap, which the runner takes live, and the rules for
-// swaps (model_dirs, load_timeout), which apply from the next swap.
+// change but the rate cap, which the runner takes live, the fit, which the
+// scene takes live, and the rules for swaps (model_dirs, load_timeout),
+// which apply from the next swap.
 func needsSwap(old, next gen.Config) bool {
-	old.MaxFPS, old.ModelDirs, old.LoadTimeout = next.MaxFPS, next.ModelDirs, next.LoadTimeout
+	old.MaxFPS, old.Fit, old.ModelDirs, old.LoadTimeout = next.MaxFPS, next.Fit, next.ModelDirs, next.LoadTimeout
 	return !reflect.DeepEqual(old, next)
 }
 

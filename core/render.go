@@ -47,6 +47,7 @@ func Render(cfg conf.Config, input string, frames int, out string) error {
 		return err
 	}
 	defer game.Dispose()
+	game.Controls().SetFit(cfg.Generator.Fit)
 	game.Controls().SetModelInputs(runner) // the start preset's generator.* values
 	game.UseVirtualClock(off.FrameStep())
 

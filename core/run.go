@@ -51,6 +51,7 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	}
 	defer game.Dispose()
 
+	game.Controls().SetFit(cfg.Generator.Fit)
 	game.Controls().SetModelInputs(runner) // presets' generator.* values
 	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, gen: cfg.Generator, configDir: filepath.Dir(cfgPath)}
 	p.eng = newEngine(p)

@@ -13,11 +13,14 @@ import (
 
 // Config is the generator section of config.yaml.
 type Config struct {
-	Model      string `yaml:"model"` // builtin:cppn, builtin:convdecoder, or a manifest path
-	Seed       uint64 `yaml:"seed"`  // weights of the built-in models
-	Width      int    `yaml:"width"` // built-in models' output size
-	Height     int    `yaml:"height"`
-	Look       string `yaml:"look"`        // cppn activation mix
+	Model  string `yaml:"model"` // builtin:cppn, builtin:convdecoder, or a manifest path
+	Seed   uint64 `yaml:"seed"`  // weights of the built-in models
+	Width  int    `yaml:"width"` // built-in models' output size
+	Height int    `yaml:"height"`
+	Look   string `yaml:"look"` // cppn activation mix
+	// Fit is how the model's frames meet the scene's canvas when their
+	// aspects differ: cover, contain or stretch.
+	Fit        Fit    `yaml:"fit"`
 	Provider   string `yaml:"provider"`    // cpu | cuda | tensorrt | coreml | directml
 	Threads    int    `yaml:"threads"`     // intra-op threads, 0 = ONNX Runtime's choice
 	Strict     bool   `yaml:"strict"`      // fail instead of falling back to CPU
@@ -46,7 +49,7 @@ const MaxFPSLimit = 240
 
 // DefaultConfig is the generator section's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
-	return Config{Model: "builtin:cppn", Seed: 7, Width: 320, Height: 180, Look: "marble", Provider: "cpu", Threads: 0, Crossfade: 1.5,
+	return Config{Model: "builtin:cppn", Seed: 7, Width: 320, Height: 180, Look: "marble", Fit: FitCover, Provider: "cpu", Threads: 0, Crossfade: 1.5,
 		ModelDirs: []string{}, LoadTimeout: DefaultLoadTimeout}
 }
 
@@ -73,6 +76,9 @@ func (c *Config) Validate() error {
 	}
 	if _, ok := CPPNLooks[c.Look]; !ok {
 		return &FieldError{Key: "look", Msg: fmt.Sprintf("%q: expected one of %s", c.Look, strings.Join(LookNames(), ", "))}
+	}
+	if err := c.Fit.Check(); err != nil {
+		return &FieldError{Key: "fit", Msg: err.Error()}
 	}
 	ok := false
 	for _, p := range Providers {

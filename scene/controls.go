@@ -13,6 +13,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"reverie/director"
+	"reverie/gen"
 )
 
 // ParamInfo describes one live parameter.
@@ -58,6 +59,7 @@ type Controls struct {
 	offsets []float32
 	offDirt bool
 	sleep   bool
+	fit     gen.Fit // generator.fit, applied at the next Update
 	snaps   []chan *image.RGBA
 	spare   []*image.RGBA // released snapshots, reused for the next ones
 	stats   DisplayStats
@@ -261,6 +263,16 @@ func (c *Controls) apply(g *Game) {
 		c.offDirt = false
 	}
 	g.sleeping = c.sleep
+	g.setFit(c.fit)
+}
+
+// SetFit sets how the generator's frames meet the canvas (generator.fit:
+// cover, contain or stretch; "" is cover) from the next frame on. The
+// config's validation refuses any other value.
+func (c *Controls) SetFit(f gen.Fit) {
+	c.mu.Lock()
+	c.fit = f
+	c.mu.Unlock()
 }
 
 // publish runs in the game loop after each frame: it mirrors values and

@@ -49,6 +49,7 @@ type Game struct {
 	rw, rh     int           // the render size now: the configured one times the budget's scale
 	genSmall   *ebiten.Image // generator frames at their own size
 	genW, genH int
+	fit        gen.Fit // how generator frames meet the canvas ("" is cover)
 	upOpts     ebiten.DrawImageOptions
 	geo        ebiten.GeoM
 
@@ -142,15 +143,28 @@ func (g *Game) resizeGen(w, h int) {
 	}
 	g.genSmall = ebiten.NewImage(w, h)
 	g.genW, g.genH = w, h
-	g.scaleGen()
+	g.placeGen()
 }
 
-// scaleGen places a generator frame on the render size, scaled on the GPU.
-func (g *Game) scaleGen() {
+// placeGen sets how the generator's frames are drawn onto the render-size
+// inputs, by generator.fit, at the size the frame budget renders at now:
+// the one place a frame's size meets the canvas, scaled on the GPU.
+func (g *Game) placeGen() {
+	sx, sy, tx, ty := g.fit.Place(g.genW, g.genH, g.rw, g.rh)
 	g.upOpts.GeoM.Reset()
-	g.upOpts.GeoM.Scale(float64(g.rw)/float64(g.genW), float64(g.rh)/float64(g.genH))
+	g.upOpts.GeoM.Scale(sx, sy)
+	g.upOpts.GeoM.Translate(tx, ty)
 	g.upOpts.Filter = ebiten.FilterLinear
 	g.upOpts.Blend = ebiten.BlendCopy
+}
+
+// setFit changes how generator frames meet the canvas from the next frame on.
+func (g *Game) setFit(f gen.Fit) {
+	if f == g.fit {
+		return
+	}
+	g.fit = f
+	g.placeGen()
 }
 
 // UseVirtualClock makes every tick advance the clock by dt, for offline
@@ -187,6 +201,9 @@ func (g *Game) Upload(f *gen.Frame) {
 	}
 	g.genSmall.WritePixels(f.Pix)
 	g.in.GenOlder, g.in.GenNewer = g.in.GenNewer, g.in.GenOlder
+	if g.fit == gen.FitContain {
+		g.in.GenNewer.Fill(color.Black) // the bars; the frame covers the rest
+	}
 	g.in.GenNewer.DrawImage(g.genSmall, &g.upOpts)
 	if g.genSeq == 0 {
 		// Start the feedback from the first frame rather than from black.
@@ -360,7 +377,8 @@ func (g *Game) Layout(w, h int) (int, int) {
 	if w < 1 || h < 1 {
 		return g.rw, g.rh
 	}
-	return scaledSize(w, h, g.budget.State().Scale)
+	s := g.budget.State().Scale
+	return max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
 }
 
 // Dispose frees the game's images and shaders.

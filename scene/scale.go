@@ -67,7 +67,7 @@ func (g *Game) applyScale(s float64) {
 		*img = resample(*img, w, h)
 	}
 	g.Chain.Resize(w, h)
-	g.scaleGen()
+	g.placeGen()
 	if d := g.dream; d != nil && d.w > 0 {
 		d.place(w, h)
 	}

@@ -46,7 +46,7 @@ func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reverie_dream_steps_total", Help: "Neural dream steps taken (the deepdream pass)."}, func() float64 { return float64(eng.Stats().DreamSteps) }),
 		gauge("reverie_dream_step_seconds", "Time per neural dream step in seconds, averaged; 0 while the dream is off or starting.", func() float64 { return eng.Stats().DreamStepMs / 1000 }),
 		gauge("reverie_render_scale", "The frame budget's internal render scale, of scene.render_width × render_height.", func() float64 { return eng.Stats().Scale }),
-		gauge("reverie_background_share", "The share of the machine the frame budget leaves the generator and the dream, 0.25..1.", func() float64 { return eng.Stats().Share }),
+		gauge("reverie_background_share", "The share of a core the frame budget leaves each of the generator, the dream and the person network, 0.1..1.", func() float64 { return eng.Stats().Share }),
 		gauge("reverie_camera_ok", "1 while the camera delivers frames.", func() float64 { return b2f(eng.Camera().State == "ok") }),
 		gauge("reverie_presence", "1 while someone is in front of the piece.", func() float64 { return b2f(eng.Camera().Presence) }),
 	)

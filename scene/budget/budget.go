@@ -42,10 +42,11 @@ func (c *Config) Validate() error {
 // rather than jumps.
 const (
 	scaleStep = 0.92
-	shareStep = 0.8
-	// MinShare is the least share of the machine background work keeps:
-	// the generator and the dream slow down but never stop.
-	MinShare = 0.25
+	shareStep = 0.75
+	// MinShare is the least share of a core each background stage keeps:
+	// the generator, the dream and the person network slow down but never
+	// stop.
+	MinShare = 0.1
 
 	window  = 500 * time.Millisecond // frames are counted over this long
 	minRun  = 4                      // and at least this many

@@ -191,9 +191,14 @@ type LatencyReport struct {
 	MaxMs          float64 `json:"max_ms"`
 	DisplayFrameMs float64 `json:"display_frame_ms"` // measured interval between display ticks
 	DisplayFrames  float64 `json:"display_frames"`   // ms / display_frame_ms
-	EventMotion    float64 `json:"event_motion"`     // the analysis's motion on the event frames, > 0
-	StagesMs       Stages  `json:"stages_ms"`
-	Share          Stages  `json:"share"` // each stage / ms
+	// The bound a visitor should feel at most: two display frames (one to
+	// take the generator's frame, one to show it) and one generator frame
+	// (the model time the runner measured, generator_frame_ms).
+	GeneratorFrameMs float64 `json:"generator_frame_ms"`
+	BoundMs          float64 `json:"bound_ms"`     // 2·display_frame_ms + generator_frame_ms
+	EventMotion      float64 `json:"event_motion"` // the analysis's motion on the event frames, > 0
+	StagesMs         Stages  `json:"stages_ms"`
+	Share            Stages  `json:"share"` // each stage / ms
 }
 
 // Run measures everything. It must be called on the main goroutine, once

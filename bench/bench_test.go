@@ -71,6 +71,7 @@ var wantKeys = func() []string {
 		"dream.network", "dream.size", "dream.layer", "dream.step_ms", "dream.forward_ms", "dream.ratio", "dream.steps_per_s",
 		"display.passes",
 		"latency.events", "latency.ms", "latency.max_ms", "latency.display_frame_ms", "latency.display_frames",
+		"latency.generator_frame_ms", "latency.bound_ms",
 		"latency.event_motion", "seconds",
 	}
 	for _, m := range []string{"cppn", "convdecoder"} {
@@ -197,6 +198,10 @@ func TestFiguresAreConsistent(t *testing.T) {
 	sh := l.Share
 	near("latency shares sum", sh.Capture+sh.Analysis+sh.Director+sh.Generator+sh.Upload+sh.Passes, 1)
 	near("latency in display frames", l.DisplayFrames, l.Ms/l.DisplayFrameMs)
+	near("latency bound", l.BoundMs, 2*l.DisplayFrameMs+l.GeneratorFrameMs)
+	if l.GeneratorFrameMs <= 0 {
+		t.Errorf("generator frame %g ms: the probe's runner made no frames?", l.GeneratorFrameMs)
+	}
 	if l.MaxMs < l.Ms {
 		t.Errorf("latency.max_ms %.1f is below the mean %.1f", l.MaxMs, l.Ms)
 	}

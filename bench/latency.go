@@ -332,6 +332,8 @@ func (p *probe) report() (LatencyReport, error) {
 		r.DisplayFrameMs = ms(p.lastTick.Sub(p.firstTick)) / float64(p.ticks-1)
 		r.DisplayFrames = r.Ms / r.DisplayFrameMs
 	}
+	r.GeneratorFrameMs = p.runner.Stats().GenMs
+	r.BoundMs = 2*r.DisplayFrameMs + r.GeneratorFrameMs
 	return r, nil
 }
 

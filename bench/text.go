@@ -71,6 +71,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	l := r.Latency
 	fmt.Fprintf(w, "\ninput-to-response latency (%s, render %s) over %d events: %.1f ms mean, %.1f ms max, %.1f display frames of %.1f ms (event motion %.2f)\n",
 		e.Model, e.Render, l.Events, l.Ms, l.MaxMs, l.DisplayFrames, l.DisplayFrameMs, l.EventMotion)
+	within := "within"
+	if l.Ms > l.BoundMs {
+		within = "over"
+	}
+	fmt.Fprintf(w, "bound (2 display frames + 1 generator frame of %.1f ms): %.1f ms; the mean is %s it\n",
+		l.GeneratorFrameMs, l.BoundMs, within)
 	fmt.Fprintln(tw, "stage\tms\tshare\t")
 	for _, s := range []struct {
 		name   string

@@ -15,17 +15,25 @@ import (
 
 // startBudget (re)builds the controller for cfg. Offline rendering has no
 // budget: its output depends only on its input.
+// A live reload carries on from the current level.
 func (g *Game) startBudget() {
 	c := g.cfg.Budget
 	if g.virtual {
 		c.TargetFPS = 0
 	}
 	g.budgetCfg = c
+	old := g.budget
 	g.budget = budget.New(c, func(target float64) {
 		slog.Warn("scene.target_fps: even the smallest render size (scene.min_scale) with the generator and dream slowed cannot reach the target; lower scene.target_fps or render_width/render_height, or use a faster machine",
 			"target_fps", target, "min_scale", c.MinScale)
 	})
+	if old != nil {
+		g.budget.Resume(old.State().Level)
+	}
 	g.applyScale(g.budget.State().Scale)
+	if g.dream != nil {
+		g.dream.live.SetShare(g.budget.State().Share)
+	}
 }
 
 // SetFrameClock replaces the clock the frame budget reads its frame times

@@ -81,6 +81,16 @@ func TestBudgetScalesTheRender(t *testing.T) {
 		if g.Budget().Share >= 1 {
 			t.Errorf("share %g: the background work should have been slowed too", g.Budget().Share)
 		}
+		// A reload with another target carries on from this size.
+		re := cfg
+		re.Budget.TargetFPS = 15
+		if err := g.rebuild(re, nil); err != nil {
+			t.Error(err)
+			return
+		}
+		if rw, _ := g.RenderSize(); rw > w {
+			t.Errorf("a reload of target_fps took the render width from %d to %d: it must not jump back up", w, rw)
+		}
 		g.ReadFrame(out) // the configured size, whatever the render size
 		after := meanRGB(out)
 		for c := range after {

@@ -148,6 +148,24 @@ func Ladder(c Config) []Level {
 	}
 }
 
+// Resume starts the ladder at the first rung no richer than l (a level an
+// earlier controller chose), so a new configuration carries on from where
+// the picture is instead of jumping back to full size.
+func (k *Controller) Resume(l Level) {
+	if k.cfg.TargetFPS == 0 {
+		return
+	}
+	for i, r := range k.ladder {
+		if r.Scale <= l.Scale+1e-9 && r.Share <= l.Share+1e-9 {
+			k.rung = i
+			k.state.Level, k.state.Rung = r, i
+			return
+		}
+	}
+	k.rung = len(k.ladder) - 1
+	k.state.Level, k.state.Rung = k.ladder[k.rung], k.rung
+}
+
 // State is the current decision.
 func (k *Controller) State() State { return k.state }
 

@@ -136,6 +136,18 @@ func TestRecoveryRaisesBackAndBacksOffAFailingStep(t *testing.T) {
 	}
 }
 
+func TestResumeCarriesOnFromALevel(t *testing.T) {
+	k := New(Config{TargetFPS: 25, MinScale: 0.5, MaxScale: 1}, nil)
+	k.Resume(Level{Scale: 0.7, Share: 0.5})
+	s := k.State()
+	if s.Scale > 0.7 || s.Share > 0.5 || s.Rung == 0 {
+		t.Errorf("resumed at %+v, want no richer than scale 0.7 and share 0.5", s)
+	}
+	if prev := Ladder(Config{TargetFPS: 25, MinScale: 0.5, MaxScale: 1})[s.Rung-1]; prev.Scale <= 0.7 && prev.Share <= 0.5 {
+		t.Errorf("resumed at rung %d, but rung %d (%+v) was no richer either", s.Rung, s.Rung-1, prev)
+	}
+}
+
 func TestOffNeverChanges(t *testing.T) {
 	m := &machine{k: New(Config{TargetFPS: 0, MinScale: 0.4, MaxScale: 1}, nil), fixed: 500 * time.Millisecond}
 	m.run(time.Minute)

@@ -102,24 +102,15 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 // snapshot asks g for a snapshot while stepping its loop; nil after an
 // error (reported).
 func snapshot(t *testing.T, g *Game) *image.RGBA {
-	done := make(chan *image.RGBA)
-	go func() {
+	return whileStepping(g, func() *image.RGBA {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		img, err := g.Controls().Snapshot(ctx)
 		if err != nil {
 			t.Error(err)
 		}
-		done <- img
-	}()
-	for {
-		select {
-		case img := <-done:
-			return img
-		default:
-			onLoop(func() { g.Update() })
-		}
-	}
+		return img
+	})
 }
 
 // snapPix takes a snapshot, hands it back, and returns its buffer's address.

@@ -3,6 +3,8 @@ package audio
 import (
 	"fmt"
 	"math"
+
+	"reverie/internal/field"
 )
 
 // Config is how sound is analysed. The zero value is not valid; start from
@@ -12,23 +14,25 @@ type Config struct {
 	// to pick the one nearest 10 ms at the source's rate (512 at 48 kHz).
 	// A feature is at most about 1.5 blocks old when it is published: a
 	// smaller block answers sooner, a larger one costs less CPU.
-	Block int
+	Block int `yaml:"block"`
 	// Gain scales level and bands before they are clamped to 0..1, for a
 	// quiet microphone (1..; 0.01..1000).
-	Gain float64
+	Gain float64 `yaml:"gain"`
 	// LowHz and HighHz split the spectrum into low (below LowHz), mid and
 	// high (above HighHz) bands.
-	LowHz, HighHz float64
+	LowHz  float64 `yaml:"low_hz"`
+	HighHz float64 `yaml:"high_hz"`
 	// Sensitivity is how far above the recent mean spectral flux a block
 	// must rise to be an onset, as a factor (1.1..10). Lower finds softer
 	// onsets and more false ones.
-	Sensitivity float64
+	Sensitivity float64 `yaml:"sensitivity"`
 	// Floor is the least spectral flux that can be an onset, so hiss and
 	// a silent room never count (0..10).
-	Floor float64
+	Floor float64 `yaml:"floor"`
 	// MinBPM and MaxBPM bound the tempo estimate (30..300, MinBPM < MaxBPM/1.5).
 	// Between a tempo and its double, the one nearer 120 wins.
-	MinBPM, MaxBPM float64
+	MinBPM float64 `yaml:"min_bpm"`
+	MaxBPM float64 `yaml:"max_bpm"`
 }
 
 // DefaultConfig is the analysis config.yaml starts from.
@@ -36,10 +40,10 @@ func DefaultConfig() Config {
 	return Config{Gain: 1, LowHz: 250, HighHz: 4000, Sensitivity: 1.6, Floor: 0.02, MinBPM: 60, MaxBPM: 200}
 }
 
-// Validate reports the first bad value, naming its config.yaml key.
+// Validate reports the first bad value, naming its key below audio.
 func (c Config) Validate() error {
 	bad := func(key string, v any, want string) error {
-		return fmt.Errorf("audio.%s: %v; expected %s", key, v, want)
+		return &field.Error{Key: key, Msg: fmt.Sprintf("%v; expected %s", v, want)}
 	}
 	switch {
 	case c.Block != 0 && (c.Block < 32 || c.Block > 4096 || c.Block&(c.Block-1) != 0):

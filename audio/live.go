@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"reverie/internal/field"
 	"reverie/internal/mailbox"
 )
 
@@ -16,16 +17,16 @@ type DeviceConfig struct {
 	// Device picks the capture device by a part of its name, as
 	// PulseAudio or ALSA lists it ("USB", "Scarlett"); "" is the default
 	// input.
-	Device string
+	Device string `yaml:"device"`
 	// Rate asks for a sample rate in Hz (48000); the device may give
 	// another, and the analysis follows it.
-	Rate int
+	Rate int `yaml:"rate"`
 	// PeriodMs is how often the device hands over sound, 1..50 ms (5). It
 	// adds to the latency from sound to feature.
-	PeriodMs int
+	PeriodMs int `yaml:"period_ms"`
 	// Retry is how long to wait before opening a missing or lost device
 	// again (5 s).
-	Retry time.Duration
+	Retry time.Duration `yaml:"-"`
 }
 
 // DefaultDeviceConfig listens to the default input.
@@ -33,15 +34,15 @@ func DefaultDeviceConfig() DeviceConfig {
 	return DeviceConfig{Rate: 48000, PeriodMs: 5, Retry: 5 * time.Second}
 }
 
-// Validate reports the first bad value, naming its config.yaml key.
+// Validate reports the first bad value, naming its key below audio.
 func (d DeviceConfig) Validate() error {
 	switch {
 	case d.Rate < 8000 || d.Rate > 192000:
-		return fmt.Errorf("audio.rate: %d; expected 8000..192000 Hz", d.Rate)
+		return &field.Error{Key: "rate", Msg: fmt.Sprintf("%d; expected 8000..192000 Hz", d.Rate)}
 	case d.PeriodMs < 1 || d.PeriodMs > 50:
-		return fmt.Errorf("audio.period_ms: %d; expected 1..50", d.PeriodMs)
+		return &field.Error{Key: "period_ms", Msg: fmt.Sprintf("%d; expected 1..50", d.PeriodMs)}
 	case d.Retry < 100*time.Millisecond || d.Retry > 10*time.Minute:
-		return fmt.Errorf("audio.retry: %v; expected 100ms..10m", d.Retry)
+		return &field.Error{Key: "retry", Msg: fmt.Sprintf("%v; expected 0.1..600 seconds", d.Retry.Seconds())}
 	}
 	return nil
 }

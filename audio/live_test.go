@@ -135,12 +135,12 @@ func TestRealDeviceMissingIsReported(t *testing.T) {
 func TestDeviceConfigValidateNamesTheKey(t *testing.T) {
 	d := DefaultDeviceConfig()
 	d.PeriodMs = 0
-	if err := d.Validate(); err == nil || !strings.Contains(err.Error(), "audio.period_ms") {
+	if err := d.Validate(); err == nil || !strings.Contains(err.Error(), "period_ms: 0") {
 		t.Errorf("period 0: %v", err)
 	}
 	c := DefaultConfig()
 	c.Block = 500
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "audio.block: 500") {
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "block: 500") {
 		t.Errorf("block 500: %v", err)
 	}
 }

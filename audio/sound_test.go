@@ -1,7 +1,6 @@
 package audio
 
 import (
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,60 +11,16 @@ import (
 // The sounds the tests listen to are made here and written as real WAV
 // files, so every test also goes through the file reader.
 
-// writeWAV writes interleaved samples as 16-bit PCM, or as 32-bit float
-// when float is set.
+// writeWAV writes interleaved samples as a WAV file.
 func writeWAV(t testing.TB, path string, rate, channels int, float bool, samples []float32) {
 	t.Helper()
-	bits, tag := 16, uint16(1)
-	if float {
-		bits, tag = 32, 3
-	}
-	data := len(samples) * bits / 8
-	b := make([]byte, 0, 44+data)
-	b = append(b, "RIFF"...)
-	b = binary.LittleEndian.AppendUint32(b, uint32(36+data))
-	b = append(b, "WAVEfmt "...)
-	b = binary.LittleEndian.AppendUint32(b, 16)
-	b = binary.LittleEndian.AppendUint16(b, tag)
-	b = binary.LittleEndian.AppendUint16(b, uint16(channels))
-	b = binary.LittleEndian.AppendUint32(b, uint32(rate))
-	b = binary.LittleEndian.AppendUint32(b, uint32(rate*channels*bits/8))
-	b = binary.LittleEndian.AppendUint16(b, uint16(channels*bits/8))
-	b = binary.LittleEndian.AppendUint16(b, uint16(bits))
-	b = append(b, "data"...)
-	b = binary.LittleEndian.AppendUint32(b, uint32(data))
-	for _, s := range samples {
-		if float {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(s))
-		} else {
-			v := max(-32768, min(32767, math.Round(float64(s)*32768)))
-			b = binary.LittleEndian.AppendUint16(b, uint16(int16(v)))
-		}
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := os.WriteFile(path, EncodeWAV(rate, channels, float, samples), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// clickTrack is secs of quiet hiss with a click every beat from start on:
-// 5 ms of noise under a fast decay, as a metronome sounds. It returns the
-// samples and the click times.
 func clickTrack(rate int, bpm, start, secs float64, seed uint64) ([]float32, []float64) {
-	r := rand.New(rand.NewPCG(seed, 1))
-	s := make([]float32, int(secs*float64(rate)))
-	for i := range s {
-		s[i] = float32(r.NormFloat64() * 0.001) // -60 dB hiss
-	}
-	var clicks []float64
-	for c := start; c < secs-0.1; c += 60 / bpm {
-		clicks = append(clicks, c)
-		i0 := int(math.Round(c * float64(rate)))
-		for i := 0; i < rate/200; i++ {
-			env := math.Exp(-float64(i) / (float64(rate) * 0.001))
-			s[i0+i] += float32(0.7 * env * (r.Float64()*2 - 1))
-		}
-	}
-	return s, clicks
+	return ClickTrack(rate, bpm, start, secs, seed)
 }
 
 func tone(rate int, hz, amp, secs float64) []float32 {

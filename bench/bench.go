@@ -4,7 +4,8 @@
 // step against a forward pass to the same layer, the CPPN's
 // FLOP/s against a MatMul peak, the vision analysis against the same
 // gocv calls made bare, the pass chain against a plain texture blit, and the
-// input-to-response latency of the live pipeline with each stage's share.
+// input-to-response latency of the live pipeline with each stage's share,
+// and the sound-to-feature latency against the floor its buffering sets.
 // The machines it runs on are shared and noisy, so every figure is a ratio
 // against a baseline measured alternately with it, in the same process.
 package bench
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"time"
 
+	"reverie/audio"
 	"reverie/gen"
 	"reverie/internal/userfile"
 	"reverie/scene"
@@ -29,6 +31,7 @@ type Config struct {
 	Generator gen.Config
 	Vision    vision.Config
 	Scene     scene.Config
+	Audio     audio.Section // the analysis the sound figures run
 	// Quick runs fewer iterations and latency events; it finishes in under a
 	// minute and reports the same keys.
 	Quick bool
@@ -82,6 +85,9 @@ func (c *Config) Validate() error {
 	if err := c.Scene.Validate(); err != nil {
 		return fmt.Errorf("scene.%w", err)
 	}
+	if err := c.Audio.Validate(); err != nil {
+		return fmt.Errorf("audio.%w", err)
+	}
 	return nil
 }
 
@@ -97,6 +103,7 @@ type Report struct {
 	Vision     VisionReport             `json:"vision"`
 	Display    DisplayReport            `json:"display"`
 	Latency    LatencyReport            `json:"latency"`
+	Sound      SoundReport              `json:"sound"`   // sound to feature
 	Seconds    float64                  `json:"seconds"` // the whole run's wall time
 }
 
@@ -128,11 +135,13 @@ type GenSizes struct {
 	S512 GenFigure `json:"512"`
 }
 
-// GeneratorReport holds both built-in models.
+// GeneratorReport holds the built-in models: the two latent ones and the
+// image model (its Runner figure includes converting a camera picture).
 type GeneratorReport struct {
 	CPPN        GenSizes  `json:"cppn"`
-	CPPNPlain   GenFigure `json:"cppn_plain_512"` // the CPPN's untiled form (gen.CPPN.Plain) at 512², for comparison
 	ConvDecoder GenSizes  `json:"convdecoder"`
+	Restyle     GenSizes  `json:"restyle"`
+	CPPNPlain   GenFigure `json:"cppn_plain_512"` // the CPPN's untiled form (gen.CPPN.Plain) at 512², for comparison
 }
 
 // EfficiencyReport compares the CPPN's achieved FLOP/s (2 × its multiply-adds
@@ -155,6 +164,15 @@ type VisionReport struct {
 	AnalyzerMs float64 `json:"analyzer_ms"`
 	BareMs     float64 `json:"bare_ms"`
 	Ratio      float64 `json:"ratio"` // analyzer_ms / bare_ms
+	// The person network's evidence (vision.person), when it runs: the
+	// live analyzer with it against the live analyzer without it; the
+	// network itself looks asynchronously (its own figure is under
+	// networks).
+	Person        string  `json:"person,omitempty"`
+	PersonMs      float64 `json:"person_analyzer_ms,omitempty"`
+	MotionOnlyMs  float64 `json:"motion_only_ms,omitempty"`
+	PersonCostMs  float64 `json:"person_cost_ms,omitempty"` // per analysed frame; the budget is 10 ms
+	PersonMissing string  `json:"person_missing,omitempty"`
 }
 
 // DisplayFigure is one render size: the configured pass chain against one
@@ -234,6 +252,13 @@ func Run(cfg Config) (*Report, error) {
 		clip = vision.SampleClip
 	}
 	if r.Vision, err = measureVision(cfg.Vision, clip, n.vision); err != nil {
+		return nil, err
+	}
+	secs := 30.0
+	if cfg.Quick {
+		secs = 10
+	}
+	if r.Sound, err = measureSound(cfg.Audio, secs); err != nil {
 		return nil, err
 	}
 	if err := runLoop(cfg, clip, n, r); err != nil {

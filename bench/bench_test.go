@@ -12,6 +12,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"reverie/audio"
 	"reverie/gen"
 	"reverie/internal/matcount"
 	"reverie/scene"
@@ -34,7 +35,7 @@ func tinyConfig() Config {
 	sc := scene.DefaultConfig()
 	sc.RenderW, sc.RenderH = 320, 180
 	return Config{
-		Generator: gen.DefaultConfig(), Vision: vision.DefaultConfig(), Scene: sc,
+		Generator: gen.DefaultConfig(), Vision: vision.DefaultConfig(), Scene: sc, Audio: audio.DefaultSection(),
 		Quick: true, Iterations: 3, Events: 2,
 	}
 }
@@ -73,8 +74,10 @@ var wantKeys = func() []string {
 		"latency.events", "latency.ms", "latency.max_ms", "latency.display_frame_ms", "latency.display_frames",
 		"latency.generator_frame_ms", "latency.bound_ms",
 		"latency.event_motion", "seconds",
+		"sound.rate", "sound.block", "sound.period_ms", "sound.clicks", "sound.onsets", "sound.detect_ms", "sound.detect_max_ms",
+		"sound.block_ms", "sound.floor_ms", "sound.latency_ms", "sound.latency_max_ms", "sound.ratio",
 	}
-	for _, m := range []string{"cppn", "convdecoder"} {
+	for _, m := range []string{"cppn", "convdecoder", "restyle"} {
 		for _, s := range []string{"256", "512"} {
 			for _, f := range []string{"runner_ms", "bare_ms", "overhead"} {
 				keys = append(keys, fmt.Sprintf("generator.%s.%s.%s", m, s, f))
@@ -159,6 +162,7 @@ func TestFiguresAreConsistent(t *testing.T) {
 	for name, f := range map[string]GenFigure{
 		"cppn 256": r.Generator.CPPN.S256, "cppn 512": r.Generator.CPPN.S512,
 		"convdecoder 256": r.Generator.ConvDecoder.S256, "convdecoder 512": r.Generator.ConvDecoder.S512,
+		"restyle 256": r.Generator.Restyle.S256, "restyle 512": r.Generator.Restyle.S512,
 	} {
 		near(name+" overhead", f.Overhead, f.RunnerMs/f.BareMs)
 	}
@@ -187,6 +191,17 @@ func TestFiguresAreConsistent(t *testing.T) {
 	near("display ratio", r.Display.HD.Ratio, r.Display.HD.ChainMs/r.Display.HD.BlitMs)
 	if r.Display.Passes != len(scene.DefaultConfig().Passes) {
 		t.Errorf("display.passes = %d, expected the default chain's %d", r.Display.Passes, len(scene.DefaultConfig().Passes))
+	}
+
+	sd := r.Sound
+	if sd.Onsets != sd.Clicks {
+		t.Errorf("sound: %d onsets for %d clicks", sd.Onsets, sd.Clicks)
+	}
+	near("sound latency", sd.LatencyMax, sd.DetectMaxMs+sd.BlockMs)
+	near("sound ratio", sd.Ratio, sd.LatencyMax/sd.FloorMs)
+	// The bound: a sound's feature within 30 ms.
+	if sd.LatencyMax > 30 {
+		t.Errorf("sound to feature takes up to %.1f ms; want at most 30", sd.LatencyMax)
 	}
 
 	l := r.Latency
@@ -219,7 +234,7 @@ func TestTextNamesEveryStage(t *testing.T) {
 	if err := tiny.WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"cppn", "convdecoder", "GFLOP/s", "trained network", "posenet", "1×577×769×3", "selfie", "dream posenet conv2d_7_pointwise", "vision 640×480", "1920×1080", "capture", "analysis", "director", "generator", "upload", "passes"} {
+	for _, s := range []string{"cppn", "convdecoder", "restyle", "GFLOP/s", "trained network", "posenet", "1×577×769×3", "selfie", "dream posenet conv2d_7_pointwise", "vision 640×480", "sound to feature", "1920×1080", "capture", "analysis", "director", "generator", "upload", "passes"} {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("text report lacks %q:\n%s", s, buf.String())
 		}

@@ -29,7 +29,7 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 	for _, m := range []struct {
 		kind string
 		dst  *GenSizes
-	}{{"cppn", &r.Generator.CPPN}, {"convdecoder", &r.Generator.ConvDecoder}} {
+	}{{"cppn", &r.Generator.CPPN}, {"convdecoder", &r.Generator.ConvDecoder}, {"restyle", &r.Generator.Restyle}} {
 		for _, s := range []struct {
 			size int
 			dst  *GenFigure
@@ -88,7 +88,10 @@ func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
 }
 
 // measureModel times one model through the Runner and through a bare
-// session, alternating the two so both see the same machine load.
+// session, alternating the two so both see the same machine load. An image
+// model's Runner is handed a new camera-sized picture (RGB, 4:3, converted
+// to its input) before every frame, as the live camera hands them over;
+// the bare session runs on its input as it is.
 func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, string, error) {
 	what := fmt.Sprintf("generator %s %dx%d", kind, size, size)
 	man, err := manifestAt(gc, kind, size)
@@ -113,9 +116,26 @@ func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, strin
 	for i := range z {
 		z[i] = float32(rng.NormFloat64())
 	}
+	var pic []byte
+	var pw, ph int
+	if im := man.Image; im != nil {
+		pw, ph = im.Width, im.Width*3/4
+		pic = make([]byte, 3*pw*ph)
+		for i := range pic {
+			pic[i] = byte(rng.IntN(256))
+		}
+	}
 	// The first runs allocate and pick kernels; they are not the steady state.
 	runnerT, bareT, err := alternate(2, iters, func() error {
-		z[0] += 0.01 // a moving latent, as the director gives
+		if len(z) > 0 {
+			z[0] += 0.01 // a moving latent, as the director gives
+		}
+		if pic != nil {
+			pic[0]++ // a new camera picture
+			if err := runner.SetImage(pic, pw, ph, 3); err != nil {
+				return err
+			}
+		}
 		_, err := runner.Step(z)
 		return err
 	}, func() error {
@@ -150,13 +170,29 @@ func newBareSession(man *gen.Manifest, provider string, threads int) (*bareSessi
 		}
 	}
 	b := &bareSession{}
-	var err error
-	if b.latent, err = ort.NewEmptyTensor[float32](ort.NewShape(1, int64(man.Latent.Dim))); err != nil {
-		return nil, err
+	var inputs []ort.Value
+	var names []string
+	if man.Latent.Input != "" {
+		var err error
+		if b.latent, err = ort.NewEmptyTensor[float32](ort.NewShape(1, int64(man.Latent.Dim))); err != nil {
+			return nil, err
+		}
+		b.values = append(b.values, b.latent)
+		inputs, names = append(inputs, b.latent), append(names, man.Latent.Input)
 	}
-	b.values = append(b.values, b.latent)
-	inputs := []ort.Value{b.latent}
-	names := []string{man.Latent.Input}
+	if im := man.Image; im != nil {
+		shape := ort.NewShape(1, 3, int64(im.Height), int64(im.Width))
+		if im.Layout == "NHWC" {
+			shape = ort.NewShape(1, int64(im.Height), int64(im.Width), 3)
+		}
+		t, err := ort.NewEmptyTensor[float32](shape)
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("image input %q: %w", im.Input, err)
+		}
+		b.values = append(b.values, t)
+		inputs, names = append(inputs, t), append(names, im.Input)
+	}
 	for _, in := range man.Inputs {
 		t, err := ort.NewEmptyTensor[float32](ort.NewShape(in.Shape...))
 		if err != nil {
@@ -254,7 +290,9 @@ func sessionOptions(provider string, threads int) (*ort.SessionOptions, error) {
 // Run copies z into the latent tensor and runs the session: what Model.Run
 // does, without converting the output or publishing a frame.
 func (b *bareSession) Run(z []float32) error {
-	copy(b.latent.GetData(), z)
+	if b.latent != nil {
+		copy(b.latent.GetData(), z)
+	}
 	return b.session.Run()
 }
 

@@ -198,7 +198,7 @@ func (p *probe) Tick(g *scene.Game) error {
 	if g.Sleeping() {
 		return nil
 	}
-	p.runner.SetLatent(p.director.Step(f, dt))
+	p.runner.SetLatent(p.director.Step(f, nil, dt))
 	directed := time.Now()
 	fr, ok := p.runner.Latest()
 	if ok {
@@ -413,4 +413,7 @@ func (s *eventSource) Read(dst *gocv.Mat) error {
 
 func (s *eventSource) Name() string { return "bench synthetic camera" }
 func (s *eventSource) FPS() float64 { return camFPS }
+
+// Paced: Read waits for the camera's next frame time itself, as a camera does.
+func (s *eventSource) Paced() bool  { return true }
 func (s *eventSource) Close() error { return s.bg.Close() }

@@ -18,7 +18,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, m := range []struct {
 		name string
 		s    GenSizes
-	}{{"cppn", r.Generator.CPPN}, {"convdecoder", r.Generator.ConvDecoder}} {
+	}{{"cppn", r.Generator.CPPN}, {"convdecoder", r.Generator.ConvDecoder}, {"restyle", r.Generator.Restyle}} {
 		for _, f := range []struct {
 			size string
 			f    GenFigure
@@ -59,14 +59,17 @@ func (r *Report) WriteText(w io.Writer) error {
 			d.Network, d.Layer, d.Size, d.StepMs, d.StepsPerS, d.ForwardMs, d.Ratio)
 	}
 
-	v := r.Vision
-	fmt.Fprintf(w, "\nvision 640×480: analyzer %.2f ms, bare OpenCV calls %.2f ms, ratio %.2f×\n", v.AnalyzerMs, v.BareMs, v.Ratio)
+	r.writeVision(w)
 
 	fmt.Fprintf(w, "\n")
 	fmt.Fprintf(tw, "display (%d passes)\tchain ms\tblit ms\tratio\t\n", r.Display.Passes)
 	fmt.Fprintf(tw, "1280×720\t%.2f\t%.2f\t%.2f×\t\n", r.Display.HD.ChainMs, r.Display.HD.BlitMs, r.Display.HD.Ratio)
 	fmt.Fprintf(tw, "1920×1080\t%.2f\t%.2f\t%.2f×\t\n", r.Display.FullHD.ChainMs, r.Display.FullHD.BlitMs, r.Display.FullHD.Ratio)
 	tw.Flush()
+
+	sd := r.Sound
+	fmt.Fprintf(w, "\nsound to feature (click track, %d Hz, block %d, period %.0f ms): %.1f ms mean, %.1f ms worst (analysis %.3f ms a block), against a buffering floor of %.1f ms: %.2f×; %d onsets for %d clicks\n",
+		sd.Rate, sd.Block, sd.PeriodMs, sd.LatencyMs, sd.LatencyMax, sd.BlockMs, sd.FloorMs, sd.Ratio, sd.Onsets, sd.Clicks)
 
 	l := r.Latency
 	fmt.Fprintf(w, "\ninput-to-response latency (%s, render %s) over %d events: %.1f ms mean, %.1f ms max, %.1f display frames of %.1f ms (event motion %.2f)\n",
@@ -92,4 +95,17 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%.1f\t%.0f%%\t\n", s.name, s.ms, 100*s.sh)
 	}
 	return tw.Flush()
+}
+
+// writeVision prints the analysis figures, with the person evidence's cost
+// when a person network ran.
+func (r *Report) writeVision(w io.Writer) {
+	v := r.Vision
+	fmt.Fprintf(w, "\nvision 640×480 (motion): analyzer %.2f ms, bare OpenCV calls %.2f ms, ratio %.2f×\n", v.AnalyzerMs, v.BareMs, v.Ratio)
+	switch {
+	case v.Person != "":
+		fmt.Fprintf(w, "person evidence (%s, looking asynchronously): %.2f ms per analysed frame with it, %.2f ms without: %+.2f ms (budget 10 ms)\n", v.Person, v.PersonMs, v.MotionOnlyMs, v.PersonCostMs)
+	case v.PersonMissing != "":
+		fmt.Fprintf(w, "person evidence: not measured: %s\n", v.PersonMissing)
+	}
 }

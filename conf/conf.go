@@ -15,21 +15,27 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"reverie/audio"
 	"reverie/control"
+	"reverie/control/midi"
 	"reverie/gen"
 	"reverie/internal/field"
 	"reverie/internal/personnet"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
 )
 
 // Config is config.yaml: one section per package, each owning its options.
 type Config struct {
-	Log       LogConfig      `yaml:"log"`
-	Vision    vision.Config  `yaml:"vision"`
-	Generator gen.Config     `yaml:"generator"`
-	Scene     scene.Config   `yaml:"scene"`
-	Control   control.Config `yaml:"control"`
+	Log       LogConfig       `yaml:"log"`
+	Vision    vision.Config   `yaml:"vision"`
+	Generator gen.Config      `yaml:"generator"`
+	Scene     scene.Config    `yaml:"scene"`
+	Control   control.Config  `yaml:"control"`
+	Audio     audio.Section   `yaml:"audio"`
+	MIDI      midi.Config     `yaml:"midi"`
+	VideoOut  videoout.Config `yaml:"video_out"`
 }
 
 // LogConfig is the log section.
@@ -46,6 +52,9 @@ func DefaultConfig() Config {
 		Generator: gen.DefaultConfig(),
 		Scene:     scene.DefaultConfig(),
 		Control:   control.DefaultConfig(),
+		VideoOut:  videoout.DefaultConfig(),
+		Audio:     audio.DefaultSection(),
+		MIDI:      midi.DefaultConfig(),
 	})
 }
 
@@ -147,6 +156,9 @@ func Parse(file string, data []byte) (Config, error) {
 		{"generator", cfg.Generator.Validate()},
 		{"scene", cfg.Scene.Validate()},
 		{"control", cfg.Control.Validate()},
+		{"video_out", cfg.VideoOut.Validate()},
+		{"audio", cfg.Audio.Validate()},
+		{"midi", checkMIDI(cfg.MIDI, &cfg.Scene)},
 	} {
 		if s.err == nil {
 			continue
@@ -160,6 +172,30 @@ func Parse(file string, data []byte) (Config, error) {
 		return cfg, &Error{File: file, Line: lineOf(keys, key), Key: key, Msg: msg}
 	}
 	return withPersonNets(cfg), nil
+}
+
+// checkMIDI checks the midi section against the scene it drives: each
+// control names one of its parameters, within that parameter's range, and
+// each note one of its presets, so a typo names its line at start.
+func checkMIDI(m midi.Config, sc *scene.Config) error {
+	if err := m.Check(sc.HasParam, sc.HasPreset); err != nil {
+		return err
+	}
+	for i, k := range m.Controls {
+		lo, hi, ok := sc.ParamRange(k.Param)
+		if !ok {
+			continue // a model input: the running model checks it
+		}
+		for _, end := range []struct {
+			key string
+			v   float64
+		}{{"min", k.Min}, {"max", k.Max}} {
+			if end.v < lo || end.v > hi {
+				return &field.Error{Key: fmt.Sprintf("controls[%d].%s", i, end.key), Msg: fmt.Sprintf("%g: outside %s's range %g..%g", end.v, k.Param, lo, hi)}
+			}
+		}
+	}
+	return nil
 }
 
 // ErrEmpty is a config file with no settings: empty, or only comments.

@@ -40,6 +40,16 @@ func TestConfigErrorsNameKeyAndLine(t *testing.T) {
 		{"point of three", "vision:\n  regions:\n    - [[0, 0], [1, 0, 3], [1, 1]]\n", []string{"bad.yaml:3", "vision.regions[0]", "point 1 has 3 values", "[x, y]"}},
 		{"point of one", "vision:\n  regions:\n    - [[0, 0], [1, 0], [1, 1]]\n    - - [0, 0]\n      - [1]\n      - [1, 1]\n", []string{"bad.yaml:5", "vision.regions[1]", "point 1 has 1 values"}},
 		{"bad ignore point", "vision:\n  ignore: [[[0, 0], [1, 0], 7]]\n", []string{"bad.yaml:2", "vision.ignore[0]", "point 2"}},
+		{"bad audio", "audio:\n  source: device\n  max_bpm: 70\n", []string{"bad.yaml:3", "audio.max_bpm", "1.5 × audio.min_bpm"}},
+		{"audio retry", "audio:\n  retry: 0\n", []string{"bad.yaml:2", "audio.retry", "0.1..600"}},
+		{"sound feature", "scene:\n  director:\n    mapping:\n      - {feature: audio.loud, direction: 0, gain: 1}\n", []string{"bad.yaml:4", "scene.director.mapping[0].feature", "audio.level"}},
+		{"drive param", "scene:\n  drives:\n    - {feature: audio.beat, param: warp.zoom, amount: 0.01}\n    - {feature: audio.high, param: colour.hue, amount: 0.01}\n",
+			[]string{"bad.yaml:4", "scene.drives[1].param", `"colour.hue"`, "pass.param"}},
+		{"drive amount", "scene:\n  drives:\n    - feature: motion\n      param: warp.zoom\n      amount: 5\n", []string{"bad.yaml:5", "scene.drives[0].amount", "warp.zoom's whole range"}},
+		{"midi param", "midi:\n  device: auto\n  controls:\n    - {cc: 1, param: warp.zom, min: 1, max: 1.1}\n", []string{"bad.yaml:4", "midi.controls[0].param", `"warp.zom" is not a live parameter`}},
+		{"midi preset", "midi:\n  notes:\n    - {note: 36, preset: tid}\n", []string{"bad.yaml:3", "midi.notes[0].preset", `"tid" is not a preset`}},
+		{"midi range", "midi:\n  controls:\n    - cc: 1\n      param: warp.zoom\n      min: 1\n      max: 2\n", []string{"bad.yaml:6", "midi.controls[0].max", "outside warp.zoom's range 0.9..1.2"}},
+		{"midi device", "midi:\n  device: midiC1D0\n", []string{"bad.yaml:2", "midi.device", "/dev/snd/midiC1D0"}},
 		{"empty", "", []string{"bad.yaml", "no settings"}},
 		{"only space", "  \n\n", []string{"bad.yaml", "no settings"}},
 		{"only comments", "# vision:\n#   source: 0\n", []string{"bad.yaml", "no settings"}},
@@ -130,5 +140,33 @@ func TestEmptyConfig(t *testing.T) {
 	}
 	if want, _ := Parse("defaults.yaml", []byte("log:\n  level: info\n")); !reflect.DeepEqual(cfg, want) {
 		t.Error("the refusal does not come with the defaults")
+	}
+}
+
+// A performer's sections load: a WAV as the sound source, drives, and MIDI
+// controls on pass, director and model parameters, notes on presets.
+func TestConfigPerformerSections(t *testing.T) {
+	y := `audio:
+  source: rehearsal.wav
+  min_bpm: 100
+  max_bpm: 180
+scene:
+  drives:
+    - {feature: audio.beat, param: warp.zoom, amount: 0.03, release: 0.15}
+midi:
+  device: /dev/snd/midiC1D0
+  controls:
+    - {cc: 74, channel: 1, param: warp.zoom, min: 1.2, max: 0.9}
+    - {cc: 75, param: director.gain, min: 0, max: 10}
+    - {cc: 76, param: generator.psi, min: 0, max: 2}
+  notes:
+    - {note: 36, channel: 10, preset: bloom}
+`
+	cfg, err := Parse("perform.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Audio.Source != "rehearsal.wav" || !cfg.Audio.On() || cfg.Audio.MinBPM != 100 || len(cfg.Scene.Drives) != 1 || len(cfg.MIDI.Controls) != 3 || cfg.MIDI.Path() != "/dev/snd/midiC1D0" {
+		t.Errorf("loaded %+v, %+v, %+v", cfg.Audio, cfg.Scene.Drives, cfg.MIDI)
 	}
 }

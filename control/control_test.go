@@ -205,7 +205,7 @@ func TestPatchParamsValidates(t *testing.T) {
 		t.Fatalf("valid PATCH: %d %s", code, body)
 	}
 	var list []ParamInfo
-	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list) != 3 || list[2].Name != "warp.zoom" || list[2].Value != 1.05 {
+	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list) != 5 || list[4].Name != "warp.zoom" || list[4].Value != 1.05 {
 		t.Errorf("PATCH answer: %v %+v", err, list)
 	}
 	if got := j.Recent(); len(got) == 0 || !strings.Contains(got[0].Msg, "bad request") {

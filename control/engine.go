@@ -13,6 +13,11 @@ type ParamInfo struct {
 	Min   float64 `json:"min"`
 	Max   float64 `json:"max"`
 	Doc   string  `json:"doc,omitempty"`
+	// Group is what the panel groups it under: its pass's id (warp,
+	// deepdream, warp#2), director, map, push or generator; Order is the
+	// group's place, the passes in chain order.
+	Group string `json:"group,omitempty"`
+	Order int    `json:"order"`
 }
 
 // DisplayStats is what the render loop reports (mirrors scene.DisplayStats).
@@ -82,4 +87,6 @@ type Pipeline interface {
 type Engine interface {
 	Controls
 	Pipeline
+	Recorder
+	CameraViewer
 }

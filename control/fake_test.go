@@ -1,11 +1,13 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"sort"
 	"strings"
 	"sync"
@@ -32,14 +34,18 @@ type fakeEngine struct {
 	swapErr    error
 	snaps      int
 	released   int // snapshots handed back
+	rec        recorder
+	camViews   int
 }
 
 func newFake() *fakeEngine {
 	return &fakeEngine{
 		params: map[string]*ParamInfo{
-			"warp.zoom":     {Name: "warp.zoom", Value: 1.01, Min: 0.9, Max: 1.2, Doc: "scale per frame"},
-			"inject.mix":    {Name: "inject.mix", Value: 0.1, Min: 0, Max: 1, Doc: "generator share"},
-			"director.gain": {Name: "director.gain", Value: 2.5, Min: 0, Max: 20},
+			"warp.zoom":     {Name: "warp.zoom", Value: 1.01, Min: 0.9, Max: 1.2, Doc: "scale per frame", Group: "warp", Order: 0},
+			"inject.mix":    {Name: "inject.mix", Value: 0.1, Min: 0, Max: 1, Doc: "generator share", Group: "inject", Order: 1},
+			"director.gain": {Name: "director.gain", Value: 2.5, Min: 0, Max: 20, Group: "director", Order: 2},
+			"push.0":        {Name: "push.0", Value: 0, Min: -5, Max: 5, Doc: "push along latent direction 0", Group: "push", Order: 3},
+			"push.1":        {Name: "push.1", Value: 0, Min: -5, Max: 5, Doc: "push along latent direction 1", Group: "push", Order: 3},
 		},
 		presets: []string{"calm", "storm"},
 		latent:  map[int]float64{},
@@ -162,4 +168,63 @@ func (f *fakeEngine) Camera() CameraStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.camera
+}
+
+// recorder is the fake's recording: the folder is fixed, as config.yaml's.
+type recorder struct {
+	mu        sync.Mutex
+	recording bool
+	n         int
+	startErr  error
+	last      string
+}
+
+func (f *fakeEngine) StartRecording() (string, error) {
+	r := &f.rec
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.startErr != nil {
+		return "", r.startErr
+	}
+	if r.recording {
+		return r.last, fmt.Errorf("already recording to %s", r.last)
+	}
+	r.n++
+	r.recording, r.last = true, fmt.Sprintf("recordings/take-%d.mp4", r.n)
+	return r.last, nil
+}
+
+func (f *fakeEngine) StopRecording() (string, error) {
+	r := &f.rec
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.recording {
+		return "", ErrNotRecording
+	}
+	r.recording = false
+	return r.last, nil
+}
+
+func (f *fakeEngine) VideoOut() VideoOutStats {
+	r := &f.rec
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v := VideoOutStats{Record: RecordStats{Recording: r.recording, File: r.last, Frames: 30, Dropped: 2, TotalFrames: 90, TotalDropped: 5}}
+	if r.startErr != nil {
+		v.Record.Err = r.startErr.Error()
+	}
+	return v
+}
+
+// CameraJPEG is a small picture standing in for the camera's view.
+func (f *fakeEngine) CameraJPEG(ctx context.Context) ([]byte, error) {
+	f.mu.Lock()
+	f.camViews++
+	f.mu.Unlock()
+	img := image.NewRGBA(image.Rect(0, 0, 80, 60))
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -26,12 +26,6 @@ func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 	gauge := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
 	}
-	b2f := func(b bool) float64 {
-		if b {
-			return 1
-		}
-		return 0
-	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -50,6 +44,7 @@ func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 		gauge("reverie_camera_ok", "1 while the camera delivers frames.", func() float64 { return b2f(eng.Camera().State == "ok") }),
 		gauge("reverie_presence", "1 while someone is in front of the piece.", func() float64 { return b2f(eng.Camera().Presence) }),
 	)
+	m.reg.MustRegister(videoOutMetrics(eng)...)
 	for _, cause := range budget.Causes {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "reverie_render_scale_reason", Help: "1 for why the frame budget's render scale is what it is, 0 for the other reasons.", ConstLabels: prometheus.Labels{"reason": cause},

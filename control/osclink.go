@@ -22,6 +22,7 @@ const (
 	oscPreset = "/reverie/preset"  // /reverie/preset s, or /reverie/preset/<name>
 	oscLatent = "/reverie/latent/" // /reverie/latent/<i> f|i|d|h
 	oscModel  = "/reverie/model"   // /reverie/model s
+	oscRecord = "/reverie/record"  // /reverie/record i: 1 starts, 0 stops
 	oscStatus = "/reverie/status/" // what reverie sends back
 )
 
@@ -337,6 +338,13 @@ func (s *Server) apply(m *osc.Message, sender string) error {
 			return err
 		}
 		return s.eng.SetLatent(i, v)
+	case m.Address == oscRecord:
+		v, err := number(m)
+		if err != nil {
+			return err
+		}
+		s.oscRecord(v != 0, sender)
+		return nil
 	case m.Address == oscModel:
 		name, err := text(m, "a model from GET /api/models, or a manifest path")
 		if err != nil {
@@ -348,7 +356,7 @@ func (s *Server) apply(m *osc.Message, sender string) error {
 			s.oscLogs.log(lvl, sender, msg, args...)
 		}, false)
 	}
-	return fmt.Errorf("unknown address; expected %s<name> f, %s s, %s/<name>, %s<i> f or %s s", oscParam, oscPreset, oscPreset, oscLatent, oscModel)
+	return fmt.Errorf("unknown address; expected %s<name> f, %s s, %s/<name>, %s<i> f, %s s or %s i", oscParam, oscPreset, oscPreset, oscLatent, oscModel, oscRecord)
 }
 
 // number reads a message's single numeric argument, of any OSC number

@@ -163,18 +163,7 @@ func TestPanelInChromium(t *testing.T) {
 	cfg.Token = token
 	_, eng, ts, _ := newTestServer(t, cfg)
 	c := startChromium(t)
-
-	var target struct {
-		TargetID string `json:"targetId"`
-	}
-	c.call(t, "Target.createTarget", map[string]any{"url": "about:blank"}, &target)
-	var att struct {
-		SessionID string `json:"sessionId"`
-	}
-	c.call(t, "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att)
-	c.session = att.SessionID
-	c.call(t, "Page.enable", map[string]any{}, nil)
-	c.call(t, "Page.navigate", map[string]any{"url": ts.URL + "/?token=" + token}, nil)
+	c.openPage(t, ts.URL+"/?token="+token)
 
 	c.waitFor(t, "the sliders", `!!document.querySelector('input[name="warp.zoom"]')`)
 	if got := string(c.eval(t, `location.search`)); got != `""` {
@@ -191,6 +180,26 @@ func TestPanelInChromium(t *testing.T) {
 	c.waitFor(t, "the status", `document.getElementById('s-model').textContent === 'builtin:cppn' && document.getElementById('health').textContent === 'running'`)
 	c.waitFor(t, "the preview", `document.getElementById('preview').naturalWidth === 64`)
 	c.waitFor(t, "the model list", `document.getElementById('models').options.length === 2`)
+
+	// Sliders are grouped by pass in chain order, the latent directions
+	// first; a direction slider pushes through the live parameters.
+	c.waitFor(t, "the groups", `[...document.querySelectorAll('details.group')].map(d => d.dataset.group).join() === 'push,warp,inject,director'`)
+	if got := string(c.eval(t, `!!document.querySelector('details[data-group="warp"] input[name="warp.zoom"]')`)); got != "true" {
+		t.Error("warp.zoom is not in the warp group")
+	}
+	c.eval(t, `(() => { const r = document.querySelector('input[name="push.1"]');
+		r.value = 2.5; r.dispatchEvent(new Event('input', {bubbles: true})); })()`)
+	eventually(t, "push.1 = 2.5 on the server", func() bool { return eng.value("push.1") == 2.5 })
+
+	// The record button starts a recording, then stops it and shows the file.
+	c.eval(t, `document.getElementById('rec').click()`)
+	eventually(t, "recording", func() bool { return eng.VideoOut().Record.Recording })
+	c.waitFor(t, "the stop button", `document.getElementById('rec').textContent === '■ STOP'`)
+	c.eval(t, `document.getElementById('rec').click()`)
+	c.waitFor(t, "the saved file", `document.getElementById('msg').textContent === 'saved recordings/take-1.mp4'`)
+
+	// The camera view, and a phone's width without sideways scrolling.
+	c.waitFor(t, "the camera view", `document.getElementById('camera').naturalWidth === 80`)
 
 	var shot struct {
 		Data string `json:"data"`
@@ -212,4 +221,7 @@ func TestPanelInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%v)", path, img.Bounds())
+
+	c.call(t, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}, nil)
+	c.waitFor(t, "a phone layout", `document.documentElement.scrollWidth <= 390 && document.getElementById('rec').getBoundingClientRect().right <= 390`)
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"reverie/control/midi"
 )
 
 // maxBody bounds every request body: the largest legitimate one, a PATCH of
@@ -30,6 +32,7 @@ type Server struct {
 	start   time.Time
 	metrics *metrics
 	preview *preview
+	camView *cameraView
 
 	mu    sync.Mutex
 	cfg   Config
@@ -48,6 +51,9 @@ type Server struct {
 	badReqs  *limiter
 	oscLogs  *oscLog
 	held     *heldBundles
+
+	sound func() SoundStats // the sound input, nil for none (SetSound)
+	midi  *midi.Input       // the MIDI input, nil for none (SetMIDI)
 }
 
 // New builds a server over eng. The journal is where warnings and errors are
@@ -65,6 +71,7 @@ func New(cfg Config, eng Engine, j *Journal) (*Server, error) {
 	}
 	s.metrics = newMetrics(eng, j, s.start)
 	s.preview = newPreview(eng, cfg.PreviewFPS)
+	s.camView = newCameraView()
 	s.health = newHealth()
 	return s, nil
 }
@@ -203,7 +210,12 @@ func (s *Server) Handler() http.Handler {
 	route("GET /api/models", s.handleModels)
 	route("POST /api/model", s.handleModel)
 	route("GET /api/snapshot.png", s.handleSnapshot)
+	route("GET /api/midi", s.handleMIDI)
+	route("POST /api/midi/learn", s.handleMIDILearn)
 	route("GET /stream.mjpeg", s.handleStream)
+	route("POST /api/record/start", s.handleRecordStart)
+	route("POST /api/record/stop", s.handleRecordStop)
+	route("GET /api/camera.jpg", s.handleCameraView)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	route("GET /{$}", s.handlePanel)
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -384,17 +396,20 @@ type Status struct {
 	Dream     string  `json:"dream,omitempty"` // the neural dream: starting, on, or "off: why"
 	DreamMs   float64 `json:"dream_step_ms,omitempty"`
 	// The frame budget: width×height is the render size at render_scale.
-	TargetFPS   float64   `json:"target_fps"`
-	Scale       float64   `json:"render_scale"`
-	ScaleCause  string    `json:"render_scale_cause"`  // off, measuring, full, holding, lowered, raised, floor
-	ScaleReason string    `json:"render_scale_reason"` // the same as a sentence
-	Share       float64   `json:"background_share"`    // of the machine, for the generator and the dream
-	Presence    bool      `json:"presence"`
-	Level       float64   `json:"presence_level"`
-	Degraded    []string  `json:"degraded"`
-	Faults      []Fault   `json:"faults"`
-	Errors      []Event   `json:"errors"`
-	Time        time.Time `json:"time"`
+	TargetFPS   float64       `json:"target_fps"`
+	Scale       float64       `json:"render_scale"`
+	ScaleCause  string        `json:"render_scale_cause"`  // off, measuring, full, holding, lowered, raised, floor
+	ScaleReason string        `json:"render_scale_reason"` // the same as a sentence
+	Share       float64       `json:"background_share"`    // of a core, for each of the generator, the dream and the person network
+	Presence    bool          `json:"presence"`
+	Level       float64       `json:"presence_level"`
+	Sound       *SoundStats   `json:"sound,omitempty"`
+	MIDI        *MIDIStats    `json:"midi,omitempty"`
+	VideoOut    VideoOutStats `json:"video_out"`
+	Degraded    []string      `json:"degraded"`
+	Faults      []Fault       `json:"faults"`
+	Errors      []Event       `json:"errors"`
+	Time        time.Time     `json:"time"`
 }
 
 func (s *Server) status() Status {
@@ -408,7 +423,7 @@ func (s *Server) status() Status {
 		FPS: d.FPS, Frames: d.Frames, Width: d.Width, Height: d.Height, Preset: d.Preset, Sleeping: d.Sleeping, Open: open,
 		Model: g.Model, GenMs: g.Ms, GenFPS: g.FPS, GenFrames: g.Frames, GenErr: g.LastErr,
 		Camera: c.State, CameraErr: c.Err, Source: c.Source, Presence: c.Presence, Level: c.Level,
-		Dream: d.Dream, DreamMs: d.DreamStepMs,
+		Dream: d.Dream, DreamMs: d.DreamStepMs, Sound: s.soundStats(), MIDI: s.midiStats(), VideoOut: s.eng.VideoOut(),
 		TargetFPS: d.TargetFPS, Scale: d.Scale, ScaleCause: d.BudgetCause, ScaleReason: d.BudgetReason, Share: d.Share,
 		Degraded: s.health.current(), Faults: s.health.history(), Errors: s.journal.Recent(), Time: time.Now(),
 	}

@@ -60,3 +60,26 @@ func OpenRunner(c gen.Config) (*gen.Runner, error) {
 		"provider", model.Provider, "warmup_ms", r.Stats().GenMs)
 	return r, nil
 }
+
+// LoadConfig loads the config file at path for a command and sets up
+// logging from it. explicit says the user named the file: a missing file
+// is then an error instead of the built-in defaults. A file with no
+// settings runs on the defaults with a warning (a reload refuses one).
+func LoadConfig(path string, explicit bool) (conf.Config, error) {
+	cfg, err := conf.Load(path, explicit)
+	if conf.IsEmpty(err) {
+		SetupLog(cfg.Log)
+		slog.Warn("config file holds no settings (empty or only comments): running on the built-in defaults", "file", path)
+		return cfg, nil
+	}
+	if err != nil {
+		return cfg, err
+	}
+	SetupLog(cfg.Log)
+	if _, statErr := os.Stat(path); statErr != nil {
+		slog.Info("no config file; using the built-in defaults", "file", path)
+	} else {
+		slog.Info("config loaded", "file", path)
+	}
+	return cfg, nil
+}

@@ -2,19 +2,25 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
+	"log/slog"
 	"net/url"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"reverie/control"
 	"reverie/gen"
 	"reverie/internal/redact"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
+
+	"gocv.io/x/gocv"
 )
 
 // engine adapts the running pipeline (the scene's controls, the generator's
@@ -39,14 +45,19 @@ func newEngine(p *pipeline) *engine {
 func (e *engine) List() []control.ParamInfo {
 	ps := e.ctl.List()
 	gs := e.runner.Params()
+	order := map[string]int{}
+	for i, g := range e.ctl.Groups() {
+		order[g] = i
+	}
 	out := make([]control.ParamInfo, 0, len(ps)+len(gs))
 	for _, p := range ps {
-		out = append(out, control.ParamInfo{Name: p.Name, Value: p.Value, Min: p.Min, Max: p.Max, Doc: p.Doc})
+		g, _, _ := strings.Cut(p.Name, ".")
+		out = append(out, control.ParamInfo{Name: p.Name, Value: p.Value, Min: p.Min, Max: p.Max, Doc: p.Doc, Group: g, Order: order[g]})
 	}
 	model := e.runner.Stats().Model
 	for _, p := range gs {
 		out = append(out, control.ParamInfo{Name: genPrefix + p.Name, Value: float64(p.Value), Min: float64(p.Min), Max: float64(p.Max),
-			Doc: fmt.Sprintf("the model's input %q (%s); its manifest starts it at %g", p.Input, model, p.Def)})
+			Doc: fmt.Sprintf("the model's input %q (%s); its manifest starts it at %g", p.Input, model, p.Def), Group: "generator", Order: len(order)})
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out
@@ -88,7 +99,7 @@ func (e *engine) Generator() control.GenStats {
 
 // Models offers the built-in models and the manifests in models/.
 func (e *engine) Models() []string {
-	out := []string{"builtin:cppn", "builtin:convdecoder"}
+	out := append([]string(nil), gen.Builtins...)
 	found, _ := filepath.Glob("models/*.yaml")
 	sort.Strings(found)
 	return append(out, found...)
@@ -153,4 +164,91 @@ func describeSource(name string) string {
 		return "stream " + redact.URLs(name)
 	}
 	return "file " + redact.URLs(name)
+}
+
+// StartRecording starts recording the displayed output into
+// video_out.record.folder.
+func (e *engine) StartRecording() (string, error) {
+	if e.p.out == nil {
+		return "", errNoOutputs
+	}
+	return e.p.out.StartRecording()
+}
+
+// errNoOutputs is the answer of a pipeline built without video outputs.
+var errNoOutputs = errors.New("this pipeline has no video outputs")
+
+// StopRecording finishes the recording and returns its file.
+func (e *engine) StopRecording() (string, error) {
+	if e.p.out == nil {
+		return "", control.ErrNotRecording
+	}
+	path, err := e.p.out.StopRecording()
+	if errors.Is(err, videoout.ErrNotRecording) {
+		return "", control.ErrNotRecording
+	}
+	return path, err
+}
+
+// toggleRecording is key R: it starts a recording, or stops the one going.
+func (e *engine) toggleRecording() {
+	if e.p.out == nil {
+		return
+	}
+	if e.p.out.Stats().Record.Recording {
+		if path, err := e.StopRecording(); err == nil {
+			slog.Info("recording stopped", "file", path, "by", "key R")
+		}
+		return
+	}
+	if path, err := e.StartRecording(); err == nil {
+		slog.Info("recording started", "file", path, "by", "key R")
+	}
+}
+
+// VideoOut is the outputs' state, for /api/status and /metrics.
+func (e *engine) VideoOut() control.VideoOutStats {
+	if e.p.out == nil {
+		return control.VideoOutStats{}
+	}
+	s := e.p.out.Stats()
+	r := s.Record
+	out := control.VideoOutStats{
+		Record: control.RecordStats{Recording: r.Recording, File: r.File, Seconds: r.Seconds, Frames: r.Frames, Dropped: r.Dropped,
+			Err: r.Err, TotalFrames: r.TotalFrames, TotalDropped: r.TotalDropped},
+	}
+	for _, p := range []struct {
+		from videoout.OutputStats
+		to   *control.OutputStats
+	}{{s.Stream, &out.Stream}, {s.Camera, &out.VirtualCamera}} {
+		*p.to = control.OutputStats{Target: redact.URLs(p.from.Target), On: p.from.On, Frames: p.from.Frames, Dropped: p.from.Dropped, Err: redact.URLs(p.from.Err)}
+	}
+	return out
+}
+
+// CameraJPEG draws the newest camera frame with the silhouette and the
+// centre of activity the analysis found, for the panel. The first request
+// asks the watcher for frames and waits for one.
+func (e *engine) CameraJPEG(ctx context.Context) ([]byte, error) {
+	w := e.p.cam.current()
+	if w == nil {
+		return nil, errors.New("no camera is running")
+	}
+	img := gocv.NewMat()
+	defer img.Close()
+	var f vision.Features
+	for !w.CameraView(&img, &f) {
+		select {
+		case <-ctx.Done():
+			return nil, errors.New("the camera has delivered no frame yet")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	vision.DrawView(&img, &f)
+	buf, err := gocv.IMEncode(gocv.JPEGFileExt, img)
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Close()
+	return append([]byte(nil), buf.GetBytes()...), nil
 }

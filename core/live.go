@@ -3,8 +3,13 @@ package core
 import (
 	"strconv"
 
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+
+	"reverie/audio"
 	"reverie/gen"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
 )
 
@@ -15,6 +20,11 @@ import (
 type live struct {
 	cam    *camera // the current watcher; none runs the idle choreography alone
 	runner *gen.Runner
+	out    *videoout.Out // takes the displayed picture; nil for none
+	read   func(pix []byte)
+	// toggleRecording starts or stops a recording (key R), off the game
+	// loop: opening a file must not hold up the display.
+	toggleRecording func()
 
 	watcher  *vision.Watcher // the watcher feats came from
 	feats    vision.Features
@@ -22,6 +32,19 @@ type live struct {
 	last     float64
 	share    float64         // the frame budget's share last handed out
 	paced    *vision.Watcher // the watcher it went to
+
+	snd    *sound // the sound input; nil or off for none
+	heard  audio.Features
+	sndSeq uint64
+
+	// An image model's picture: the camera's, asked of the watcher at
+	// the model's input size.
+	feed   *imageFeed
+	pic    vision.Picture
+	picSeq uint64
+	picW   int // the size asked of the watcher, 0 for none
+	picH   int
+	imgErr func(error)
 }
 
 // Tick implements scene.Driver.
@@ -34,8 +57,8 @@ func (l *live) Tick(g *scene.Game) error {
 	}
 	var f *vision.Features
 	if w := l.cam.current(); w != l.watcher {
-		// A restarted camera numbers its features afresh.
-		l.watcher, l.featsSeq = w, 0
+		// A restarted camera numbers its features and pictures afresh.
+		l.watcher, l.featsSeq, l.picSeq, l.picW, l.picH = w, 0, 0, 0, 0
 	}
 	if l.watcher != nil {
 		// Nothing new (most ticks: the display outruns the camera) copies
@@ -48,6 +71,19 @@ func (l *live) Tick(g *scene.Game) error {
 		}
 	}
 	g.SetFeatures(f)
+	if inpututil.IsKeyJustPressed(ebiten.KeyR) && l.toggleRecording != nil {
+		go l.toggleRecording()
+	}
+	var a *audio.Features
+	if l.snd.listening() {
+		if seq, ok := l.snd.live.Box().Latest(&l.heard, l.sndSeq); ok {
+			l.sndSeq = seq
+		}
+		if l.sndSeq > 0 {
+			a = &l.heard
+		}
+	}
+	g.SetSound(a)
 	if s := g.Budget().Share; s != l.share || l.watcher != l.paced {
 		// The generator, the detection and the person network share what
 		// the display leaves, as the dream does.
@@ -60,15 +96,56 @@ func (l *live) Tick(g *scene.Game) error {
 	if g.Sleeping() {
 		return nil // the runner only works when handed a latent
 	}
-	l.runner.SetLatent(g.Director().Step(f, dt))
-	if fr, ok := l.runner.Latest(); ok {
+	l.runner.SetLatent(g.Director().Step(f, a, dt))
+	fr, shown := l.runner.Latest()
+	if shown {
 		g.Upload(fr)
 	}
+	l.handImage(g, f, shown)
 	return nil
 }
 
-// AfterChain implements scene.Driver: the live picture is only shown.
-func (l *live) AfterChain(*scene.Game) error { return nil }
+// handImage gives an image model its picture; a latent model needs none,
+// and the watcher then makes none. A picture the runner refuses is logged
+// (a few times): it never ends the game.
+func (l *live) handImage(g *scene.Game, f *vision.Features, shown bool) {
+	spec, ok := l.runner.Image()
+	w, h := 0, 0
+	if ok && spec.Source == gen.SourceCamera {
+		w, h = spec.Width, spec.Height
+	}
+	if l.watcher != nil && (w != l.picW || h != l.picH) {
+		l.watcher.WantPictures(w, h)
+		l.picW, l.picH = w, h
+	}
+	if !ok {
+		return
+	}
+	var pic *vision.Picture
+	if l.watcher != nil && w > 0 {
+		if seq, ok := l.watcher.LatestPicture(&l.pic, l.picSeq); ok {
+			l.picSeq, pic = seq, &l.pic
+		}
+	}
+	if l.feed == nil {
+		l.feed, l.imgErr = newImageFeed(), rateLimited("image model's picture refused", 5)
+	}
+	if err := l.feed.hand(g, l.runner, spec, pic, f, shown); err != nil {
+		l.imgErr(err)
+	}
+}
+
+// AfterChain implements scene.Driver: the live picture is shown, and
+// handed to the video outputs whose next frame is due.
+func (l *live) AfterChain(g *scene.Game) error {
+	if l.out != nil {
+		if l.read == nil {
+			l.read = g.ReadFrame // once: a method value allocates
+		}
+		l.out.Capture(g.Clock(), l.read)
+	}
+	return nil
+}
 
 // AppendStatus implements scene.Driver: the generator's timing and the
 // camera's state for the overlay.
@@ -78,15 +155,43 @@ func (l *live) AppendStatus(b []byte) []byte {
 	b = strconv.AppendFloat(b, st.GenMs, 'f', 1, 64)
 	b = append(b, " ms  "...)
 	b = strconv.AppendFloat(b, st.FPS, 'f', 1, 64)
-	b = append(b, " fps\ncamera "...)
+	b = append(b, " fps\n"...)
+	if l.out != nil {
+		if r := l.out.Stats().Record; r.Recording {
+			b = append(b, "REC "...)
+			b = strconv.AppendFloat(b, r.Seconds, 'f', 0, 64)
+			b = append(b, " s, dropped "...)
+			b = strconv.AppendUint(b, r.Dropped, 10)
+			b = append(b, '\n')
+		}
+	}
+	b = append(b, "camera "...)
 	if l.watcher == nil || l.watcher.Capture == nil {
-		return append(b, "none"...)
+		b = append(b, "none"...)
+	} else {
+		s, err := l.watcher.Capture.State()
+		b = append(b, s...)
+		if err != nil {
+			b = append(b, ": "...)
+			b = append(b, err.Error()...)
+		}
 	}
-	s, err := l.watcher.Capture.State()
-	b = append(b, s...)
-	if err != nil {
-		b = append(b, ": "...)
-		b = append(b, err.Error()...)
+	return l.appendSound(b)
+}
+
+// appendSound adds the sound input's line to the overlay: its state, and
+// while it listens the level and the tempo.
+func (l *live) appendSound(b []byte) []byte {
+	if l.snd == nil || !l.snd.cfg.On() {
+		return b
 	}
-	return b
+	b = append(b, "\nsound "...)
+	if !l.snd.listening() {
+		return append(b, "lost"...)
+	}
+	b = append(b, "level "...)
+	b = strconv.AppendFloat(b, float64(l.heard.Level), 'f', 2, 32)
+	b = append(b, "  "...)
+	b = strconv.AppendFloat(b, float64(l.heard.BPM), 'f', 1, 32)
+	return append(b, " BPM"...)
 }

@@ -9,13 +9,16 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 	"gocv.io/x/gocv"
 
+	"reverie/audio"
 	"reverie/gen"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
 )
 
@@ -27,8 +30,11 @@ type TraceLine struct {
 	// The analysis of that input frame, as `reverie analyze` prints it;
 	// its own frame and t are the trace's above.
 	vision.Record
-	Latent []float32 `json:"latent"`
-	GenMs  float64   `json:"gen_ms"`
+	// The sound up to the end of this frame (`render -audio`): onset and
+	// beat are true on the frame whose time holds one.
+	Audio  *audio.Features `json:"audio,omitempty"`
+	Latent []float32       `json:"latent"`
+	GenMs  float64         `json:"gen_ms"`
 }
 
 // offline renders a video file through the whole pipeline in lockstep: one
@@ -38,10 +44,19 @@ type offline struct {
 	Source   vision.Source
 	Analyzer *vision.Analyzer
 	Runner   *gen.Runner
-	Frames   int    // output frames to write
-	OutDir   string // frame_00000.png … and trace.jsonl
+	Sound    *audio.Lockstep // the sound track, nil for none
+	Frames   int             // output frames to write
+	OutDir   string          // frame_00000.png … and trace.jsonl
+	// Video, when set, is a video file written instead of the PNGs (its
+	// container from the extension, Codec its codec), with NAME.trace.jsonl
+	// beside it.
+	Video string
+	Codec string
 
 	frame  gocv.Mat
+	feed   *imageFeed
+	pr     *vision.Picturer // camera frames as an image model's picture
+	pic    vision.Picture
 	n      int
 	input  int
 	dt     float64
@@ -50,7 +65,10 @@ type offline struct {
 	pixels []byte
 	img    *image.RGBA
 	enc    png.Encoder
+	video  videoout.Encoder
+	vframe videoout.Frame
 	line   TraceLine
+	heard  audio.Features
 	done   bool
 	Err    error
 }
@@ -58,18 +76,31 @@ type offline struct {
 // Start opens the trace file and prepares buffers. The game must use a
 // virtual clock of one input frame per tick.
 func (o *offline) Start(w, h int) error {
+	trace := filepath.Join(o.OutDir, "trace.jsonl")
+	if o.Video != "" {
+		trace = TracePath(o.Video)
+		o.OutDir = filepath.Dir(o.Video)
+	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fmt.Errorf("output folder %s: %w", o.OutDir, err)
 	}
-	f, err := os.Create(filepath.Join(o.OutDir, "trace.jsonl"))
+	f, err := os.Create(trace)
 	if err != nil {
 		return fmt.Errorf("output folder %s is not writable: %w", o.OutDir, err)
 	}
 	o.file = f
 	o.trace = bufio.NewWriter(f)
+	o.img = image.NewRGBA(image.Rect(0, 0, w, h))
+	if o.Video != "" {
+		if o.video, err = videoout.OpenFile(o.Video, o.Codec, w, h, o.Source.FPS()); err != nil {
+			f.Close()
+			o.file = nil
+			return err
+		}
+		o.vframe = videoout.Frame{Pix: o.img.Pix, W: w, H: h, Repeat: 1}
+	}
 	o.frame = gocv.NewMat()
 	o.dt = 1 / o.Source.FPS()
-	o.img = image.NewRGBA(image.Rect(0, 0, w, h))
 	o.enc.CompressionLevel = png.BestSpeed
 	return nil
 }
@@ -87,14 +118,30 @@ func (o *offline) Tick(g *scene.Game) error {
 	if o.done {
 		return ebiten.Termination
 	}
-	if err := o.Source.Read(&o.frame); err != nil {
+	err := o.Source.Read(&o.frame)
+	if err != nil {
 		o.Err = fmt.Errorf("input %s: %w after %d frames", o.Source.Name(), err, o.input)
 		return ebiten.Termination
 	}
 	t := float64(o.input) * o.dt
 	f := o.Analyzer.Analyze(o.frame, t)
 	g.SetFeatures(f)
-	z := g.Director().Step(f, o.dt)
+	var a *audio.Features
+	if o.Sound != nil {
+		// The frame is shown from t until the next: it hears that span.
+		if o.heard, err = o.Sound.At(t + o.dt); err != nil {
+			o.Err = err
+			return ebiten.Termination
+		}
+		a = &o.heard
+	}
+	g.SetSound(a)
+	o.line.Audio = a
+	z := g.Director().Step(f, a, o.dt)
+	if err := o.handImage(g, f); err != nil {
+		o.Err = err
+		return ebiten.Termination
+	}
 	fr, err := o.Runner.Step(z)
 	if err != nil {
 		o.Err = err
@@ -108,20 +155,29 @@ func (o *offline) Tick(g *scene.Game) error {
 	return nil
 }
 
+// handImage gives an image model the picture of this input frame: every
+// frame has a generator frame offline, so the screen is read each time.
+func (o *offline) handImage(g *scene.Game, f *vision.Features) error {
+	spec, ok := o.Runner.Image()
+	if !ok {
+		return nil
+	}
+	if o.feed == nil {
+		o.feed, o.pr = newImageFeed(), vision.NewPicturer()
+	}
+	var pic *vision.Picture
+	if spec.Source == gen.SourceCamera && o.pr.Make(o.frame, spec.Width, spec.Height, &o.pic) {
+		pic = &o.pic
+	}
+	return o.feed.hand(g, o.Runner, spec, pic, f, true)
+}
+
 // AfterChain implements scene.Driver: read the output back
 // and write the frame and its trace line.
 func (o *offline) AfterChain(g *scene.Game) error {
 	g.ReadFrame(o.img.Pix)
-	path := filepath.Join(o.OutDir, fmt.Sprintf("frame_%05d.png", o.n))
-	f, err := os.Create(path)
-	if err == nil {
-		err = o.enc.Encode(f, o.img)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		o.Err = fmt.Errorf("writing %s: %w", path, err)
+	if err := o.writeFrame(); err != nil {
+		o.Err = err
 		return ebiten.Termination
 	}
 	b, _ := json.Marshal(&o.line)
@@ -135,15 +191,51 @@ func (o *offline) AfterChain(g *scene.Game) error {
 	return nil
 }
 
+// writeFrame writes the frame read back: into the video, or as a PNG.
+func (o *offline) writeFrame() error {
+	if o.video != nil {
+		if err := o.video.Encode(&o.vframe); err != nil {
+			return fmt.Errorf("writing %s: %w", o.Video, err)
+		}
+		return nil
+	}
+	path := filepath.Join(o.OutDir, fmt.Sprintf("frame_%05d.png", o.n))
+	f, err := os.Create(path)
+	if err == nil {
+		err = o.enc.Encode(f, o.img)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// TracePath is where a render into the video file video writes its trace:
+// beside it, as NAME.trace.jsonl.
+func TracePath(video string) string {
+	return strings.TrimSuffix(video, filepath.Ext(video)) + ".trace.jsonl"
+}
+
 // Written is the number of frames written so far.
 func (o *offline) Written() int { return o.n }
 
-// Close flushes the trace and frees the frame.
+// Close flushes the trace, finishes the video and frees the frame.
 func (o *offline) Close() error {
 	o.frame.Close()
+	if o.pr != nil {
+		o.pr.Close()
+	}
+	var verr error
+	if o.video != nil {
+		verr = o.video.Close()
+		o.video = nil
+	}
 	if o.file == nil {
-		return nil
+		return verr
 	}
 	err := o.trace.Flush()
-	return errors.Join(err, o.file.Close())
+	return errors.Join(verr, err, o.file.Close())
 }

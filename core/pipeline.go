@@ -5,9 +5,11 @@ import (
 	"sync"
 
 	"reverie/control"
+	"reverie/control/midi"
 	"reverie/gen"
 	"reverie/internal/redact"
 	"reverie/scene"
+	"reverie/videoout"
 	"reverie/vision"
 )
 
@@ -19,6 +21,8 @@ type pipeline struct {
 	ctl    *scene.Controls
 	runner *gen.Runner
 	cam    *camera
+	out    *videoout.Out // recording, stream, virtual camera
+	midi   *midi.Input
 
 	// swapMu lets one change of model or camera run at a time (a control
 	// request's swap, a reload's swap, a reload's camera restart), so the

@@ -15,8 +15,9 @@ import (
 
 // reload applies a new config live: logging, the control section (listeners
 // rebound, token swapped), the generator (hot swap), the scene (parameters
-// set, or the chain rebuilt in the game loop) and the vision section (the
-// camera restarted). Only the window settings wait for a restart.
+// set, or the chain rebuilt in the game loop), the vision section (the
+// camera restarted) and the midi section (mapping and device). Only the
+// window settings and the audio section wait for a restart.
 func (p *pipeline) reload(old, next conf.Config) {
 	if old.Log != next.Log {
 		SetupLog(next.Log)
@@ -45,10 +46,23 @@ func (p *pipeline) reload(old, next conf.Config) {
 			}
 		}()
 	}
+	if old.VideoOut != next.VideoOut {
+		p.out.Reconfigure(next.VideoOut)
+	}
 	var restart []string
 	restart = append(restart, p.applyScene(old.Scene, next.Scene)...)
 	if !reflect.DeepEqual(old.Vision, next.Vision) {
 		go p.restartCamera(next.Vision)
+	}
+	if !reflect.DeepEqual(old.MIDI, next.MIDI) && p.midi != nil {
+		if err := p.midi.SetConfig(next.MIDI); err != nil {
+			slog.Error("midi section not applied; the old mapping stays", "err", conf.OneLine(err))
+		} else {
+			slog.Info("midi section applied", "device", next.MIDI.Device, "controls", len(next.MIDI.Controls), "notes", len(next.MIDI.Notes))
+		}
+	}
+	if !reflect.DeepEqual(old.Audio, next.Audio) {
+		restart = append(restart, "audio")
 	}
 	if len(restart) > 0 {
 		slog.Warn("config changes that take effect at the next restart", "keys", strings.Join(restart, ", "))

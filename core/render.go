@@ -6,6 +6,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"reverie/audio"
 	"reverie/conf"
 	"reverie/director"
 	"reverie/scene"
@@ -15,7 +16,20 @@ import (
 // Render renders the video file input offline through the whole pipeline,
 // in lockstep on a virtual clock: frames output frames, one per input
 // frame, written to out as frame_00000.png … with trace.jsonl beside them.
-func Render(cfg conf.Config, input string, frames int, out string) error {
+// With sound (a WAV file, or "" for none) the sound is heard in lockstep
+// with the frames, analysed as the audio section says.
+func Render(cfg conf.Config, input, sound string, frames int, out string) error {
+	return render(cfg, input, sound, &offline{Frames: frames, OutDir: out})
+}
+
+// RenderVideo renders as Render does into the video file video (.mp4, .mkv
+// or .avi, at the input's frame rate, in video_out.record.codec), with
+// NAME.trace.jsonl beside it.
+func RenderVideo(cfg conf.Config, input, sound string, frames int, video string) error {
+	return render(cfg, input, sound, &offline{Frames: frames, Video: video, Codec: cfg.VideoOut.Record.Codec})
+}
+
+func render(cfg conf.Config, input, sound string, off *offline) error {
 	vc := cfg.Vision
 	vc.Source, vc.AtEnd = input, "loop"
 	src, err := vision.OpenSource(vc, input)
@@ -35,8 +49,12 @@ func Render(cfg conf.Config, input string, frames int, out string) error {
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
-	off := &offline{
-		Source: src, Analyzer: an, Runner: runner, Frames: frames, OutDir: out,
+	off.Source, off.Analyzer, off.Runner = src, an, runner
+	if sound != "" {
+		if off.Sound, err = audio.OpenLockstep(sound, cfg.Audio.Config); err != nil {
+			return fmt.Errorf("render: %w", err)
+		}
+		defer off.Sound.Close()
 	}
 	if err := off.Start(cfg.Scene.RenderW, cfg.Scene.RenderH); err != nil {
 		return fmt.Errorf("render: %w", err)
@@ -65,6 +83,10 @@ func Render(cfg conf.Config, input string, frames int, out string) error {
 	}
 	if closeErr != nil {
 		return fmt.Errorf("render: %w", closeErr)
+	}
+	out := off.OutDir
+	if off.Video != "" {
+		out = off.Video
 	}
 	slog.Info("render done", "frames", off.Written(), "out", out)
 	return nil

@@ -11,8 +11,10 @@ import (
 
 	"reverie/conf"
 	"reverie/control"
+	"reverie/control/midi"
 	"reverie/director"
 	"reverie/scene"
+	"reverie/videoout"
 )
 
 // Run opens the installation as cfg says and shows it until the window
@@ -45,7 +47,13 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	if err != nil {
 		return err
 	}
-	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), director, &live{cam: cam, runner: runner})
+	// The recording, the stream and the virtual camera take the displayed
+	// picture at the render size.
+	out := videoout.New(cfg.VideoOut, cfg.Scene.RenderW, cfg.Scene.RenderH, videoout.DefaultOpeners())
+	defer out.Close()
+	snd := startSound(ctx, cfg.Audio)
+	drv := &live{cam: cam, runner: runner, out: out, snd: snd}
+	game, err := scene.NewGame(cfg.Scene, m.Width(), m.Height(), director, drv)
 	if err != nil {
 		return err
 	}
@@ -53,14 +61,21 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 
 	game.Controls().SetFit(cfg.Generator.Fit)
 	game.Controls().SetModelInputs(runner) // presets' generator.* values
-	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, gen: cfg.Generator, configDir: filepath.Dir(cfgPath)}
+	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, out: out, gen: cfg.Generator, configDir: filepath.Dir(cfgPath)}
 	p.eng = newEngine(p)
+	drv.toggleRecording = p.eng.toggleRecording
 	srv, err := control.New(cfg.Control, p.eng, Journal)
 	if err != nil {
 		return err
 	}
 	p.srv = srv
 	registerMatGauge(srv)
+	srv.SetSound(snd.stats)
+	if p.midi, err = midi.NewInput(cfg.MIDI, p.eng, slog.Default()); err != nil {
+		return err
+	}
+	go p.midi.Run(ctx)
+	srv.SetMIDI(p.midi)
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}

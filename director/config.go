@@ -31,10 +31,6 @@ type Mapping struct {
 	Gain      float64 `yaml:"gain"`
 }
 
-// Features the director can map, in the order config.yaml documents them.
-var featureNames = []string{"motion", "centroid_x", "centroid_y", "flow_x", "flow_y", "presence", "grid", "people",
-	"hands_up", "arm_span", "lean", "height", "pose_x", "pose_y"}
-
 // DefaultConfig is the director's defaults, the same as config.yaml's.
 func DefaultConfig() Config {
 	return Config{
@@ -71,8 +67,8 @@ func (d *Config) Validate() error {
 	}
 	for i, m := range d.Mapping {
 		key := fmt.Sprintf("mapping[%d]", i)
-		if !isFeature(m.Feature) {
-			return &field.Error{Key: key + ".feature", Msg: fmt.Sprintf("%q: expected one of %s", m.Feature, strings.Join(featureNames, ", "))}
+		if _, ok := ParseFeature(m.Feature); !ok {
+			return &field.Error{Key: key + ".feature", Msg: fmt.Sprintf("%q: expected one of %s", m.Feature, strings.Join(FeatureNames(), ", "))}
 		}
 		if m.Direction < 0 || m.Direction > 4095 {
 			return &field.Error{Key: key + ".direction", Msg: fmt.Sprintf("%d: expected 0..4095", m.Direction)}
@@ -82,15 +78,6 @@ func (d *Config) Validate() error {
 		}
 	}
 	return nil
-}
-
-func isFeature(s string) bool {
-	for _, f := range featureNames {
-		if f == s {
-			return true
-		}
-	}
-	return false
 }
 
 // MappingIDs names each mapping's gain for live control: map.motion, and

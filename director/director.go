@@ -1,14 +1,17 @@
 // Package director moves a point through a generator's latent space, the
 // piece's choreography: an idle walk between keyframes, pushed along
 // directions by what the camera sees, smoothed by a spring. It is pure
-// latent maths: camera features in, a latent out, no drawing.
+// latent maths: camera and sound features in, a latent out, no drawing.
 package director
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
+	"reverie/audio"
 	"reverie/gen"
 	"reverie/vision"
 )
@@ -20,10 +23,12 @@ import (
 // keyframe; a long absence walks it home. Given the same seed, features and
 // time steps it produces the same latents.
 type Director struct {
-	cfg  Config
-	dim  int
-	rng  *rand.Rand
-	dirs [][]float32 // unit directions the audience pushes along
+	cfg    Config
+	dim    int
+	rng    *rand.Rand
+	dirs   [][]float32 // unit directions the audience pushes along
+	maps   []Feature   // each mapping's feature
+	senses Senses
 
 	home       []float32 // the look an empty room returns to
 	key0, key1 []float32 // the walk's current segment
@@ -35,7 +40,8 @@ type Director struct {
 	absent  float64 // seconds since anyone was present
 	atHome  bool
 
-	offset       []float32 // live offsets per component (OSC)
+	offset       []float32          // live offsets per component (OSC)
+	pushes       [MaxPushes]float64 // live pushes along directions (push.K)
 	target, z, v []float32
 	started      bool
 
@@ -52,6 +58,10 @@ func newDirector(cfg Config, dim int, man *gen.Manifest) *Director {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x64697265))
 	cfg.Mapping = append([]Mapping(nil), cfg.Mapping...) // live control changes gains
 	d := &Director{cfg: cfg, dim: dim, rng: rng, man: man}
+	for _, m := range cfg.Mapping {
+		f, _ := ParseFeature(m.Feature)
+		d.maps = append(d.maps, f)
+	}
 	d.dirs = orthonormal(rng, min(dim, directionsNeeded(cfg.Mapping)), dim)
 	d.home = d.randomLatent()
 	d.key0 = append([]float32(nil), d.home...)
@@ -186,7 +196,53 @@ func (d *Director) ParamSlot(name string) *float64 {
 			return &d.cfg.Mapping[i].Gain
 		}
 	}
+	if k, ok := pushIndex(name); ok && k < min(len(d.dirs), MaxPushes) {
+		return &d.pushes[k]
+	}
 	return nil
+}
+
+// MaxPushes bounds the direction sliders: push.0 .. push.15, or as many as
+// the director has directions.
+const MaxPushes = 16
+
+// pushLimit is a push's range, in the latent's standard deviations.
+const pushLimit = 5
+
+// PushParams lists the live pushes along the director's directions,
+// push.K, as Artbreeder's sliders: each moves the picture along latent
+// direction K, the same directions the audience's mappings push along.
+func (d *Director) PushParams() []Param {
+	n := min(len(d.dirs), MaxPushes)
+	ps := make([]Param, n)
+	for k := range n {
+		ps[k] = Param{fmt.Sprintf("push.%d", k), d.pushes[k], -pushLimit, pushLimit,
+			fmt.Sprintf("push along latent direction %d, in the latent's standard deviations%s", k, d.pushedBy(k))}
+	}
+	return ps
+}
+
+// pushedBy names the features mapped to direction k, for the slider's doc.
+func (d *Director) pushedBy(k int) string {
+	var fs []string
+	for _, m := range d.cfg.Mapping {
+		if len(d.dirs) > 0 && m.Feature != "grid" && m.Direction%len(d.dirs) == k {
+			fs = append(fs, m.Feature)
+		}
+	}
+	if len(fs) == 0 {
+		return ""
+	}
+	return "; the audience's " + strings.Join(fs, ", ") + " pushes along it too"
+}
+
+func pushIndex(name string) (int, bool) {
+	s, ok := strings.CutPrefix(name, "push.")
+	if !ok {
+		return 0, false
+	}
+	k, err := strconv.Atoi(s)
+	return k, err == nil && k >= 0 && strconv.Itoa(k) == s
 }
 
 // Present reports whether the director currently counts someone present.
@@ -226,9 +282,11 @@ func (d *Director) nextSegment(seconds float64) {
 	d.segLen = seconds
 }
 
-// Step advances the director by dt seconds under the given features (nil
-// when no camera is available) and returns the new latent.
-func (d *Director) Step(f *vision.Features, dt float64) []float32 {
+// Step advances the director by dt seconds under the given camera and
+// sound features (nil when there is no camera, or no sound) and returns
+// the new latent.
+func (d *Director) Step(f *vision.Features, snd *audio.Features, dt float64) []float32 {
+	d.senses.Update(f, snd, dt)
 	present := f != nil && f.Presence
 	switch {
 	case present && !d.present:
@@ -265,8 +323,11 @@ func (d *Director) Step(f *vision.Features, dt float64) []float32 {
 	for i, o := range d.offset {
 		d.target[i] += o
 	}
-	if f != nil && len(d.dirs) > 0 {
-		d.push(f)
+	for k := range min(len(d.dirs), MaxPushes) {
+		d.along(k, d.pushes[k])
+	}
+	if (f != nil || snd != nil) && len(d.dirs) > 0 {
+		d.push()
 	}
 
 	if !d.started {
@@ -289,49 +350,19 @@ func (d *Director) Step(f *vision.Features, dt float64) []float32 {
 
 // push adds each mapped feature along its direction. Directions beyond the
 // ones available wrap around.
-func (d *Director) push(f *vision.Features) {
-	level := float64(f.Level)
+func (d *Director) push() {
 	g := d.cfg.Gain
-	for _, m := range d.cfg.Mapping {
+	for i, m := range d.cfg.Mapping {
 		if m.Gain == 0 {
 			continue
 		}
-		if m.Feature == "grid" {
+		if f := d.senses.Camera(); d.maps[i] == Grid && f != nil {
 			for k, e := range f.Grid {
 				d.along((m.Direction+k)%len(d.dirs), g*m.Gain*float64(e))
 			}
 			continue
 		}
-		var x float64
-		switch m.Feature {
-		case "motion":
-			x = float64(f.Motion)
-		case "centroid_x":
-			x = (float64(f.Centroid[0]) - 0.5) * 2 * level
-		case "centroid_y":
-			x = (float64(f.Centroid[1]) - 0.5) * 2 * level
-		case "flow_x":
-			x = math.Max(-2, math.Min(2, float64(f.Flow[0])))
-		case "flow_y":
-			x = math.Max(-2, math.Min(2, float64(f.Flow[1])))
-		case "presence":
-			x = level
-		case "people":
-			x = math.Min(float64(f.People), 4) / 4
-		case "hands_up":
-			x = float64(f.HandsUp)
-		case "arm_span":
-			x = float64(f.ArmSpan)
-		case "lean":
-			x = float64(f.Lean)
-		case "height":
-			x = float64(f.Height)
-		case "pose_x":
-			x = (float64(f.PoseCentroid[0]) - 0.5) * 2 * level
-		case "pose_y":
-			x = (float64(f.PoseCentroid[1]) - 0.5) * 2 * level
-		}
-		d.along(m.Direction%len(d.dirs), g*m.Gain*x)
+		d.along(m.Direction%len(d.dirs), g*m.Gain*d.senses.Value(d.maps[i]))
 	}
 }
 

@@ -2,6 +2,7 @@ package director
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -20,7 +21,7 @@ func TestDirectorIsDeterministic(t *testing.T) {
 		f.Motion = float32(math.Abs(math.Sin(float64(i) / 7)))
 		f.Level = 1
 		f.Centroid = [2]float32{float32(i%10) / 10, 0.5}
-		za, zb := a.Step(f, 1.0/30), b.Step(f, 1.0/30)
+		za, zb := a.Step(f, nil, 1.0/30), b.Step(f, nil, 1.0/30)
 		for k := range za {
 			if za[k] != zb[k] {
 				t.Fatalf("step %d: latents differ at %d", i, k)
@@ -37,14 +38,14 @@ func TestDirectorSpringHasNoJumps(t *testing.T) {
 	d := New(cfg, 16)
 	still := &vision.Features{}
 	for i := 0; i < 60; i++ {
-		d.Step(still, 1.0/60)
+		d.Step(still, nil, 1.0/60)
 	}
 	start := append([]float32(nil), d.Latent()...)
 	jump := &vision.Features{Motion: 1, Level: 1}
 	var maxStep, total float64
 	prev := append([]float32(nil), start...)
 	for i := 0; i < 600; i++ {
-		z := d.Step(jump, 1.0/60)
+		z := d.Step(jump, nil, 1.0/60)
 		s := dist32(z, prev)
 		maxStep = math.Max(maxStep, s)
 		copy(prev, z)
@@ -77,7 +78,7 @@ func TestDirectorSpringOvershootIsBounded(t *testing.T) {
 	d := New(cfg, 16)
 	quiet := &vision.Features{}
 	for i := 0; i < 600; i++ {
-		d.Step(quiet, 1.0/60)
+		d.Step(quiet, nil, 1.0/60)
 	}
 	start := append([]float32(nil), d.Latent()...)
 	jump := &vision.Features{Motion: 1}
@@ -86,7 +87,7 @@ func TestDirectorSpringOvershootIsBounded(t *testing.T) {
 	// measure against the target of each step.
 	over := math.Inf(-1)
 	for i := 0; i < 1200; i++ {
-		z := d.Step(jump, 1.0/60)
+		z := d.Step(jump, nil, 1.0/60)
 		over = math.Max(over, proj(z, d.target, d.dirs[0]))
 	}
 	moved := proj(d.Latent(), start, d.dirs[0])
@@ -115,11 +116,11 @@ func TestDirectorReturnsHomeAfterAbsence(t *testing.T) {
 	home := append([]float32(nil), d.home...)
 	busy := &vision.Features{Presence: true, Level: 1, Motion: 0.5, Centroid: [2]float32{0.8, 0.3}}
 	for i := 0; i < 30*30; i++ {
-		d.Step(busy, 1.0/30)
+		d.Step(busy, nil, 1.0/30)
 	}
 	away := dist32(d.Latent(), home)
 	for i := 0; i < 30*26; i++ { // 20 s until home, 4 s to walk there
-		d.Step(&vision.Features{}, 1.0/30)
+		d.Step(&vision.Features{}, nil, 1.0/30)
 	}
 	back := dist32(d.Latent(), home)
 	if back > 0.35*norm32(home) || back > away/2 {
@@ -134,16 +135,16 @@ func TestDirectorArrivalStartsATransition(t *testing.T) {
 	cfg.IdlePeriod, cfg.Transition, cfg.Gain = 600, 2, 0
 	d := New(cfg, 16)
 	for i := 0; i < 60; i++ {
-		d.Step(nil, 1.0/30)
+		d.Step(nil, nil, 1.0/30)
 	}
 	a := append([]float32(nil), d.Latent()...)
 	for i := 0; i < 60; i++ {
-		d.Step(nil, 1.0/30)
+		d.Step(nil, nil, 1.0/30)
 	}
 	idle := dist32(d.Latent(), a)
 	b := append([]float32(nil), d.Latent()...)
 	for i := 0; i < 60; i++ {
-		d.Step(&vision.Features{Presence: true, Level: 1}, 1.0/30)
+		d.Step(&vision.Features{Presence: true, Level: 1}, nil, 1.0/30)
 	}
 	arrived := dist32(d.Latent(), b)
 	if arrived < 5*idle || arrived < 1 {
@@ -172,9 +173,9 @@ func TestDirectionsFile(t *testing.T) {
 		t.Fatalf("directions %v: want unit rows along axes 2 and 0", d.dirs)
 	}
 	// Motion pushes along axis 2 only.
-	z0 := append([]float32(nil), d.Step(&vision.Features{}, 1.0/30)...)
+	z0 := append([]float32(nil), d.Step(&vision.Features{}, nil, 1.0/30)...)
 	for i := 0; i < 300; i++ {
-		d.Step(&vision.Features{Motion: 1}, 1.0/30)
+		d.Step(&vision.Features{Motion: 1}, nil, 1.0/30)
 	}
 	z := d.Latent()
 	if moved := z[2] - z0[2]; math.Abs(float64(moved)-cfg.Gain) > 0.1 {
@@ -205,7 +206,7 @@ func TestLatentFollowsTheManifestsDistribution(t *testing.T) {
 		}
 		outside := 0
 		for i := 0; i < 600; i++ { // ten walk segments
-			d.Step(nil, 1.0/60)
+			d.Step(nil, nil, 1.0/60)
 			for _, v := range d.key1 {
 				if v < -1 || v >= 1 {
 					outside++
@@ -218,5 +219,54 @@ func TestLatentFollowsTheManifestsDistribution(t *testing.T) {
 		if dist == "normal" && outside == 0 {
 			t.Errorf("normal latent: every keyframe value inside [-1, 1); the director is not sampling normal")
 		}
+	}
+}
+
+// An image model without a latent (a style transfer) still gets a
+// director: it steps with the audience and hands over an empty latent,
+// and a swap to a latent model later gives that model its latent.
+func TestDirectorForAModelWithoutALatent(t *testing.T) {
+	man := &gen.Manifest{Name: "style", Image: &gen.ImageSpec{Input: "content", Source: "camera", Layout: "NCHW", Range: [2]float32{0, 255}, Width: 8, Height: 8},
+		Output: gen.OutputSpec{Name: "out", Layout: "NCHW", Range: [2]float32{0, 255}, Width: 8, Height: 8}, Model: "style.onnx"}
+	if err := man.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewFor(DefaultConfig(), man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &vision.Features{Motion: 1, Level: 1, Presence: true, Warm: true}
+	for i := 0; i < 60; i++ {
+		if z := d.Step(f, nil, 1.0/30); len(z) != 0 {
+			t.Fatalf("step %d: a latent of %d values for a model without one", i, len(z))
+		}
+	}
+	next := New(DefaultConfig(), 16)
+	next.ContinueFrom(d)
+	if z := next.Step(f, nil, 1.0/30); len(z) != 16 {
+		t.Errorf("after the swap: a latent of %d values, want 16", len(z))
+	}
+}
+
+// push.K moves the latent along direction K by that many units, through
+// the live-parameter slot; a name past the directions has no slot.
+func TestPushAlongDirection(t *testing.T) {
+	cfg := DefaultConfig()
+	a, b := New(cfg, 16), New(cfg, 16)
+	ps := b.PushParams()
+	if len(ps) != b.Directions() || ps[2].Name != "push.2" || ps[2].Min != -5 || ps[2].Max != 5 || !strings.Contains(ps[2].Doc, "centroid_y") {
+		t.Fatalf("push params: %+v", ps)
+	}
+	*b.ParamSlot("push.2") = 1.5
+	if b.ParamSlot(fmt.Sprintf("push.%d", b.Directions())) != nil || b.ParamSlot("push.02") != nil {
+		t.Error("a push past the directions, or a padded index, has a slot")
+	}
+	za, zb := a.Step(nil, nil, 0.1), b.Step(nil, nil, 0.1)
+	var along float64
+	for i, u := range b.Direction(2) {
+		along += float64(zb[i]-za[i]) * float64(u)
+	}
+	if math.Abs(along-1.5) > 1e-4 {
+		t.Errorf("push.2 = 1.5 moved the latent %.5f along direction 2", along)
 	}
 }

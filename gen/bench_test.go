@@ -8,11 +8,13 @@ import (
 // BenchmarkGenerate measures ms/frame of each built-in model at 256² and 512²
 // twice on the same model and tensors: bare (the ONNX Runtime session alone)
 // and through Runner.Step (latent copy, RGBA conversion, publishing). The
-// ratio of the two is the runner's overhead.
+// image model's runner is also handed a new 4:3 camera picture each frame
+// (SetImage, and its conversion to the input in Step). The ratio of the two
+// is the runner's overhead.
 //
 //	go test -run '^$' -bench Generate -benchtime 10x ./gen/
 func BenchmarkGenerate(b *testing.B) {
-	for _, kind := range []string{"cppn", "convdecoder"} {
+	for _, kind := range []string{"cppn", "convdecoder", "restyle"} {
 		for _, size := range []int{256, 512} {
 			c := DefaultConfig()
 			c.Model, c.Width, c.Height = "builtin:"+kind, size, size
@@ -21,6 +23,11 @@ func BenchmarkGenerate(b *testing.B) {
 				b.Fatal(err)
 			}
 			r := NewRunner(m)
+			pw, ph := size, size*3/4
+			pic := make([]byte, 3*pw*ph)
+			for i := range pic {
+				pic[i] = byte(i * 7)
+			}
 			z := make([]float32, m.Manifest.Latent.Dim)
 			for i := range z {
 				z[i] = 0.5
@@ -44,6 +51,12 @@ func BenchmarkGenerate(b *testing.B) {
 			b.Run(name+"/runner", func(b *testing.B) {
 				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {
+					if m.Manifest.Image != nil {
+						pic[0]++
+						if err := r.SetImage(pic, pw, ph, 3); err != nil {
+							b.Fatal(err)
+						}
+					}
 					if _, err := r.Step(z); err != nil {
 						b.Fatal(err)
 					}
@@ -79,5 +92,21 @@ func BenchmarkConvert(b *testing.B) {
 			}
 		})
 		m.Close()
+	}
+}
+
+// BenchmarkImageInput is an image model's picture conversion alone: a 4:3
+// camera picture cropped, sampled and scaled into a 512² NCHW input.
+func BenchmarkImageInput(b *testing.B) {
+	spec := ImageSpec{Input: "picture", Source: SourceCamera, Layout: "NCHW", Range: [2]float32{0, 1}, Width: 512, Height: 512}
+	in := newImageInput(spec, make([]float32, 3*512*512))
+	p := Picture{Pix: make([]byte, 3*683*512), Width: 683, Height: 512, Channels: 3}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(p.Pix)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := in.fill(&p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

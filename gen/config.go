@@ -5,6 +5,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,10 @@ type Config struct {
 	LoadTimeout float64 `yaml:"load_timeout"`
 }
 
+// Builtins are the models written from generator.seed, by their
+// generator.model names.
+var Builtins = []string{"builtin:cppn", "builtin:convdecoder", "builtin:restyle"}
+
 // DefaultLoadTimeout is generator.load_timeout's default, in seconds.
 const DefaultLoadTimeout = 60
 
@@ -59,14 +64,10 @@ type FieldError = field.Error
 // Validate checks every value.
 func (c *Config) Validate() error {
 	if c.Model == "" {
-		return &FieldError{Key: "model", Msg: "empty; expected builtin:cppn, builtin:convdecoder or a manifest path"}
+		return &FieldError{Key: "model", Msg: "empty; expected " + strings.Join(Builtins, ", ") + " or a manifest path"}
 	}
-	if strings.HasPrefix(c.Model, "builtin:") {
-		switch c.Model {
-		case "builtin:cppn", "builtin:convdecoder":
-		default:
-			return &FieldError{Key: "model", Msg: fmt.Sprintf("%q: expected builtin:cppn, builtin:convdecoder or a manifest path", c.Model)}
-		}
+	if strings.HasPrefix(c.Model, "builtin:") && !slices.Contains(Builtins, c.Model) {
+		return &FieldError{Key: "model", Msg: fmt.Sprintf("%q: expected %s or a manifest path", c.Model, strings.Join(Builtins, ", "))}
 	}
 	if c.Width < 16 || c.Width > 4096 {
 		return &FieldError{Key: "width", Msg: fmt.Sprintf("%d: expected 16..4096", c.Width)}
@@ -131,6 +132,8 @@ func (c *Config) Manifest() (*Manifest, error) {
 		return cp.Build()
 	case "builtin:convdecoder":
 		return DefaultConvDecoder(c.Seed, c.Width, c.Height).Build()
+	case "builtin:restyle":
+		return DefaultRestyle(c.Seed, c.Width, c.Height).Build()
 	}
 	return LoadManifest(c.Model)
 }

@@ -83,12 +83,14 @@ func tensorInfo(x ort.InputOutputInfo) TensorInfo {
 }
 
 // Check compares the file's inputs and outputs with a manifest and returns
-// one error that lists every mismatch, or nil when they fit.
-func (i *Info) Check(man *Manifest) error {
-	if err := compareIO(man, i.ins, i.outs); err != nil {
-		return fmt.Errorf("%s", strings.Replace(err.Error(), man.Source(), i.Path, 1))
+// one error that lists every mismatch, or nil when they fit. The notes say
+// what was assumed to make them fit (a dynamic batch taken as 1).
+func (i *Info) Check(man *Manifest) (notes []string, err error) {
+	plan, err := compareIO(man, i.ins, i.outs)
+	if err != nil {
+		return nil, fmt.Errorf("%s", strings.Replace(err.Error(), man.Source(), i.Path, 1))
 	}
-	return nil
+	return plan.notes, nil
 }
 
 // Tensor is one node output of a model, as `reverie models layers` lists it.

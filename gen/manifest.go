@@ -20,8 +20,9 @@ import (
 // the .onnx file; the built-in models produce theirs in memory.
 type Manifest struct {
 	Name   string      `yaml:"name"`
-	Model  string      `yaml:"model"` // the .onnx file, relative to the manifest
-	Latent LatentSpec  `yaml:"latent"`
+	Model  string      `yaml:"model"`            // the .onnx file, relative to the manifest
+	Latent LatentSpec  `yaml:"latent,omitempty"` // optional for an image model
+	Image  *ImageSpec  `yaml:"image,omitempty"`  // an image-conditioned model's picture input
 	Inputs []InputSpec `yaml:"inputs,omitempty"`
 	Output OutputSpec  `yaml:"output"`
 	// Directions is an optional file of latent directions (k rows of dim
@@ -32,7 +33,10 @@ type Manifest struct {
 	onnx []byte // model bytes held in memory by built-ins
 }
 
-// LatentSpec is the model's latent input.
+// LatentSpec is the model's latent input. Its shape in the model may be
+// [1, dim], [1, dim, 1, 1] (a DCGAN's) or any other with dim values after a
+// batch of 1; a dynamic batch axis is taken as 1. An image model may have
+// none (Input "", Dim 0).
 type LatentSpec struct {
 	Input        string `yaml:"input"`
 	Dim          int    `yaml:"dim"`
@@ -121,11 +125,20 @@ func (m *Manifest) Validate() error {
 	if m.onnx == nil && m.Model == "" {
 		return errors.New("model: missing, expected the .onnx file name")
 	}
-	if m.Latent.Input == "" {
-		return errors.New("latent.input: missing, expected the name of the model's latent input")
+	if m.Image != nil {
+		if err := m.Image.validate(); err != nil {
+			return err
+		}
 	}
-	if m.Latent.Dim < 1 || m.Latent.Dim > 65536 {
+	switch {
+	case m.Latent.Input == "" && m.Image == nil:
+		return errors.New("latent.input: missing, expected the name of the model's latent input (or an image: section for an image-to-image model)")
+	case m.Latent.Input == "" && m.Latent.Dim != 0:
+		return fmt.Errorf("latent.dim: %d without latent.input; name the latent input, or drop latent: for a model that takes only an image", m.Latent.Dim)
+	case m.Latent.Input != "" && (m.Latent.Dim < 1 || m.Latent.Dim > 65536):
 		return fmt.Errorf("latent.dim: %d, expected 1..65536", m.Latent.Dim)
+	case m.Image != nil && m.Image.Input == m.Latent.Input:
+		return fmt.Errorf("image.input: %q is also latent.input; expected two different inputs", m.Image.Input)
 	}
 	switch m.Latent.Distribution {
 	case "normal", "uniform":
@@ -170,11 +183,17 @@ func (m *Manifest) Validate() error {
 	default:
 		return fmt.Errorf("output.dtype: %q, expected float32, float16 or uint8", o.DType)
 	}
-	if !(o.Range[1] > o.Range[0]) {
-		return fmt.Errorf("output.range: %v, expected [low, high] with high > low, such as [-1, 1], [0, 1] or [0, 255]", o.Range)
+	return checkPicture("output", o.Range, o.Width, o.Height)
+}
+
+// checkPicture checks a picture's range and size, of the manifest's
+// section key (output, image).
+func checkPicture(key string, rng [2]float32, w, h int) error {
+	if !(rng[1] > rng[0]) {
+		return fmt.Errorf("%s.range: %v, expected [black, white] with white > black, such as [-1, 1], [0, 1] or [0, 255]", key, rng)
 	}
-	if o.Width < 1 || o.Height < 1 || o.Width > 8192 || o.Height > 8192 {
-		return fmt.Errorf("output.width/height: %dx%d, expected 1..8192 each", o.Width, o.Height)
+	if w < 1 || h < 1 || w > 8192 || h > 8192 {
+		return fmt.Errorf("%s.width/height: %dx%d, expected 1..8192 each", key, w, h)
 	}
 	return nil
 }

@@ -25,7 +25,9 @@ type Model struct {
 	Provider string // the provider the session actually runs on
 
 	session *ort.AdvancedSession
-	latent  *ort.Tensor[float32]
+	latent  *ort.Tensor[float32] // nil for an image model without one
+	image   *ort.Tensor[float32] // an image model's picture input, else nil
+	img     *imageInput
 	extras  []*ort.Tensor[float32]
 	output  ort.Value
 	f32     []float32 // output data, by dtype
@@ -54,13 +56,27 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 	if !ort.IsInitialized() {
 		return nil, "", errors.New("ONNX Runtime is not loaded: call gen.Init first")
 	}
-	m := &Model{Manifest: man}
-	var err error
-	if m.latent, err = ort.NewEmptyTensor[float32](ort.NewShape(1, int64(man.Latent.Dim))); err != nil {
-		return nil, "", fmt.Errorf("model %s: latent tensor: %w", man.Source(), err)
+	plan, err := checkIO(man, data)
+	if err != nil {
+		return nil, "", err
 	}
-	inputs := []ort.Value{m.latent}
-	names := []string{man.Latent.Input}
+	m := &Model{Manifest: man}
+	var inputs []ort.Value
+	var names []string
+	if plan.latent != nil {
+		if m.latent, err = ort.NewEmptyTensor[float32](ort.NewShape(plan.latent...)); err != nil {
+			return nil, "", fmt.Errorf("model %s: latent tensor: %w", man.Source(), err)
+		}
+		inputs, names = append(inputs, m.latent), append(names, man.Latent.Input)
+	}
+	if im := man.Image; im != nil {
+		if m.image, err = ort.NewEmptyTensor[float32](ort.NewShape(im.shape()...)); err != nil {
+			m.Close()
+			return nil, "", fmt.Errorf("model %s: image tensor: %w", man.Source(), err)
+		}
+		m.img = newImageInput(*im, m.image.GetData())
+		inputs, names = append(inputs, m.image), append(names, im.Input)
+	}
 	for _, in := range man.Inputs {
 		t, err := ort.NewEmptyTensor[float32](ort.NewShape(in.Shape...))
 		if err != nil {
@@ -83,10 +99,6 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 		m.Close()
 		return nil, "", fmt.Errorf("model %s: output tensor: %w", man.Source(), err)
 	}
-	if err := checkIO(man, data); err != nil {
-		m.Close()
-		return nil, "", err
-	}
 	opts, provider, warning, err := sessionOptions(sc)
 	if err != nil {
 		m.Close()
@@ -104,11 +116,11 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 
 // checkIO compares the model's declared inputs and outputs with the manifest,
 // so a mismatch is reported by name instead of as an ONNX Runtime failure.
-func checkIO(man *Manifest, data []byte) error {
+func checkIO(man *Manifest, data []byte) (ioPlan, error) {
 	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "Error creating temporary session: ")
-		return fmt.Errorf("model %s: not a readable ONNX model (%s); expected a file written by an ONNX exporter such as torch.onnx.export", man.Source(), firstLine(errors.New(msg)))
+		return ioPlan{}, fmt.Errorf("model %s: not a readable ONNX model (%s); expected a file written by an ONNX exporter such as torch.onnx.export", man.Source(), firstLine(errors.New(msg)))
 	}
 	return compareIO(man, ins, outs)
 }
@@ -160,9 +172,24 @@ func (m *Model) Infer(z []float32) error {
 	if len(z) != m.Manifest.Latent.Dim {
 		return fmt.Errorf("model %s: latent has %d values, expected %d", m.Manifest.Source(), len(z), m.Manifest.Latent.Dim)
 	}
-	copy(m.latent.GetData(), z)
+	if m.latent != nil {
+		copy(m.latent.GetData(), z)
+	}
 	if err := m.session.Run(); err != nil {
 		return fmt.Errorf("model %s: run failed: %v", m.Manifest.Source(), err)
+	}
+	return nil
+}
+
+// SetImage converts p into the image input, cropped to its aspect and
+// sampled to its size, for the next run. It allocates nothing once the
+// picture's size settles. A model without an image input ignores it.
+func (m *Model) SetImage(p *Picture) error {
+	if m.img == nil {
+		return nil
+	}
+	if err := m.img.fill(p); err != nil {
+		return fmt.Errorf("model %s: image input %q: %w", m.Manifest.Source(), m.img.spec.Input, err)
 	}
 	return nil
 }
@@ -326,6 +353,10 @@ func (m *Model) Close() {
 	if m.latent != nil {
 		m.latent.Destroy()
 		m.latent = nil
+	}
+	if m.image != nil {
+		m.image.Destroy()
+		m.image, m.img = nil, nil
 	}
 	for _, t := range m.extras {
 		t.Destroy()

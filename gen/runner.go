@@ -79,11 +79,14 @@ type Runner struct {
 	swapMu sync.Mutex // one swap at a time
 	model  *Model
 	frames *mailbox.Box[Frame]
-	shown  Frame     // the display's copy of the newest frame (Latest)
-	shownN uint64    // the mailbox's number for shown
-	latent []float32 // newest latent from the scene
-	work   []float32 // the runner goroutine's copy
-	fit    []float32 // a latent of another length, fitted to the model
+	shown  Frame                 // the display's copy of the newest frame (Latest)
+	shownN uint64                // the mailbox's number for shown
+	pics   *mailbox.Box[Picture] // pictures for an image model (SetImage)
+	pic    Picture               // the step's copy of the newest picture
+	picN   uint64                // the mailbox's number for pic, 0 to take it again
+	latent []float32             // newest latent from the scene
+	work   []float32             // the runner goroutine's copy
+	fit    []float32             // a latent of another length, fitted to the model
 	dirty  bool
 	wake   chan struct{}
 	period atomic.Int64  // nanoseconds between frame starts under generator.max_fps, 0 = no cap
@@ -116,6 +119,11 @@ func NewRunner(model *Model) *Runner {
 	d := model.Manifest.Latent.Dim
 	r := &Runner{
 		frames: newFrames(model.Width(), model.Height()),
+		pics: mailbox.New(mailbox.Funcs[Picture]{Copy: func(dst, src *Picture) {
+			pix := append(dst.Pix[:0], src.Pix...)
+			*dst = *src
+			dst.Pix = pix
+		}}),
 		latent: make([]float32, d),
 		work:   make([]float32, d),
 		wake:   make(chan struct{}, 1),
@@ -140,6 +148,49 @@ func (r *Runner) setModel(m *Model) {
 	r.mu.Unlock()
 	r.fit = make([]float32, m.Manifest.Latent.Dim)
 	r.paramVals = make([]float32, len(ps))
+	r.picN = 0 // the new model takes the newest picture at its first step
+}
+
+// SetImage hands an image model a picture (see Picture for the layouts):
+// pix is copied, a picture the runner has not taken yet is replaced, and a
+// frame is asked for, as SetLatent does. A model without an image input
+// ignores it. It allocates nothing once the picture's size settles. One
+// goroutine at a time may call it (the display's driver).
+func (r *Runner) SetImage(pix []byte, w, h, channels int) error {
+	p := Picture{Pix: pix, Width: w, Height: h, Channels: channels}
+	if err := p.check(); err != nil {
+		return err
+	}
+	back := r.pics.Back()
+	back.Pix = append(back.Pix[:0], pix...)
+	back.Width, back.Height, back.Channels = w, h, channels
+	r.pics.Publish()
+	r.mu.Lock()
+	r.dirty = true
+	r.mu.Unlock()
+	r.wakeUp()
+	return nil
+}
+
+// wakeUp tells Run that a frame is wanted; a wake-up already waiting
+// stands for this one too.
+func (r *Runner) wakeUp() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Image is the running model's image input, and false for a model that
+// takes none. Drivers ask it to know which picture to hand over; it
+// changes with a swap.
+func (r *Runner) Image() (ImageSpec, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.model == nil || r.model.Manifest.Image == nil {
+		return ImageSpec{}, false
+	}
+	return *r.model.Manifest.Image, true
 }
 
 // paramsOf lists a manifest's controllable inputs at their start values.
@@ -193,10 +244,7 @@ func (r *Runner) SetInput(name string, v float64) error {
 	r.paramsSet = true
 	r.dirty = true
 	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	r.wakeUp()
 	return nil
 }
 
@@ -280,10 +328,7 @@ func (r *Runner) SetLatent(z []float32) {
 	copy(r.latent, z)
 	r.dirty = true
 	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
+	r.wakeUp()
 }
 
 // Latent copies the newest latent the scene handed over (as given, before
@@ -440,7 +485,10 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 		back.Pix, back.Width, back.Height = make([]byte, 4*w*h), w, h
 	}
 	start := r.clock.Now()
-	err := m.Run(r.fitLatent(z), back.Pix)
+	err := r.takePicture(m)
+	if err == nil {
+		err = m.Run(r.fitLatent(z), back.Pix)
+	}
 	dur := r.clock.Now().Sub(start)
 	fading := false
 	if err == nil && r.fade.from != nil {
@@ -476,6 +524,20 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 	r.last = back.At
 	r.frames.Publish()
 	return back, nil
+}
+
+// takePicture converts the newest picture into m's image input when one
+// came since the last step. It allocates nothing once sizes settle.
+func (r *Runner) takePicture(m *Model) error {
+	if m.img == nil {
+		return nil
+	}
+	n, ok := r.pics.Latest(&r.pic, r.picN)
+	if !ok {
+		return nil
+	}
+	r.picN = n
+	return m.SetImage(&r.pic)
 }
 
 // fitLatent returns z, or z padded with zeros or truncated to the model's

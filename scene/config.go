@@ -31,6 +31,7 @@ type Config struct {
 	PresetTime float64         `yaml:"preset_time"` // seconds a preset switch takes
 	Presets    []Preset        `yaml:"presets"`
 	Dream      dream.Config    `yaml:"dream"`   // the deepdream pass's network
+	Drives     []Drive         `yaml:"drives"`  // features that move pass parameters every frame
 	Budget     budget.Config   `yaml:",inline"` // target_fps, min_scale, max_scale
 }
 
@@ -92,6 +93,7 @@ func DefaultConfig() Config {
 		Director:   director.DefaultConfig(),
 		PresetTime: 4,
 		Dream:      dream.DefaultConfig(),
+		Drives:     []Drive{},
 		Budget:     budget.DefaultConfig(),
 		Presets: []Preset{
 			{Name: "tide", Params: map[string]float64{
@@ -114,6 +116,12 @@ func DefaultConfig() Config {
 				"inject.mix": 0.06, "inject.local": 0, "inject.silhouette": 0.6,
 				"color.hue": 0.002, "color.decay": 0.012,
 				"output.vignette": 0.6,
+			}},
+			{Name: "repaint", Params: map[string]float64{
+				"warp.zoom": 1.002, "warp.rotate": 0, "warp.follow": 0,
+				"flow.amount": 2, "deepdream.step": 0.015,
+				"inject.mix": 0.35, "inject.motion_mix": 0.1, "inject.local": 0,
+				"color.decay": 0.02, "generator.strength": 0.8,
 			}},
 		},
 	}
@@ -216,10 +224,47 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if err := validateDrives(c.Drives, specs, PassIDs(c.Passes)); err != nil {
+		return err
+	}
 	if c.Preset != "" && !names[c.Preset] {
 		return &FieldError{Key: "preset", Msg: fmt.Sprintf("%q: no preset of that name (have %s)", c.Preset, strings.Join(presetNames(c.Presets), ", "))}
 	}
 	return nil
+}
+
+// HasParam says whether name is a live parameter of this config's scene
+// (a pass's, the director's or a mapping's gain), or generator.NAME, a
+// model input, which only the running model can check.
+func (c *Config) HasParam(name string) bool {
+	if n, ok := strings.CutPrefix(name, genPrefix); ok {
+		return n != "" && !strings.ContainsAny(n, ". ")
+	}
+	if n, ok := oldParamNames[name]; ok {
+		name = n
+	}
+	_, ok := paramSpecs(c)[name]
+	return ok
+}
+
+// ParamRange is a scene parameter's range; ok is false for a name that is
+// not one (generator.NAME included: only the running model knows it).
+func (c *Config) ParamRange(name string) (lo, hi float64, ok bool) {
+	if n, old := oldParamNames[name]; old {
+		name = n
+	}
+	p, ok := paramSpecs(c)[name]
+	return p.Min, p.Max, ok
+}
+
+// HasPreset says whether the scene has a preset of that name.
+func (c *Config) HasPreset(name string) bool {
+	for _, p := range c.Presets {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func findParam(ps []Param, name string) *Param {

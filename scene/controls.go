@@ -52,7 +52,8 @@ type Controls struct {
 	index   map[string]int // name → param index
 	sorted  []int          // param indices sorted by name
 	presets []string
-	dim     int // latent length, 0 without a director
+	dim     int  // latent length, 0 without a director or a latent
+	steers  bool // the scene has a director (of any latent size)
 
 	sets    []setReq
 	preset  int // preset to apply, -1 for none
@@ -88,7 +89,7 @@ func newControls(g *Game) *Controls {
 	c.presets = presetNames(g.cfg.Presets)
 	c.dirCfg = g.cfg.Director
 	if g.director != nil {
-		c.dim = g.director.Dim()
+		c.dim, c.steers = g.director.Dim(), true
 		c.offsets = make([]float32, c.dim)
 	}
 	c.stats.Width, c.stats.Height = g.cfg.RenderW, g.cfg.RenderH
@@ -104,6 +105,24 @@ func (c *Controls) List() []ParamInfo {
 		out[k] = c.infos[i]
 	}
 	return out
+}
+
+// Groups names the parameters' groups in the order the game runs them: the
+// passes' ids in chain order (warp, deepdream, warp#2…), then director,
+// map and push, as the panel shows them.
+func (c *Controls) Groups() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var gs []string
+	seen := map[string]bool{}
+	for _, p := range c.infos {
+		g, _, _ := strings.Cut(p.Name, ".")
+		if !seen[g] {
+			seen[g] = true
+			gs = append(gs, g)
+		}
+	}
+	return gs
 }
 
 // Set changes a parameter from the next frame on. An unknown name, or a
@@ -160,8 +179,11 @@ func (c *Controls) ApplyPreset(name string) error {
 func (c *Controls) SetLatent(i int, v float64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.dim == 0 {
+	if !c.steers {
 		return fmt.Errorf("latent %d: this scene has no director to offset", i)
+	}
+	if c.dim == 0 {
+		return fmt.Errorf("latent %d: the model takes no latent (it is steered by its picture alone)", i)
 	}
 	if i < 0 || i >= c.dim {
 		return fmt.Errorf("latent component %d: expected 0..%d (the model's latent has %d values)", i, c.dim-1, c.dim)

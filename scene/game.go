@@ -11,6 +11,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/ebitenutil"
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 
+	"reverie/audio"
 	"reverie/director"
 	"reverie/gen"
 	"reverie/scene/budget"
@@ -52,6 +53,7 @@ type Game struct {
 	fit        gen.Fit // how generator frames meet the canvas ("" is cover)
 	upOpts     ebiten.DrawImageOptions
 	geo        ebiten.GeoM
+	screenPic  screenPic // the picture on screen for a feedback image model
 
 	// The camera's flow field and motion grid, as small images scaled up
 	// into the render-size inputs with a filtered draw.
@@ -66,6 +68,11 @@ type Game struct {
 	camSettle  int     // frames since then; the blend stops once settled
 	motion     float64 // smoothed, for the inject pass
 	audX, audY float64 // smoothed centroid, for the warp pass
+
+	snd     audio.Features // the newest sound features
+	haveSnd bool
+	senses  director.Senses // feature values for the drives
+	drives  []drive
 
 	params   []liveParam
 	byName   map[string]int
@@ -268,6 +275,8 @@ func (g *Game) Update() error {
 	if err := g.driver.Tick(g); err != nil {
 		return err
 	}
+	g.stepDrives(g.dt)
+	g.applyDrives()
 	// Live, Ebiten calls Update up to 60 times a second, several times
 	// per displayed frame when the display is slower: the chain runs once
 	// per displayed frame, so a slow display does not also pay for
@@ -280,6 +289,7 @@ func (g *Game) Update() error {
 		g.budgetFrame()
 	}
 	err := g.driver.AfterChain(g)
+	g.restoreDrives()
 	g.frames++
 	g.ctl.publish(g)
 	return err
@@ -348,7 +358,9 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	g.unshown = false
 	b := screen.Bounds()
 	if !g.sleeping {
+		g.applyDrives() // the output pass's parameters may be driven too
 		g.Chain.Present(screen, g.screenGeo(b.Dx(), b.Dy()))
+		g.restoreDrives()
 	}
 	if g.overlay {
 		ebitenutil.DebugPrint(screen, string(g.overlayText()))
@@ -385,7 +397,7 @@ func (g *Game) Layout(w, h int) (int, int) {
 func (g *Game) Dispose() {
 	g.closeDream()
 	g.Chain.Dispose()
-	for _, img := range []*ebiten.Image{g.genSmall, g.in.GenOlder, g.in.GenNewer, g.in.Flow, g.in.Audience, g.in.Residual, g.view, g.flowSmall, g.audSmall} {
+	for _, img := range []*ebiten.Image{g.genSmall, g.in.GenOlder, g.in.GenNewer, g.in.Flow, g.in.Audience, g.in.Residual, g.view, g.flowSmall, g.audSmall, g.screenPic.img} {
 		if img != nil {
 			img.Deallocate()
 		}

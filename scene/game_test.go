@@ -194,7 +194,7 @@ type stepDriver struct{ nopDriver }
 
 func (stepDriver) Tick(g *Game) error {
 	if d := g.Director(); d != nil {
-		d.Step(nil, 1.0/60)
+		d.Step(nil, nil, 1.0/60)
 	}
 	return nil
 }

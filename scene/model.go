@@ -44,7 +44,7 @@ type modelSwap struct {
 // size follows the model either way.
 func (c *Controls) SetModel(man *gen.Manifest) error {
 	c.mu.Lock()
-	cfg, has := c.dirCfg, c.dim > 0
+	cfg, has := c.dirCfg, c.steers
 	c.mu.Unlock()
 	if !has || man == nil {
 		return nil

@@ -320,7 +320,7 @@ type runnerDriver struct {
 }
 
 func (d *runnerDriver) Tick(g *Game) error {
-	d.r.SetLatent(g.Director().Step(nil, 1.0/60))
+	d.r.SetLatent(g.Director().Step(nil, nil, 1.0/60))
 	if fr, ok := d.r.Latest(); ok {
 		g.Upload(fr)
 	}

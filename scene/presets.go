@@ -59,11 +59,18 @@ func (g *Game) buildParams() {
 				add(name, nil, s)
 			}
 		}
+		// The pushes along the directions depend on the model's
+		// directions, not on the config.
+		for _, p := range d.PushParams() {
+			specs[p.Name] = ParamInfo{p.Name, p.Value, p.Min, p.Max, p.Doc}
+			add(p.Name, nil, d.ParamSlot(p.Name))
+		}
 	}
 	g.byName = map[string]int{}
 	for i, p := range g.params {
 		g.byName[p.info.Name] = i
 	}
+	g.buildDrives()
 	g.from = make([]float64, len(g.params))
 	g.genKeys = genPresetKeys(g.cfg.Presets)
 	for _, ps := range g.cfg.Presets {

@@ -126,7 +126,7 @@ func (c *Controls) refresh(g *Game) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.infos, c.index, c.sorted, c.presets = fresh.infos, fresh.index, fresh.sorted, fresh.presets
-	c.dirCfg = fresh.dirCfg
+	c.dirCfg, c.steers = fresh.dirCfg, fresh.steers
 	c.sets = c.sets[:0]
 	c.preset = -1
 	if fresh.dim != c.dim {

@@ -205,6 +205,17 @@ func (a *Analyzer) Close() {
 // belongs to the analyzer; the preview draws it.
 func (a *Analyzer) Foreground() gocv.Mat { return a.fg }
 
+// PersonMask is the latest silhouette of the visitors drawn from the person
+// network (thick limbs for a pose, the network's mask for a segmentation),
+// analysis-sized, 255 where a visitor is; ok is false without a network.
+// It belongs to the analyzer; the preview draws it.
+func (a *Analyzer) PersonMask() (m gocv.Mat, ok bool) {
+	if a.people == nil {
+		return m, false
+	}
+	return a.people.mask, true
+}
+
 // Moving is the latest frame-difference mask, 255 where the picture changed
 // since the previous frame. With Foreground it is the evidence presence is
 // read from. It belongs to the analyzer; the preview draws it.

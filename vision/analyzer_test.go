@@ -10,18 +10,7 @@ import (
 )
 
 // checkMats fails t if a gocv Mat made during the test is still open.
-// It checks nothing in builds without -tags matprofile.
-func checkMats(t *testing.T) {
-	base, counted := matcount.Count()
-	if !counted {
-		return
-	}
-	t.Cleanup(func() {
-		if c, _ := matcount.Count(); c != base {
-			t.Errorf("%d Mats open after the test, %d before: a Mat leaked", c, base)
-		}
-	})
-}
+func checkMats(t *testing.T) { matcount.Check(t) }
 
 // People walking in vtest.avi read as motion and presence after warm-up, and
 // the centroid follows them.

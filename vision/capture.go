@@ -212,7 +212,7 @@ func (c *Capture) Run(ctx context.Context) {
 			ask = true
 		}
 		if ask {
-			selfPaced, ask = paced(c.src), false
+			selfPaced, ask = c.src.Paced(), false
 		}
 		back := c.frames.Back()
 		err := c.src.Read(&back.mat)

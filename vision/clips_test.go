@@ -1,7 +1,6 @@
 package vision
 
 import (
-	"image"
 	"math"
 	"reverie/internal/sample"
 	"testing"
@@ -115,15 +114,7 @@ func count(n, from int, ok func(i int) bool) int {
 // street, since nobody stands still for long) at 160×120.
 func groundTruth(frames []gocv.Mat) [][2]float64 {
 	const w, h = 160, 120
-	small, grey := gocv.NewMat(), gocv.NewMat()
-	defer small.Close()
-	defer grey.Close()
-	pix := make([][]byte, len(frames))
-	for i, f := range frames {
-		gocv.Resize(f, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
-		gocv.CvtColor(small, &grey, gocv.ColorBGRToGray)
-		pix[i] = grey.ToBytes()
-	}
+	pix := sample.Grey(frames, w, h)
 	median := make([]byte, w*h)
 	sample.Median(median, pix)
 	out := make([][2]float64, len(frames))

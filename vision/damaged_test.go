@@ -30,12 +30,7 @@ func truncatedClip(t *testing.T, bytes int) string {
 // naming the file and the first frame that cannot be read, where before it
 // passed for a short clip; the whole file reads to its end without one.
 func TestTruncatedFileDamaged(t *testing.T) {
-	base := gocv.MatProfile.Count()
-	defer func() {
-		if n := gocv.MatProfile.Count(); n != base {
-			t.Errorf("Mats open: %d, want %d", n, base)
-		}
-	}()
+	checkMats(t)
 	readAll := func(path string) (int, error) {
 		c := DefaultConfig()
 		c.AtEnd = "stop"

@@ -1,6 +1,10 @@
 package vision
 
-import "time"
+import (
+	"time"
+
+	"reverie/vision/pose"
+)
 
 // Features is what the analysis says about one camera frame: how much the
 // audience moves, where, and in which direction.
@@ -41,6 +45,24 @@ type Features struct {
 	ArmSpan float32 // wrist to wrist over the body's height: about 1 with the arms spread, up to 1.5
 	Lean    float32 // shoulders over hips, -1 (left in the picture) .. 1 (right), in torso lengths
 	Height  float32 // their height as a fraction of the frame's: nearer is taller
+	// Bodies are the people the network follows, visitors and the room's
+	// (a poster), as the preview and the panel draw them; the first
+	// NBodies are valid.
+	Bodies  [MaxBodies]Body
+	NBodies int
+}
+
+// MaxBodies is the most people the person evidence follows at once.
+const MaxBodies = maxPeople
+
+// Body is one person the network follows, normalised to the frame (0..1,
+// x right, y down).
+type Body struct {
+	Box     [4]float32 // x0, y0, x1, y1
+	Visitor bool       // arrived moving or moved since: counts as presence
+	HasPose bool       // Keypoints are set (posenet; selfie gives a box only)
+	// Keypoints are the 17 COCO parts in pose.Part order, with their scores.
+	Keypoints [pose.NumParts]pose.Keypoint
 }
 
 // CopyFrom copies src into f, reusing f's slices, so a consumer can keep a

@@ -288,6 +288,11 @@ func (a *Analyzer) poseFeatures(f *Features) {
 	f.PersonMs = float32(p.sight.ms)
 	f.HandsUp, f.ArmSpan, f.Lean, f.Height = 0, 0, 0, 0
 	f.PoseCentroid = [2]float32{0.5, 0.5}
+	f.NBodies = p.n
+	for j := 0; j < p.n; j++ {
+		tr, b := &p.tracks[j], &f.Bodies[j]
+		b.Box, b.Visitor, b.HasPose, b.Keypoints = tr.box, tr.alive, tr.hasPose, tr.kp
+	}
 	var sx, sy float32
 	var near *track
 	for j := 0; j < p.n; j++ {

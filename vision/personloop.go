@@ -2,6 +2,7 @@ package vision
 
 import (
 	"sync/atomic"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -25,6 +26,10 @@ func newSights() *mailbox.Box[sight] {
 }
 
 func newPersonLoop(s *seer, share *pace.Share) *personLoop {
+	// Live, a look's cost is wall time (offline runs keep a nil clock, so
+	// renders stay deterministic).
+	start := time.Now()
+	s.clock = func() float64 { return float64(time.Since(start).Microseconds()) / 1000 }
 	l := &personLoop{s: s, sights: newSights()}
 	l.w = startWorker(l.see, share)
 	return l

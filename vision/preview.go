@@ -40,9 +40,10 @@ func NewPreview(c Config) *Preview {
 	return p
 }
 
-// Draw composes the preview of frame and its features into p.both; fps is
-// how many frames a second are being analysed.
-func (p *Preview) Draw(frame, fg, moving gocv.Mat, f *Features, fps float64) {
+// Draw composes the preview of frame, its features and the analyzer's
+// evidence into p.both; fps is how many frames a second are being analysed.
+func (p *Preview) Draw(frame gocv.Mat, an *Analyzer, f *Features, fps float64) {
+	fg, moving := an.Foreground(), an.Moving()
 	vw := previewW
 	vh := vw * frame.Rows() / max(frame.Cols(), 1)
 	size := image.Pt(vw, vh)
@@ -66,12 +67,20 @@ func (p *Preview) Draw(frame, fg, moving gocv.Mat, f *Features, fps float64) {
 		gocv.Resize(fg, &p.mask, size, 0, 0, gocv.InterpolationNearestNeighbor)
 		p.white.SetTo(gocv.NewScalar(255, 255, 255, 0))
 		p.white.CopyToWithMask(&p.dim, p.mask)
+		// The visitors' silhouette from the person network, in magenta:
+		// what holds presence while a visitor stands still.
+		if pm, ok := an.PersonMask(); ok {
+			gocv.Resize(pm, &p.mask, size, 0, 0, gocv.InterpolationNearestNeighbor)
+			p.white.SetTo(gocv.NewScalar(255, 60, 255, 0))
+			p.white.CopyToWithMask(&p.dim, p.mask)
+		}
 	}
 	for _, img := range []*gocv.Mat{&p.view, &p.dim} {
 		outline(img, p.cfg.Regions, vw, vh, green, "region")
 		outline(img, p.cfg.Ignore, vw, vh, red, "ignored")
 	}
 	p.arrows(f, vw, vh)
+	DrawBodies(&p.view, f)
 	// The centroid is drawn while something moves: filled when it counts
 	// as presence, a ring when it does not (yet).
 	c := image.Pt(int(float64(f.Centroid[0])*float64(vw)), int(float64(f.Centroid[1])*float64(vh)))
@@ -83,7 +92,11 @@ func (p *Preview) Draw(frame, fg, moving gocv.Mat, f *Features, fps float64) {
 		gocv.Circle(&p.view, c, 11, orange, 2)
 	}
 	label(&p.view, "camera: flow arrows, centroid", image.Pt(6, 6), white)
-	label(&p.dim, "foreground: white = background model, cyan = changed since last frame", image.Pt(6, 6), white)
+	if f.Person {
+		label(&p.dim, "foreground: white = background model, magenta = visitors, cyan = changed", image.Pt(6, 6), white)
+	} else {
+		label(&p.dim, "foreground: white = background model, cyan = changed since last frame", image.Pt(6, 6), white)
+	}
 	gocv.Hconcat(p.view, p.dim, &p.top)
 	p.text(f, fps, 2*vw)
 	gocv.Vconcat(p.top, p.strip, &p.both)
@@ -154,6 +167,13 @@ func (p *Preview) text(f *Features, fps float64, w int) {
 		100*f.Foreground, f.Centroid[0], f.Centroid[1], f.Flow[0], f.Flow[1]), x1-300, row(2), white)
 	// Line 4: detection, with the age of its counts.
 	switch {
+	case f.Person:
+		cost := ""
+		if f.PersonMs > 0 {
+			cost = fmt.Sprintf(", %.0f ms", f.PersonMs)
+		}
+		put(fmt.Sprintf("%s: %d visitors, %d in the look %.1f s ago%s   nearest: hands up %.2f  span %.2f  lean %+.2f  height %.2f",
+			p.cfg.Person, f.People, f.Seen, f.T-f.Detected, cost, f.HandsUp, f.ArmSpan, f.Lean, f.Height), x0, row(3), white)
 	case !p.cfg.People && !p.cfg.Faces:
 		put("people/faces: off (people, faces)", x0, row(3), grey)
 	case f.Detected < 0:

@@ -82,7 +82,7 @@ func (s Session) Run(ctx context.Context, out io.Writer) (*Summary, error) {
 			fps, last, counted = float64(counted)/d, time.Now(), 0
 		}
 		if pic != nil {
-			pic.Draw(frame, an.Foreground(), an.Moving(), f, fps)
+			pic.Draw(frame, an, f, fps)
 			if t-lastShot >= 1 {
 				lastShot = t
 				shoot()

@@ -3,7 +3,6 @@ package vision
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 
@@ -46,27 +45,12 @@ type Source interface {
 	Name() string
 	// FPS is the source's nominal rate; files use it as their clock.
 	FPS() float64
-	Close() error
-}
-
-// Pacer is a Source that says whether it paces itself. Every source here
-// is one, and a wrapper says what the source it wraps says. (It joins
-// Source once bench's synthetic camera has the method; until then Capture
-// logs each source that does not say, and takes it as pacing itself.)
-type Pacer interface {
 	// Paced says whether Read waits for the next frame itself, as a camera
 	// or a stream does. A file does not: Capture paces it at FPS, and an
-	// offline analysis reads it as fast as it decodes.
+	// offline analysis reads it as fast as it decodes. A wrapper says what
+	// the source it wraps says.
 	Paced() bool
-}
-
-// paced says whether src paces itself, and logs a source that does not say.
-func paced(src Source) bool {
-	if p, ok := src.(Pacer); ok {
-		return p.Paced()
-	}
-	slog.Warn("vision: the source does not say whether it paces itself (vision.Pacer); taken as a camera, so it is not paced", "source", src.Name())
-	return true
+	Close() error
 }
 
 // SourceKind tells devices, files and streams apart.

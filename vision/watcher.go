@@ -2,6 +2,7 @@ package vision
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -17,6 +18,10 @@ type Watcher struct {
 	Capture *Capture
 	cfg     Config
 	feats   *mailbox.Box[Features]
+	pics    *mailbox.Box[Picture]
+	picW    atomic.Int32 // the picture size asked for, 0 for none
+	picH    atomic.Int32
+	view    cameraView // the panel's camera view (view.go)
 	share   pace.Share // of the machine the detection and person network may use
 }
 
@@ -24,7 +29,21 @@ type Watcher struct {
 func NewWatcher(cfg Config, src Source, open func() (Source, error)) *Watcher {
 	return &Watcher{Capture: NewCapture(src, open), cfg: cfg, feats: mailbox.New(mailbox.Funcs[Features]{
 		Copy: func(dst, src *Features) { dst.CopyFrom(src) },
-	})}
+	}), pics: mailbox.New(mailbox.Funcs[Picture]{Copy: func(dst, src *Picture) { dst.CopyFrom(src) }})}
+}
+
+// WantPictures asks for each camera frame as a Picture covering w×h (an
+// image model's input size), from any goroutine; 0×0 stops them. Pictures
+// cost a resize per frame, so they are made only when asked for.
+func (w *Watcher) WantPictures(width, height int) {
+	w.picW.Store(int32(max(width, 0)))
+	w.picH.Store(int32(max(height, 0)))
+}
+
+// LatestPicture copies the newest camera picture into dst, as Latest does
+// for Features: ok is false, and dst untouched, when nothing is new.
+func (w *Watcher) LatestPicture(dst *Picture, since uint64) (seq uint64, ok bool) {
+	return w.pics.Latest(dst, since)
 }
 
 // Latest copies the newest Features into dst (reusing dst's slices) if they
@@ -45,12 +64,20 @@ func (w *Watcher) SetShare(s float64) { w.share.Set(s) }
 func (w *Watcher) Run(ctx context.Context) {
 	an := newAnalyzer(w.cfg, true, &w.share)
 	defer an.Close()
+	pr := NewPicturer()
+	defer pr.Close()
+	w.view.box.Store(newViewBox())
+	defer w.view.box.Load().Close()
 	start := time.Now()
 	w.Capture.Each(ctx, func(frame gocv.Mat, at time.Time) bool {
+		if pw, ph := int(w.picW.Load()), int(w.picH.Load()); pw > 0 && ph > 0 && pr.Make(frame, pw, ph, w.pics.Back()) {
+			w.pics.Publish()
+		}
 		f := an.Analyze(frame, at.Sub(start).Seconds())
 		f.At = at
 		w.feats.Back().CopyFrom(f)
 		w.feats.Publish()
+		w.view.offer(frame, f)
 		return true
 	})
 }

@@ -32,10 +32,8 @@ func cmdAnalyze(args []string) error {
 	}
 	kind := vision.ParseSource(*input)
 	if kind == vision.KindFile {
-		if st, err := os.Stat(*input); err != nil {
-			return fmt.Errorf("analyze: -input %s: %w", *input, userfile.StripPath(err))
-		} else if st.IsDir() {
-			return fmt.Errorf("analyze: -input %s is a folder, expected a video file, a camera index or a URL", *input)
+		if err := userfile.CheckInput(*input); err != nil {
+			return fmt.Errorf("analyze: -input %s: %w; expected a video file, a camera index or a URL", *input, err)
 		}
 	}
 	if *window && os.Getenv("DISPLAY") == "" {

@@ -21,7 +21,7 @@ func cmdBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := bench.Run(bench.Config{Generator: cfg.Generator, Vision: cfg.Vision, Scene: cfg.Scene, Quick: *quick})
+	r, err := bench.Run(bench.Config{Generator: cfg.Generator, Vision: cfg.Vision, Scene: cfg.Scene, Audio: cfg.Audio, Quick: *quick})
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"reverie/gen"
 	"reverie/gen/dream"
@@ -19,7 +18,7 @@ import (
 // cmdModels is `reverie models inspect|build`.
 func cmdModels(args []string) error {
 	if len(args) == 0 {
-		return errors.New("models: expected a subcommand: list, inspect FILE.onnx|NETWORK [-manifest M.yaml], or build -kind cppn|convdecoder -out FILE.onnx")
+		return errors.New("models: expected a subcommand: list, inspect FILE.onnx|NETWORK [-manifest M.yaml], or build -kind cppn|convdecoder|restyle -out FILE.onnx")
 	}
 	switch args[0] {
 	case "list":
@@ -34,7 +33,7 @@ func cmdModels(args []string) error {
 		fmt.Println("usage: reverie models list")
 		fmt.Println("       reverie models inspect FILE.onnx|NETWORK [-manifest M.yaml] [-config FILE]")
 		fmt.Println("       reverie models layers FILE.onnx|NETWORK")
-		fmt.Println("       reverie models build -kind cppn|convdecoder -seed N [-size WxH] [-look L] -out FILE.onnx [-preview FILE.png]")
+		fmt.Println("       reverie models build -kind cppn|convdecoder|restyle -seed N [-size WxH] [-look L] -out FILE.onnx [-preview FILE.png]")
 		return nil
 	}
 	return fmt.Errorf("models: unknown subcommand %q; expected list, inspect, layers or build", args[0])
@@ -47,33 +46,7 @@ func cmdModelsList(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	dir := networks.Dir()
-	fmt.Printf("trained networks in %s (from %s@%s; `make setup` installs them)\n", dir, networks.Package, networks.PackageVersion)
-	for _, n := range networks.Catalog {
-		state := n.Check(dir).String()
-		switch n.Check(dir) {
-		case networks.NoSources:
-			state = "not installed: run `make setup`"
-		case networks.Stale:
-			state = "stale (sources or converter changed): run `make setup`"
-		}
-		size := fmt.Sprint(n.Shape)
-		if n.Dynamic {
-			size += ", any height and width"
-		}
-		fmt.Printf("\n%s  %s\n", n.Name, n.Title)
-		fmt.Printf("  file     %s (%s)\n", filepath.Join(dir, n.File()), state)
-		fmt.Printf("  input    %s %s %s, values %g..%g\n", n.Input, size, n.Layout, n.Range[0], n.Range[1])
-		outs := make([]string, 0, len(n.Outputs))
-		for _, o := range n.Outputs {
-			outs = append(outs, o)
-		}
-		sort.Strings(outs)
-		fmt.Printf("  outputs  %s\n", strings.Join(outs, ", "))
-		fmt.Printf("  use      %s\n", n.Use)
-		fmt.Printf("  license  %s\n", n.License)
-		fmt.Printf("  origin   %s\n", n.Origin)
-	}
+	networks.WriteList(os.Stdout, networks.Dir())
 	return nil
 }
 
@@ -94,13 +67,9 @@ func cmdModelsInspect(args []string) error {
 	if file == "" {
 		return errors.New("models inspect: expected the model file or a trained network's name: reverie models inspect FILE.onnx|NETWORK [-manifest M.yaml]")
 	}
-	net, isNetwork := networks.Lookup(file)
-	if isNetwork {
-		p, err := networks.Find(file)
-		if err != nil {
-			return err
-		}
-		file = p
+	file, net, err := networks.Resolve(file)
+	if err != nil {
+		return err
 	}
 	cfg, err := loadConfig(fs, *cfgPath)
 	if err != nil {
@@ -113,53 +82,13 @@ func cmdModelsInspect(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("model    %s\n", file)
-	if info.Producer != "" {
-		fmt.Printf("producer %s\n", info.Producer)
+	info.WriteText(os.Stdout)
+	if net != nil {
+		fmt.Printf("network  %s: %s\n", net.Name, net.Title)
+		fmt.Printf("license  %s\n", net.License)
+		return gen.InspectNetwork(os.Stdout, file, net.Shape, net.Range[0], net.Range[1], cfg.Generator.Session())
 	}
-	for _, t := range info.Inputs {
-		fmt.Printf("input    %s\n", t)
-	}
-	for _, t := range info.Outputs {
-		fmt.Printf("output   %s\n", t)
-	}
-	keys := make([]string, 0, len(info.Metadata))
-	for k := range info.Metadata {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Printf("meta     %s = %s\n", k, info.Metadata[k])
-	}
-
-	if isNetwork {
-		return inspectNetwork(net, file, cfg.Generator)
-	}
-	if *manPath == "" {
-		beside := gen.ManifestBeside(file)
-		if _, err := os.Stat(beside); err != nil {
-			fmt.Printf("manifest none: write %s (models/README.md shows how) to use this model\n", beside)
-			return nil
-		}
-		*manPath = beside
-	}
-	man, err := gen.LoadManifest(*manPath)
-	if err != nil {
-		return err
-	}
-	if err := info.Check(man); err != nil {
-		return fmt.Errorf("manifest %s: %w", *manPath, err)
-	}
-	fmt.Printf("manifest %s fits\n", *manPath)
-	t, warning, err := gen.TestFrame(file, man, cfg.Generator.Session())
-	if warning != "" {
-		fmt.Printf("warning  %s\n", warning)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Printf("run      %dx%d frame in %.1f ms on %s, output finite\n", t.Width, t.Height, ms(t.Duration), t.Provider)
-	return nil
+	return info.InspectManifest(os.Stdout, *manPath, cfg.Generator.Session())
 }
 
 // cmdModelsLayers lists a model's tensors: the names a dream manifest's
@@ -168,55 +97,25 @@ func cmdModelsLayers(args []string) error {
 	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
 		return errors.New("models layers: expected one model file or trained network: reverie models layers FILE.onnx|NETWORK")
 	}
-	file := args[0]
-	if _, ok := networks.Lookup(file); ok {
-		p, err := networks.Find(file)
-		if err != nil {
-			return err
-		}
-		file = p
+	file, net, err := networks.Resolve(args[0])
+	if err != nil {
+		return err
 	}
 	tensors, err := gen.Tensors(file)
 	if err != nil {
 		return err
 	}
-	for _, t := range tensors {
-		fmt.Printf("%-18s %s\n", t.Op, t.Name)
-	}
-	if file != args[0] && args[0] == "posenet" {
+	gen.WriteTensors(os.Stdout, tensors)
+	if net != nil && net.Name == "posenet" {
 		spec, err := dream.PoseNet()
 		if err != nil {
 			return err
 		}
 		fmt.Println("\nthe deepdream pass's layers (deepdream.layer):")
-		for i, l := range spec.Layers {
-			fmt.Printf("%2d  %-22s %s\n", i+1, l.Name, l.Look)
-		}
+		spec.WriteLayers(os.Stdout)
 	}
 	return nil
 }
-
-// inspectNetwork prints a trained network and a trial run of it at its
-// nominal input size.
-func inspectNetwork(n *networks.Network, file string, c gen.Config) error {
-	fmt.Printf("network  %s: %s\n", n.Name, n.Title)
-	fmt.Printf("license  %s\n", n.License)
-	t, warning, err := gen.TrialNet(file, n.Shape, n.Range[0], n.Range[1], c.Session())
-	if warning != "" {
-		fmt.Printf("warning  %s\n", warning)
-	}
-	if err != nil {
-		return err
-	}
-	for _, o := range t.Outputs {
-		fmt.Printf("result   %s %v\n", o.Name, o.Shape)
-	}
-	fmt.Printf("run      %v input in %.1f ms on %s\n", n.Shape, ms(t.Duration), t.Provider)
-	return nil
-}
-
-// ms is d in milliseconds, as the trials print it.
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // parseFlagsWithFile parses flags and takes one positional argument after
 // them into *file when it is still empty.
@@ -235,7 +134,7 @@ func parseFlagsWithFile(fs *flag.FlagSet, args []string, file *string) error {
 func cmdModelsBuild(args []string) error {
 	def := gen.DefaultConfig()
 	fs := flag.NewFlagSet("models build", flag.ContinueOnError)
-	kind := fs.String("kind", "cppn", "cppn or convdecoder")
+	kind := fs.String("kind", "cppn", "cppn, convdecoder or restyle")
 	seed := fs.Uint64("seed", def.Seed, "weights seed: each seed is a different piece")
 	size := fs.String("size", fmt.Sprintf("%dx%d", def.Width, def.Height), "frame size WxH, 16..4096 each")
 	look := fs.String("look", def.Look, "the CPPN's activation mix: "+strings.Join(gen.LookNames(), ", "))
@@ -251,8 +150,8 @@ func cmdModelsBuild(args []string) error {
 	if *preview != "" && !strings.EqualFold(filepath.Ext(*preview), ".png") {
 		return fmt.Errorf("models build: -preview %q: expected a file name ending in .png", *preview)
 	}
-	if *kind != "cppn" && *kind != "convdecoder" {
-		return fmt.Errorf("models build: -kind %q: expected cppn or convdecoder", *kind)
+	if !slices.Contains(gen.Builtins, "builtin:"+*kind) {
+		return fmt.Errorf("models build: -kind %q: expected cppn, convdecoder or restyle", *kind)
 	}
 	w, h, err := parseSize(*size)
 	if err != nil {
@@ -285,9 +184,7 @@ func cmdModelsBuild(args []string) error {
 		return err
 	}
 	warning, err := gen.WritePreview(man, &cfg.Generator, *seed, *preview)
-	if warning != "" {
-		fmt.Println("warning", warning)
-	}
+	warning.WriteText(os.Stdout)
 	if err != nil {
 		return fmt.Errorf("models build: -preview %s: %w", *preview, err)
 	}

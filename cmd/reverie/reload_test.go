@@ -3,14 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,15 +25,7 @@ func TestReloadAppliesLive(t *testing.T) {
 	if err := os.Symlink(vision.SampleClip, clipB); err != nil {
 		t.Fatal(err)
 	}
-	free := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		return ln.Addr().String()
-	}
-	addr1, addr2 := free(), free()
+	addr1, addr2 := freeAddr(t), freeAddr(t)
 	cfgPath := filepath.Join(dir, "config.yaml")
 	write := func(source, listen, passes string) {
 		if passes != "" {
@@ -51,52 +38,8 @@ func TestReloadAppliesLive(t *testing.T) {
 		}
 	}
 	write(vision.SampleClip, addr1, "")
-	logPath := filepath.Join(dir, "log")
-	logf, _ := os.Create(logPath)
-	defer logf.Close()
-	cmd := exec.Command(binary, "run", "-config", cfgPath, "-windowed")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("log:\n%s", b)
-		}
-	}()
-	get := func(addr, path string) (int, string) {
-		c := &http.Client{Timeout: 5 * time.Second}
-		resp, err := c.Get("http://" + addr + path)
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	waitFor := func(what string, d time.Duration, cond func() bool) {
-		t.Helper()
-		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-			if cond() {
-				return
-			}
-			select {
-			case <-exited:
-				t.Fatalf("reverie exited while waiting for %s", what)
-			default:
-			}
-		}
-		t.Fatalf("timed out after %s waiting for %s", d, what)
-	}
+	p := startPiece(t, cfgPath)
+	get, waitFor := httpGet, p.waitFor
 	source := func(addr string) string {
 		var st struct{ Source, Camera string }
 		_, body := get(addr, "/api/status")
@@ -110,8 +53,7 @@ func TestReloadAppliesLive(t *testing.T) {
 	// Invalid: an unknown pass. Rejected, the old chain and address stay.
 	write(vision.SampleClip, addr1, "    - pass: warp\n    - pass: swirl\n")
 	waitFor("the rejected reload logged", 15*time.Second, func() bool {
-		b, _ := os.ReadFile(logPath)
-		return strings.Contains(string(b), "config reload rejected") && strings.Contains(string(b), "swirl")
+		return strings.Contains(p.log(), "config reload rejected") && strings.Contains(p.log(), "swirl")
 	})
 	if _, body := get(addr1, "/api/params"); !strings.Contains(body, "deepdream.step") {
 		t.Errorf("after an invalid reload the chain changed: %s", body)
@@ -128,13 +70,12 @@ func TestReloadAppliesLive(t *testing.T) {
 	if c, _ := get(addr1, "/healthz"); c != 0 {
 		t.Errorf("the old address still answers (%d) after the rebind", c)
 	}
-	b, _ := os.ReadFile(logPath)
 	for _, want := range []string{"scene rebuilt", "restarting the camera", "control server listening"} {
-		if !strings.Contains(string(b), want) {
+		if !strings.Contains(p.log(), want) {
 			t.Errorf("log lacks %q", want)
 		}
 	}
-	if strings.Contains(string(b), "take effect at the next restart") {
+	if strings.Contains(p.log(), "take effect at the next restart") {
 		t.Error("a reload of passes, vision and control still asked for a restart")
 	}
 }

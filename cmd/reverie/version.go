@@ -2,11 +2,9 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"runtime/debug"
+	"os"
 
-	"gocv.io/x/gocv"
-
+	"reverie/core"
 	"reverie/gen"
 )
 
@@ -26,23 +24,5 @@ func cmdVersion(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("reverie      %s\n", version)
-	fmt.Printf("OpenCV       %s (gocv %s)\n", gocv.OpenCVVersion(), gocv.Version())
-	if _, err := gen.Init(cfg.Generator.ORTLibrary); err != nil {
-		return err
-	}
-	fmt.Printf("ONNX Runtime %s\n", gen.RuntimeVersion())
-	fmt.Printf("Ebiten       %s\n", moduleVersion("github.com/hajimehoshi/ebiten/v2"))
-	return nil
-}
-
-func moduleVersion(path string) string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == path {
-				return d.Version
-			}
-		}
-	}
-	return "unknown"
+	return core.WriteVersions(os.Stdout, version, cfg.Generator.ORTLibrary)
 }

@@ -3,12 +3,15 @@ package midi
 import (
 	"fmt"
 	"math"
+	"strings"
+
+	"reverie/internal/field"
 )
 
 // Config is the MIDI section of config.yaml.
 type Config struct {
-	// Device is the raw MIDI device to read, "" for the first present, or
-	// "off".
+	// Device is the raw MIDI device to read (/dev/snd/midiC1D0), auto (or
+	// "") for the first present, or off.
 	Device string `yaml:"device"`
 	// Controls map a control change to a live parameter.
 	Controls []Control `yaml:"controls"`
@@ -33,8 +36,28 @@ type Note struct {
 	Preset  string `yaml:"preset"`
 }
 
-// Validate reports the first bad value, naming its key (midi.controls[2].cc).
+// DefaultConfig is config.yaml's midi section: off, nothing mapped.
+func DefaultConfig() Config {
+	return Config{Device: "off", Controls: []Control{}, Notes: []Note{}}
+}
+
+// On says whether a device is to be read.
+func (c Config) On() bool { return c.Device != "off" }
+
+// Path is the device path Open takes: "" for the first present.
+func (c Config) Path() string {
+	if c.Device == "auto" {
+		return ""
+	}
+	return c.Device
+}
+
+// Validate reports the first bad value, naming its key below midi
+// (controls[2].cc).
 func (c Config) Validate() error {
+	if c.Device != "off" && c.Device != "auto" && c.Device != "" && !strings.HasPrefix(c.Device, "/") {
+		return &field.Error{Key: "device", Msg: fmt.Sprintf("%q: expected off, auto, or a raw MIDI device's path such as /dev/snd/midiC1D0", c.Device)}
+	}
 	type key struct{ kind, n, ch int }
 	seen := map[key]string{}
 	clash := func(k key, at string) error {
@@ -44,41 +67,41 @@ func (c Config) Validate() error {
 				continue
 			}
 			if prev, ok := seen[key{k.kind, k.n, ch}]; ok {
-				return fmt.Errorf("%s: the same as %s; each control and note may be mapped once per channel", at, prev)
+				return &field.Error{Key: at, Msg: fmt.Sprintf("the same as midi.%s; each control and note may be mapped once per channel", prev)}
 			}
 		}
 		seen[k] = at
 		return nil
 	}
 	for i, m := range c.Controls {
-		at := fmt.Sprintf("midi.controls[%d]", i)
+		at := fmt.Sprintf("controls[%d]", i)
 		switch {
 		case m.CC < 0 || m.CC > 119:
-			return fmt.Errorf("%s.cc: %d; expected 0..119", at, m.CC)
+			return &field.Error{Key: at + ".cc", Msg: fmt.Sprintf("%d; expected 0..119", m.CC)}
 		case m.Channel < 0 || m.Channel > 16:
-			return fmt.Errorf("%s.channel: %d; expected 1..16, or 0 for any", at, m.Channel)
+			return &field.Error{Key: at + ".channel", Msg: fmt.Sprintf("%d; expected 1..16, or 0 for any", m.Channel)}
 		case m.Param == "":
-			return fmt.Errorf("%s.param: empty; expected a live parameter's name", at)
+			return &field.Error{Key: at + ".param", Msg: "empty; expected a live parameter's name"}
 		case math.IsNaN(m.Min) || math.IsInf(m.Min, 0):
-			return fmt.Errorf("%s.min: %v; expected a number", at, m.Min)
+			return &field.Error{Key: at + ".min", Msg: fmt.Sprintf("%v; expected a number", m.Min)}
 		case math.IsNaN(m.Max) || math.IsInf(m.Max, 0):
-			return fmt.Errorf("%s.max: %v; expected a number", at, m.Max)
+			return &field.Error{Key: at + ".max", Msg: fmt.Sprintf("%v; expected a number", m.Max)}
 		case m.Min == m.Max:
-			return fmt.Errorf("%s: min and max are both %v; expected a range", at, m.Min)
+			return &field.Error{Key: at, Msg: fmt.Sprintf("min and max are both %v; expected a range", m.Min)}
 		}
 		if err := clash(key{0, m.CC, m.Channel}, at); err != nil {
 			return err
 		}
 	}
 	for i, n := range c.Notes {
-		at := fmt.Sprintf("midi.notes[%d]", i)
+		at := fmt.Sprintf("notes[%d]", i)
 		switch {
 		case n.Note < 0 || n.Note > 127:
-			return fmt.Errorf("%s.note: %d; expected 0..127", at, n.Note)
+			return &field.Error{Key: at + ".note", Msg: fmt.Sprintf("%d; expected 0..127", n.Note)}
 		case n.Channel < 0 || n.Channel > 16:
-			return fmt.Errorf("%s.channel: %d; expected 1..16, or 0 for any", at, n.Channel)
+			return &field.Error{Key: at + ".channel", Msg: fmt.Sprintf("%d; expected 1..16, or 0 for any", n.Channel)}
 		case n.Preset == "":
-			return fmt.Errorf("%s.preset: empty; expected a preset's name", at)
+			return &field.Error{Key: at + ".preset", Msg: "empty; expected a preset's name"}
 		}
 		if err := clash(key{1, n.Note, n.Channel}, at); err != nil {
 			return err
@@ -87,22 +110,46 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Check reports the first control naming a parameter that isParam does not
-// know, or note naming a preset that isPreset does not know. The owner of
-// the pipeline calls it with its own registries, which this package cannot
-// see.
+// Check validates c, then reports the first control naming a parameter
+// that isParam does not know, or note naming a preset that isPreset does
+// not know. The owner of the pipeline calls it with its own registries,
+// which this package cannot see.
 func (c Config) Check(isParam, isPreset func(string) bool) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
 	for i, m := range c.Controls {
 		if isParam != nil && !isParam(m.Param) {
-			return fmt.Errorf("midi.controls[%d].param: %q is not a live parameter", i, m.Param)
+			return &field.Error{Key: fmt.Sprintf("controls[%d].param", i), Msg: fmt.Sprintf("%q is not a live parameter (GET /api/params lists them)", m.Param)}
 		}
 	}
 	for i, n := range c.Notes {
 		if isPreset != nil && !isPreset(n.Preset) {
-			return fmt.Errorf("midi.notes[%d].preset: %q is not a preset", i, n.Preset)
+			return &field.Error{Key: fmt.Sprintf("notes[%d].preset", i), Msg: fmt.Sprintf("%q is not a preset of scene.presets", n.Preset)}
 		}
 	}
 	return nil
+}
+
+// With is c with control k added, replacing any mapping of the same
+// controller on the same channel (or on any channel, when either says any):
+// MIDI learn binds a knob this way.
+func (c Config) With(k Control) Config {
+	out := c
+	out.Controls = make([]Control, 0, len(c.Controls)+1)
+	for _, m := range c.Controls {
+		if m.CC == k.CC && (m.Channel == k.Channel || m.Channel == 0 || k.Channel == 0) {
+			continue
+		}
+		out.Controls = append(out.Controls, m)
+	}
+	out.Controls = append(out.Controls, k)
+	return out
+}
+
+// YAML is the control as an entry of midi.controls in config.yaml.
+func (k Control) YAML() string {
+	return fmt.Sprintf("- {cc: %d, channel: %d, param: %s, min: %g, max: %g}", k.CC, k.Channel, k.Param, k.Min, k.Max)
 }
 
 // Action is what a message asks of the piece.

@@ -183,14 +183,14 @@ func TestOpenErrorsNameTheDevice(t *testing.T) {
 func TestValidateNamesTheKey(t *testing.T) {
 	ok := Control{CC: 1, Param: "zoom", Min: 0, Max: 1}
 	for want, cfg := range map[string]Config{
-		"midi.controls[1].cc: 120; expected 0..119":      {Controls: []Control{ok, {CC: 120, Param: "a", Max: 1}}},
-		"midi.controls[0].channel: 17":                   {Controls: []Control{{CC: 1, Channel: 17, Param: "a", Max: 1}}},
-		"midi.controls[0].param: empty":                  {Controls: []Control{{CC: 1, Max: 1}}},
-		"midi.controls[0]: min and max are both 1":       {Controls: []Control{{CC: 1, Param: "a", Min: 1, Max: 1}}},
-		"midi.controls[1]: the same as midi.controls[0]": {Controls: []Control{ok, {CC: 1, Channel: 3, Param: "b", Max: 1}}},
-		"midi.notes[0].note: 128; expected 0..127":       {Notes: []Note{{Note: 128, Preset: "p"}}},
-		"midi.notes[0].preset: empty":                    {Notes: []Note{{Note: 1}}},
-		"midi.notes[1]: the same as midi.notes[0]":       {Notes: []Note{{Note: 1, Channel: 2, Preset: "p"}, {Note: 1, Channel: 2, Preset: "q"}}},
+		"controls[1].cc: 120; expected 0..119":      {Controls: []Control{ok, {CC: 120, Param: "a", Max: 1}}},
+		"controls[0].channel: 17":                   {Controls: []Control{{CC: 1, Channel: 17, Param: "a", Max: 1}}},
+		"controls[0].param: empty":                  {Controls: []Control{{CC: 1, Max: 1}}},
+		"controls[0]: min and max are both 1":       {Controls: []Control{{CC: 1, Param: "a", Min: 1, Max: 1}}},
+		"controls[1]: the same as midi.controls[0]": {Controls: []Control{ok, {CC: 1, Channel: 3, Param: "b", Max: 1}}},
+		"notes[0].note: 128; expected 0..127":       {Notes: []Note{{Note: 128, Preset: "p"}}},
+		"notes[0].preset: empty":                    {Notes: []Note{{Note: 1}}},
+		"notes[1]: the same as midi.notes[0]":       {Notes: []Note{{Note: 1, Channel: 2, Preset: "p"}, {Note: 1, Channel: 2, Preset: "q"}}},
 	} {
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v; want %q", err, want)
@@ -204,7 +204,7 @@ func TestValidateNamesTheKey(t *testing.T) {
 	if err := split.Validate(); err != nil {
 		t.Errorf("CC 1 on two channels: %v", err)
 	}
-	if err := split.Check(func(p string) bool { return p == "a" }, nil); err == nil || !strings.Contains(err.Error(), `midi.controls[1].param: "b" is not a live parameter`) {
+	if err := split.Check(func(p string) bool { return p == "a" }, nil); err == nil || !strings.Contains(err.Error(), `controls[1].param: "b" is not a live parameter`) {
 		t.Errorf("check: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ package dream
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
@@ -179,4 +180,12 @@ func (s *Spec) halfSpan() float32 {
 		return 127.5 / ((s.Std[0] + s.Std[1] + s.Std[2]) / 3)
 	}
 	return (s.Range[1] - s.Range[0]) / 2
+}
+
+// WriteLayers prints the layers the deepdream pass can raise, numbered as
+// deepdream.layer counts them.
+func (s *Spec) WriteLayers(w io.Writer) {
+	for i, l := range s.Layers {
+		fmt.Fprintf(w, "%2d  %-22s %s\n", i+1, l.Name, l.Look)
+	}
 }

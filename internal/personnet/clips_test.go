@@ -17,17 +17,7 @@ import (
 const fps = 10
 
 // checkMats fails t if a gocv Mat made during the test is still open.
-func checkMats(t *testing.T) {
-	base, counted := matcount.Count()
-	if !counted {
-		return
-	}
-	t.Cleanup(func() {
-		if c, _ := matcount.Count(); c != base {
-			t.Errorf("%d Mats open after the test, %d before: a Mat leaked", c, base)
-		}
-	})
-}
+func checkMats(t *testing.T) { matcount.Check(t) }
 
 // medianRoom is the per-pixel, per-channel median of the frames: the empty
 // street, as nobody in vtest stands still for long.
@@ -167,9 +157,10 @@ func person(p string) vision.Config {
 
 // The room, and a walker cut from vtest: shared by the clip tests.
 type footage struct {
-	frames []gocv.Mat
-	room   gocv.Mat
-	walker *cutout
+	frames  []gocv.Mat
+	room    gocv.Mat
+	walker  *cutout
+	closers []*gocv.Mat // the clips' own Mats
 }
 
 func newFootage(t *testing.T) *footage {
@@ -182,6 +173,32 @@ func (f *footage) Close() {
 	closeAll(f.frames)
 	f.room.Close()
 	f.walker.Close()
+	for _, m := range f.closers {
+		m.Close()
+	}
+}
+
+// walkIn is a clip of the empty room that the walker enters from the left
+// at frame enter, walking to the middle, where they stand from frame stop
+// on. It sets *visible to the first frame they are in view, and returns the
+// x of the patch's left edge where they stand.
+func (ft *footage) walkIn(sc *scene, enter, stop int, visible *int) (clip func(i int, dst *gocv.Mat), standX int) {
+	w := ft.walker
+	x0, x1 := -w.patch.Cols(), ft.room.Cols()/2-w.patch.Cols()/2
+	base := gocv.NewMat()
+	ft.closers = append(ft.closers, &base)
+	return func(i int, dst *gocv.Mat) {
+		ft.room.CopyTo(&base)
+		if i >= enter {
+			k := min(i-enter, stop-enter)
+			x := x0 + (x1-x0)*k/(stop-enter)
+			w.paste(&base, image.Pt(x, w.at.Y))
+			if *visible < 0 && x+w.patch.Cols() > 8 {
+				*visible = i
+			}
+		}
+		sc.frame(dst, base, 1)
+	}, x1
 }
 
 // TestStandingVisitor: a visitor walks into the empty room and stands
@@ -195,23 +212,8 @@ func TestStandingVisitor(t *testing.T) {
 	sc := newScene(ft.room.Cols(), ft.room.Rows())
 	defer sc.Close()
 	const enter, stop, end = 5 * fps, 8 * fps, 38 * fps
-	w := ft.walker
-	x0, x1 := -w.patch.Cols(), ft.room.Cols()/2-w.patch.Cols()/2
-	base := gocv.NewMat()
-	defer base.Close()
 	visible := -1 // the first frame the walker is in view
-	clip := func(i int, dst *gocv.Mat) {
-		ft.room.CopyTo(&base)
-		if i >= enter {
-			k := min(i-enter, stop-enter)
-			x := x0 + (x1-x0)*k/(stop-enter)
-			w.paste(&base, image.Pt(x, w.at.Y))
-			if visible < 0 && x+w.patch.Cols() > 8 {
-				visible = i
-			}
-		}
-		sc.frame(dst, base, 1)
-	}
+	clip, _ := ft.walkIn(sc, enter, stop, &visible)
 	for _, c := range []struct {
 		person   string
 		minHeld  float64
@@ -285,6 +287,63 @@ func TestLightAndStillScenes(t *testing.T) {
 			if p != vision.PersonOff && absent < 0.9 {
 				t.Errorf("%s, person %s: absent only %.0f%% of the time after warm-up, want ≥ 90%%", c.name, p, 100*absent)
 			}
+		}
+	}
+}
+
+// TestFlickerAndSpill: an empty room under 1 Hz flicker (the light dips
+// 30% for half of each second), and an empty room with a projector's light
+// spilling over a third of it, its colour and brightness cutting every
+// 0.7 s as the projected film changes, read as absent at least 90% of the
+// time after warm-up.
+func TestFlickerAndSpill(t *testing.T) {
+	checkMats(t)
+	ft := newFootage(t)
+	defer ft.Close()
+	sc := newScene(ft.room.Cols(), ft.room.Rows())
+	defer sc.Close()
+	const end = 12 * fps
+	w, h := ft.room.Cols(), ft.room.Rows()
+	spill := image.Rect(w*2/3, h/6, w, h*5/6)
+	lit := gocv.NewMat()
+	defer lit.Close()
+	// The projected film's shots: a gain per channel (B, G, R), each held
+	// 0.7 s, from a warm white to a cold blue to a dark scene.
+	shots := [][3]float64{{1.5, 1.6, 1.7}, {1.9, 1.3, 1.1}, {1.1, 1.1, 1.2}, {1.3, 1.8, 1.5}, {1.7, 1.2, 1.9}}
+	for _, c := range []struct {
+		name  string
+		frame func(i int, dst *gocv.Mat)
+	}{
+		{"1 Hz flicker", func(i int, dst *gocv.Mat) {
+			g := 1.0
+			if i%fps >= fps/2 {
+				g = 0.7
+			}
+			sc.frame(dst, ft.room, g)
+		}},
+		{"projector spill", func(i int, dst *gocv.Mat) {
+			ft.room.CopyTo(&lit)
+			if i >= 3*fps {
+				k := shots[(i*10/7/fps)%len(shots)]
+				px, _ := lit.DataPtrUint8()
+				for y := spill.Min.Y; y < spill.Max.Y; y++ {
+					for x := spill.Min.X; x < spill.Max.X; x++ {
+						for ch := range 3 {
+							v := &px[(y*w+x)*3+ch]
+							*v = uint8(min(255, float64(*v)*k[ch]))
+						}
+					}
+				}
+			}
+			sc.frame(dst, lit, 1)
+		}},
+	} {
+		r := analyse(person(vision.PersonPoseNet), end, c.frame)
+		warm := 3 * fps
+		absent := 1 - share(r.presence[warm:])
+		t.Logf("%s, person posenet: absent %.0f%% of the time after warm-up", c.name, 100*absent)
+		if absent < 0.9 {
+			t.Errorf("%s, person posenet: absent only %.0f%% of the time after warm-up, want ≥ 90%%", c.name, 100*absent)
 		}
 	}
 }

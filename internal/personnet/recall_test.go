@@ -44,17 +44,8 @@ func walkers(t *testing.T, frames []gocv.Mat, median gocv.Mat) [][][2]float32 {
 
 // medianGrey is the per-pixel median of the frames' grey pictures at w×h.
 func medianGrey(frames []gocv.Mat, w, h int) gocv.Mat {
-	small, grey := gocv.NewMat(), gocv.NewMat()
-	defer small.Close()
-	defer grey.Close()
-	pix := make([][]byte, len(frames))
-	for i, f := range frames {
-		gocv.Resize(f, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
-		gocv.CvtColor(small, &grey, gocv.ColorBGRToGray)
-		pix[i] = grey.ToBytes()
-	}
 	med := make([]byte, w*h)
-	sample.Median(med, pix)
+	sample.Median(med, sample.Grey(frames, w, h))
 	m, _ := gocv.NewMatFromBytes(h, w, gocv.MatTypeCV8U, med)
 	return m
 }

@@ -10,6 +10,8 @@ import (
 	_ "image/png"
 	"os"
 	"slices"
+
+	"gocv.io/x/gocv"
 )
 
 // Photos is where opencv-doc installs its sample images (and vtest.avi).
@@ -70,4 +72,19 @@ func Median(dst []byte, pics [][]byte) {
 		slices.Sort(col)
 		dst[p] = col[len(col)/2]
 	}
+}
+
+// Grey is each frame scaled to w×h (area-averaged) and made grey, as bytes:
+// what Median takes for a clip's empty room.
+func Grey(frames []gocv.Mat, w, h int) [][]byte {
+	small, grey := gocv.NewMat(), gocv.NewMat()
+	defer small.Close()
+	defer grey.Close()
+	pix := make([][]byte, len(frames))
+	for i, f := range frames {
+		gocv.Resize(f, &small, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
+		gocv.CvtColor(small, &grey, gocv.ColorBGRToGray)
+		pix[i] = grey.ToBytes()
+	}
+	return pix
 }

@@ -69,3 +69,32 @@ func StripPath(err error) error {
 	}
 	return err
 }
+
+// CheckInput says why path cannot be read as an input file: it is missing,
+// unreadable or a folder. The error gives the reason only; the caller names
+// the flag or key.
+func CheckInput(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return StripPath(err)
+	}
+	if st.IsDir() {
+		return errors.New("is a folder")
+	}
+	return nil
+}
+
+// CheckWritable makes the folder dir if needed and proves a file can be
+// created in it, so a long run does not fail at its first write.
+func CheckWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create the folder: %w", StripPath(err))
+	}
+	f, err := os.CreateTemp(dir, ".reverie-write-test-*")
+	if err != nil {
+		return fmt.Errorf("folder is not writable: %w", StripPath(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}

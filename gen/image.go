@@ -1,0 +1,142 @@
+package gen
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ImageSpec is an image-conditioned model's picture input (a style
+// transfer's content image, pix2pix's source): what feeds it and how the
+// model wants it.
+type ImageSpec struct {
+	Input  string     `yaml:"input"`  // the input's name
+	Source string     `yaml:"source"` // camera | feedback | mask
+	Layout string     `yaml:"layout"` // NCHW ([1, 3, H, W]) | NHWC ([1, H, W, 3])
+	Range  [2]float32 `yaml:"range"`  // the values for black and white
+	Width  int        `yaml:"width"`  // the size fed to the model
+	Height int        `yaml:"height"`
+}
+
+// The image sources.
+const (
+	SourceCamera   = "camera"   // the camera's picture
+	SourceFeedback = "feedback" // the picture on screen: the network repaints the dream
+	SourceMask     = "mask"     // the audience's silhouette, white on black
+)
+
+// validate checks the image input's keys; the caller names the section.
+func (s *ImageSpec) validate() error {
+	if s.Input == "" {
+		return errors.New("image.input: missing, expected the name of the model's image input")
+	}
+	switch s.Source {
+	case SourceCamera, SourceFeedback, SourceMask:
+	default:
+		return fmt.Errorf("image.source: %q, expected camera, feedback or mask", s.Source)
+	}
+	switch s.Layout {
+	case "NCHW", "NHWC":
+	default:
+		return fmt.Errorf("image.layout: %q, expected NCHW or NHWC", s.Layout)
+	}
+	return checkPicture("image", s.Range, s.Width, s.Height)
+}
+
+// shape is the image tensor's shape.
+func (s *ImageSpec) shape() []int64 {
+	if s.Layout == "NHWC" {
+		return []int64{1, int64(s.Height), int64(s.Width), 3}
+	}
+	return []int64{1, 3, int64(s.Height), int64(s.Width)}
+}
+
+// Picture is 8-bit pixels handed to an image model: Channels 1 (grey, a
+// silhouette), 3 (RGB) or 4 (RGBA, alpha ignored), row-major.
+type Picture struct {
+	Pix           []byte
+	Width, Height int
+	Channels      int
+}
+
+// check refuses a picture whose pixels do not match its size.
+func (p *Picture) check() error {
+	if p.Channels != 1 && p.Channels != 3 && p.Channels != 4 {
+		return fmt.Errorf("picture has %d channels, expected 1, 3 or 4", p.Channels)
+	}
+	if p.Width < 1 || p.Height < 1 || p.Width > 16384 || p.Height > 16384 || len(p.Pix) != p.Width*p.Height*p.Channels {
+		return fmt.Errorf("picture of %dx%d×%d has %d bytes, expected %d", p.Width, p.Height, p.Channels, len(p.Pix), p.Width*p.Height*p.Channels)
+	}
+	return nil
+}
+
+// imageInput converts pictures into a model's image tensor: cropped to the
+// input's aspect (FitCover) and sampled to its size, laid out and scaled to
+// its range. It allocates only when the picture's size changes.
+type imageInput struct {
+	spec   ImageSpec
+	data   []float32    // the tensor's data
+	lut    [256]float32 // byte value → the model's range
+	xs, ys []int32      // for each input column and row, the picture's (byte offsets)
+	srcW   int
+	srcH   int
+	srcC   int
+}
+
+func newImageInput(spec ImageSpec, data []float32) *imageInput {
+	in := &imageInput{spec: spec, data: data}
+	lo, hi := spec.Range[0], spec.Range[1]
+	for v := range in.lut {
+		in.lut[v] = lo + (hi-lo)*float32(v)/255
+	}
+	for i := range data {
+		data[i] = lo // black until the first picture
+	}
+	in.xs, in.ys = make([]int32, spec.Width), make([]int32, spec.Height)
+	return in
+}
+
+// sample maps each of n output positions to one of the picture's m, by the
+// cover placement's scale s and offset t (picture → input), times step.
+func sample(dst []int32, m int, s, t float64, step int) {
+	for i := range dst {
+		k := int((float64(i) + 0.5 - t) / s)
+		dst[i] = int32(min(max(k, 0), m-1) * step)
+	}
+}
+
+// fill converts p into the tensor, a row at a time.
+func (in *imageInput) fill(p *Picture) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	W, H, ch := in.spec.Width, in.spec.Height, p.Channels
+	if p.Width != in.srcW || p.Height != in.srcH || ch != in.srcC {
+		sx, sy, tx, ty := FitCover.Place(p.Width, p.Height, W, H)
+		sample(in.xs, p.Width, sx, tx, ch)          // byte offsets in a row
+		sample(in.ys, p.Height, sy, ty, ch*p.Width) // byte offsets of rows
+		in.srcW, in.srcH, in.srcC = p.Width, p.Height, ch
+	}
+	g, b, pw := 1, 2, 3 // the green and blue offsets in a pixel, the bytes read
+	if ch == 1 {
+		g, b, pw = 0, 0, 1
+	}
+	lut, d, n := &in.lut, in.data, W*H
+	rowLen := ch * p.Width
+	for y, off := range in.ys {
+		row := p.Pix[off : int(off)+rowLen]
+		if in.spec.Layout == "NHWC" {
+			o := d[3*W*y : 3*W*(y+1)]
+			for x, s := range in.xs {
+				px := row[s : int(s)+pw : int(s)+pw]
+				q := o[3*x : 3*x+3 : 3*x+3]
+				q[0], q[1], q[2] = lut[px[0]], lut[px[g]], lut[px[b]]
+			}
+			continue
+		}
+		rs, gs, bs := d[y*W:(y+1)*W], d[n+y*W:n+(y+1)*W], d[2*n+y*W:2*n+(y+1)*W]
+		for x, s := range in.xs {
+			rs[x], gs[x], bs[x] = lut[row[int(s)]], lut[row[int(s)+g]], lut[row[int(s)+b]]
+		}
+	}
+	return nil
+}

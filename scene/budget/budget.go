@@ -22,7 +22,7 @@ type Config struct {
 }
 
 // DefaultConfig is the defaults, the same as config.yaml's.
-func DefaultConfig() Config { return Config{TargetFPS: 30, MinScale: 0.4, MaxScale: 1} }
+func DefaultConfig() Config { return Config{TargetFPS: 30, MinScale: 0.3, MaxScale: 1} }
 
 // Validate checks the values; keys are relative to the scene section.
 func (c *Config) Validate() error {

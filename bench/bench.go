@@ -138,9 +138,10 @@ type GenSizes struct {
 // GeneratorReport holds the built-in models: the two latent ones and the
 // image model (its Runner figure includes converting a camera picture).
 type GeneratorReport struct {
-	CPPN        GenSizes `json:"cppn"`
-	ConvDecoder GenSizes `json:"convdecoder"`
-	Restyle     GenSizes `json:"restyle"`
+	CPPN        GenSizes  `json:"cppn"`
+	ConvDecoder GenSizes  `json:"convdecoder"`
+	Restyle     GenSizes  `json:"restyle"`
+	CPPNPlain   GenFigure `json:"cppn_plain_512"` // the CPPN's untiled form (gen.CPPN.Plain) at 512², for comparison
 }
 
 // EfficiencyReport compares the CPPN's achieved FLOP/s (2 × its multiply-adds
@@ -153,6 +154,9 @@ type EfficiencyReport struct {
 	CPPN256OfPeak  float64 `json:"cppn_256_of_peak"` // cppn_256_gflops / peak_gflops
 	CPPN512OfPeak  float64 `json:"cppn_512_of_peak"`
 	CPPN512MFLOPFr float64 `json:"cppn_512_mflop_per_frame"`
+	// The untiled form, measured in the same run.
+	CPPNPlain512GFLOPS float64 `json:"cppn_plain_512_gflops"`
+	CPPNPlain512OfPeak float64 `json:"cppn_plain_512_of_peak"`
 }
 
 // VisionReport is the analysis of 640×480 frames of real footage.
@@ -205,9 +209,14 @@ type LatencyReport struct {
 	MaxMs          float64 `json:"max_ms"`
 	DisplayFrameMs float64 `json:"display_frame_ms"` // measured interval between display ticks
 	DisplayFrames  float64 `json:"display_frames"`   // ms / display_frame_ms
-	EventMotion    float64 `json:"event_motion"`     // the analysis's motion on the event frames, > 0
-	StagesMs       Stages  `json:"stages_ms"`
-	Share          Stages  `json:"share"` // each stage / ms
+	// The bound a visitor should feel at most: two display frames (one to
+	// take the generator's frame, one to show it) and one generator frame
+	// (the model time the runner measured, generator_frame_ms).
+	GeneratorFrameMs float64 `json:"generator_frame_ms"`
+	BoundMs          float64 `json:"bound_ms"`     // 2·display_frame_ms + generator_frame_ms
+	EventMotion      float64 `json:"event_motion"` // the analysis's motion on the event frames, > 0
+	StagesMs         Stages  `json:"stages_ms"`
+	Share            Stages  `json:"share"` // each stage / ms
 }
 
 // Run measures everything. It must be called on the main goroutine, once

@@ -66,10 +66,13 @@ var wantKeys = func() []string {
 		"env.cpus", "env.goarch", "env.onnxruntime", "env.provider", "env.threads", "env.model", "env.render", "env.quick", "env.iterations",
 		"efficiency.matmul_ms", "efficiency.peak_gflops", "efficiency.cppn_256_gflops", "efficiency.cppn_512_gflops",
 		"efficiency.cppn_256_of_peak", "efficiency.cppn_512_of_peak", "efficiency.cppn_512_mflop_per_frame",
+		"efficiency.cppn_plain_512_gflops", "efficiency.cppn_plain_512_of_peak",
+		"generator.cppn_plain_512.runner_ms", "generator.cppn_plain_512.bare_ms", "generator.cppn_plain_512.overhead",
 		"vision.analyzer_ms", "vision.bare_ms", "vision.ratio",
 		"dream.network", "dream.size", "dream.layer", "dream.step_ms", "dream.forward_ms", "dream.ratio", "dream.steps_per_s",
 		"display.passes",
 		"latency.events", "latency.ms", "latency.max_ms", "latency.display_frame_ms", "latency.display_frames",
+		"latency.generator_frame_ms", "latency.bound_ms",
 		"latency.event_motion", "seconds",
 		"sound.rate", "sound.block", "sound.period_ms", "sound.clicks", "sound.onsets", "sound.detect_ms", "sound.detect_max_ms",
 		"sound.block_ms", "sound.floor_ms", "sound.latency_ms", "sound.latency_max_ms", "sound.ratio",
@@ -210,6 +213,10 @@ func TestFiguresAreConsistent(t *testing.T) {
 	sh := l.Share
 	near("latency shares sum", sh.Capture+sh.Analysis+sh.Director+sh.Generator+sh.Upload+sh.Passes, 1)
 	near("latency in display frames", l.DisplayFrames, l.Ms/l.DisplayFrameMs)
+	near("latency bound", l.BoundMs, 2*l.DisplayFrameMs+l.GeneratorFrameMs)
+	if l.GeneratorFrameMs <= 0 {
+		t.Errorf("generator frame %g ms: the probe's runner made no frames?", l.GeneratorFrameMs)
+	}
 	if l.MaxMs < l.Ms {
 		t.Errorf("latency.max_ms %.1f is below the mean %.1f", l.MaxMs, l.Ms)
 	}

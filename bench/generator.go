@@ -42,6 +42,11 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 			r.Env.Provider = provider
 		}
 	}
+	fig, _, err := measureModel(gc, "cppn-plain", 512, n.gen)
+	if err != nil {
+		return err
+	}
+	r.Generator.CPPNPlain = fig
 	for _, s := range []struct {
 		size          int
 		fig           GenFigure
@@ -49,6 +54,7 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 	}{
 		{256, r.Generator.CPPN.S256, &r.Efficiency.CPPN256GFLOPS, &r.Efficiency.CPPN256OfPeak},
 		{512, r.Generator.CPPN.S512, &r.Efficiency.CPPN512GFLOPS, &r.Efficiency.CPPN512OfPeak},
+		{512, r.Generator.CPPNPlain, &r.Efficiency.CPPNPlain512GFLOPS, &r.Efficiency.CPPNPlain512OfPeak},
 	} {
 		c := cppnAt(gc, s.size)
 		*s.gflops = 2 * float64(c.MACs()) / (s.fig.BareMs * 1e6)
@@ -69,8 +75,13 @@ func cppnAt(gc gen.Config, size int) gen.CPPN {
 // manifestAt builds a built-in model at size×size with the configured seed
 // and look.
 func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
-	if kind == "cppn" {
+	switch kind {
+	case "cppn":
 		return cppnAt(gc, size).Build()
+	case "cppn-plain":
+		c := cppnAt(gc, size)
+		c.Plain = true
+		return c.Build()
 	}
 	gc.Model, gc.Width, gc.Height = "builtin:"+kind, size, size
 	return gc.Manifest()

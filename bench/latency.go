@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -80,7 +81,15 @@ type probe struct {
 	renderH     int
 	deadline    time.Time
 	presentNext bool // the chain output of this tick completes a trace
+	// The frame budget settles (scene.target_fps) before the first event,
+	// so the figures are the steady state `reverie run` reaches.
+	settled  atomic.Bool
+	settleBy time.Time
 }
+
+// maxSettle bounds the wait for the frame budget to settle; -quick waits
+// at most quickSettle.
+const maxSettle, quickSettle = 30 * time.Second, 5 * time.Second
 
 func newProbe(cfg Config, clip string, events int) (*probe, error) {
 	p := &probe{cfg: cfg, events: events, renderW: cfg.Scene.RenderW, renderH: cfg.Scene.RenderH}
@@ -108,7 +117,7 @@ func newProbe(cfg Config, clip string, events int) (*probe, error) {
 		}
 	}
 	p.director = director.New(cfg.Scene.Director, model.Manifest.Latent.Dim)
-	p.an = vision.NewAnalyzer(cfg.Vision)
+	p.an = vision.NewLiveAnalyzer(cfg.Vision) // the person network looks on its own goroutine, as in `reverie run`
 	return p, nil
 }
 
@@ -126,7 +135,12 @@ func (p *probe) begin() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	p.start = time.Now()
-	p.deadline = p.start.Add(time.Duration(10+5*p.events) * time.Second)
+	settle := maxSettle
+	if p.cfg.Quick {
+		settle = quickSettle
+	}
+	p.settleBy = p.start.Add(settle)
+	p.deadline = p.settleBy.Add(time.Duration(10+5*p.events) * time.Second)
 	p.wg.Add(3)
 	go func() { defer p.wg.Done(); p.capture.Run(ctx) }()
 	go func() { defer p.wg.Done(); p.analyse(ctx) }()
@@ -261,6 +275,17 @@ func (p *probe) update() (bool, error) {
 	if err := p.game.Update(); err != nil && !scene.IsTermination(err) {
 		return false, err
 	}
+	if !p.settled.Load() {
+		switch p.game.Budget().Cause {
+		case "measuring", "lowered", "raised":
+			if now.Before(p.settleBy) {
+				return false, nil
+			}
+		}
+		// The display's frame time counts from here.
+		p.ticks, p.firstTick = 0, time.Time{}
+		p.settled.Store(true)
+	}
 	return false, nil
 }
 
@@ -297,7 +322,14 @@ func (p *probe) draw(screen *ebiten.Image) {
 	p.mu.Unlock()
 }
 
-func (p *probe) layout() (int, int) { return p.renderW, p.renderH }
+// layout is the game's own: the logical screen follows the frame budget's
+// render scale, as in `reverie run`.
+func (p *probe) layout() (int, int) {
+	if p.game == nil {
+		return p.renderW, p.renderH
+	}
+	return p.game.Layout(p.renderW, p.renderH)
+}
 
 // report averages the traces.
 func (p *probe) report() (LatencyReport, error) {
@@ -332,6 +364,8 @@ func (p *probe) report() (LatencyReport, error) {
 		r.DisplayFrameMs = ms(p.lastTick.Sub(p.firstTick)) / float64(p.ticks-1)
 		r.DisplayFrames = r.Ms / r.DisplayFrameMs
 	}
+	r.GeneratorFrameMs = p.runner.Stats().GenMs
+	r.BoundMs = 2*r.DisplayFrameMs + r.GeneratorFrameMs
 	return r, nil
 }
 
@@ -393,7 +427,7 @@ func (s *eventSource) Read(dst *gocv.Mat) error {
 	case s.block > 0:
 		s.block--
 		s.x += blockStep
-	case s.quiet >= need && len(p.traces) < p.events && p.current() == nil:
+	case s.quiet >= need && len(p.traces) < p.events && p.current() == nil && p.settled.Load():
 		s.block, s.quiet = eventLen-1, 0
 		s.x = 60 + 90*(len(p.traces)%4)
 		defer func() { p.traces = append(p.traces, trace{seq: s.n, arrival: time.Now()}) }()

@@ -385,10 +385,10 @@ func TestSnapshotAndStream(t *testing.T) {
 		}
 	}
 	eng.mu.Lock()
-	snaps := eng.snaps
+	snaps, released := eng.snaps, eng.released
 	eng.mu.Unlock()
-	if snaps != 3 {
-		t.Errorf("%d snapshots for one PNG and two stream frames", snaps)
+	if snaps != 3 || released != 3 {
+		t.Errorf("%d snapshots for one PNG and two stream frames, %d handed back for reuse; want 3 and 3", snaps, released)
 	}
 }
 
@@ -493,8 +493,9 @@ func TestReconfigureRebinds(t *testing.T) {
 	}
 }
 
-// The neural dream's state reaches the technician: a dream that is off says
-// why in /api/status and as a degradation, and its steps are in /metrics.
+// The neural dream's state and the frame budget reach the technician: a
+// dream that is off says why in /api/status and as a degradation, its steps
+// are in /metrics, and so are the render scale and why.
 func TestStatusShowsTheDream(t *testing.T) {
 	s, eng, ts, _ := newTestServer(t, DefaultConfig())
 	eng.mu.Lock()
@@ -526,8 +527,12 @@ func TestStatusShowsTheDream(t *testing.T) {
 	if st.Dream != "on" || st.DreamMs != 17.5 || len(st.Degraded) != 0 {
 		t.Errorf("a running dream: %+v", st)
 	}
+	if st.Scale != 0.85 || st.Share != 0.8 || st.TargetFPS != 30 || st.ScaleCause != "lowered" || !strings.Contains(st.ScaleReason, "below the target") {
+		t.Errorf("status's frame budget: scale %g share %g target %g cause %q reason %q", st.Scale, st.Share, st.TargetFPS, st.ScaleCause, st.ScaleReason)
+	}
 	_, metrics, _ := do(t, "GET", ts.URL+"/metrics", "")
-	for _, want := range []string{"reverie_dream_steps_total 1234", "reverie_dream_step_seconds 0.0175"} {
+	for _, want := range []string{"reverie_dream_steps_total 1234", "reverie_dream_step_seconds 0.0175",
+		"reverie_render_scale 0.85", "reverie_background_share 0.8", `reverie_render_scale_reason{reason="lowered"} 1`, `reverie_render_scale_reason{reason="full"} 0`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

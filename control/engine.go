@@ -32,6 +32,14 @@ type DisplayStats struct {
 	Dream       string    // "" (no deepdream pass), starting, on, or "off: why"
 	DreamSteps  uint64
 	DreamStepMs float64
+	// The frame budget: the render scale (Width×Height is the size at
+	// it), the share of the machine the generator and the dream may use,
+	// the rate held and why the scale is what it is.
+	Scale        float64
+	Share        float64
+	TargetFPS    float64
+	BudgetCause  string // off, measuring, full, holding, lowered, raised, floor
+	BudgetReason string
 }
 
 // Controls is the live control surface of the scene (scene.Controls has this
@@ -44,6 +52,7 @@ type Controls interface {
 	ApplyPreset(name string) error
 	SetLatent(i int, v float64) error
 	Snapshot(ctx context.Context) (*image.RGBA, error)
+	ReleaseSnapshot(img *image.RGBA) // hands a snapshot back for reuse once encoded
 	SetSleep(on bool)
 	Stats() DisplayStats
 }

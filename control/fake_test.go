@@ -33,6 +33,7 @@ type fakeEngine struct {
 	gen        GenStats
 	swapErr    error
 	snaps      int
+	released   int // snapshots handed back
 	rec        recorder
 	camViews   int
 }
@@ -122,6 +123,12 @@ func (f *fakeEngine) Snapshot(ctx context.Context) (*image.RGBA, error) {
 	return img, nil
 }
 
+func (f *fakeEngine) ReleaseSnapshot(*image.RGBA) {
+	f.mu.Lock()
+	f.released++
+	f.mu.Unlock()
+}
+
 func (f *fakeEngine) SetSleep(on bool) {
 	f.mu.Lock()
 	f.sleeping = on
@@ -132,7 +139,8 @@ func (f *fakeEngine) Stats() DisplayStats {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return DisplayStats{FPS: 59.8, Frames: 1234, Preset: f.preset, Sleeping: f.sleeping, Width: 1280, Height: 720, Heartbeat: f.beat,
-		Dream: f.dream, DreamSteps: f.dreamSteps, DreamStepMs: f.dreamMs}
+		Dream: f.dream, DreamSteps: f.dreamSteps, DreamStepMs: f.dreamMs,
+		Scale: 0.85, Share: 0.8, TargetFPS: 30, BudgetCause: "lowered", BudgetReason: "lowered: 24.0 fps is below the target 30"}
 }
 
 func (f *fakeEngine) Generator() GenStats {

@@ -5,6 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"reverie/scene/budget"
 )
 
 // metrics is the server's Prometheus registry: its own, so nothing another
@@ -37,10 +39,17 @@ func newMetrics(eng Engine, j *Journal, start time.Time) *metrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reverie_generator_frames_total", Help: "Frames generated."}, func() float64 { return float64(eng.Generator().Frames) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "reverie_dream_steps_total", Help: "Neural dream steps taken (the deepdream pass)."}, func() float64 { return float64(eng.Stats().DreamSteps) }),
 		gauge("reverie_dream_step_seconds", "Time per neural dream step in seconds, averaged; 0 while the dream is off or starting.", func() float64 { return eng.Stats().DreamStepMs / 1000 }),
+		gauge("reverie_render_scale", "The frame budget's internal render scale, of scene.render_width × render_height.", func() float64 { return eng.Stats().Scale }),
+		gauge("reverie_background_share", "The share of a core the frame budget leaves each of the generator, the dream and the person network, 0.1..1.", func() float64 { return eng.Stats().Share }),
 		gauge("reverie_camera_ok", "1 while the camera delivers frames.", func() float64 { return b2f(eng.Camera().State == "ok") }),
 		gauge("reverie_presence", "1 while someone is in front of the piece.", func() float64 { return b2f(eng.Camera().Presence) }),
 	)
 	m.reg.MustRegister(videoOutMetrics(eng)...)
+	for _, cause := range budget.Causes {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "reverie_render_scale_reason", Help: "1 for why the frame budget's render scale is what it is, 0 for the other reasons.", ConstLabels: prometheus.Labels{"reason": cause},
+		}, func() float64 { return b2f(eng.Stats().BudgetCause == cause) }))
+	}
 	for _, lv := range []string{"warn", "error"} {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "reverie_log_events_total", Help: "Warnings and errors logged, by level.", ConstLabels: prometheus.Labels{"level": lv},

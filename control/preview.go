@@ -60,7 +60,9 @@ func (p *preview) frameJPEG(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 75}); err != nil {
+	err = jpeg.Encode(&buf, img, &jpeg.Options{Quality: 75})
+	p.eng.ReleaseSnapshot(img)
+	if err != nil {
 		return nil, err
 	}
 	p.jpg, p.at = buf.Bytes(), start
@@ -76,7 +78,12 @@ func (s *Server) handleSnapshot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	// The fastest compression: a snapshot is wanted now, and the encode,
+	// not the read-back, is most of its time.
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	err = enc.Encode(&buf, img)
+	s.eng.ReleaseSnapshot(img)
+	if err != nil {
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}

@@ -375,35 +375,41 @@ func (s *Server) alive() (bool, string) {
 
 // Status is /api/status.
 type Status struct {
-	Alive     bool          `json:"alive"`
-	Reason    string        `json:"reason,omitempty"`
-	UptimeS   float64       `json:"uptime_s"`
-	FPS       float64       `json:"fps"`
-	Frames    uint64        `json:"frames"`
-	Width     int           `json:"width"`
-	Height    int           `json:"height"`
-	Preset    string        `json:"preset"`
-	Sleeping  bool          `json:"sleeping"`
-	Open      bool          `json:"open"` // inside the opening hours
-	Model     string        `json:"model"`
-	GenMs     float64       `json:"generator_ms"`
-	GenFPS    float64       `json:"generator_fps"`
-	GenFrames uint64        `json:"generator_frames"`
-	GenErr    string        `json:"generator_error,omitempty"`
-	Camera    string        `json:"camera"`
-	CameraErr string        `json:"camera_error,omitempty"`
-	Source    string        `json:"source,omitempty"`
-	Dream     string        `json:"dream,omitempty"` // the neural dream: starting, on, or "off: why"
-	DreamMs   float64       `json:"dream_step_ms,omitempty"`
-	Presence  bool          `json:"presence"`
-	Level     float64       `json:"presence_level"`
-	Sound     *SoundStats   `json:"sound,omitempty"`
-	MIDI      *MIDIStats    `json:"midi,omitempty"`
-	VideoOut  VideoOutStats `json:"video_out"`
-	Degraded  []string      `json:"degraded"`
-	Faults    []Fault       `json:"faults"`
-	Errors    []Event       `json:"errors"`
-	Time      time.Time     `json:"time"`
+	Alive     bool    `json:"alive"`
+	Reason    string  `json:"reason,omitempty"`
+	UptimeS   float64 `json:"uptime_s"`
+	FPS       float64 `json:"fps"`
+	Frames    uint64  `json:"frames"`
+	Width     int     `json:"width"`
+	Height    int     `json:"height"`
+	Preset    string  `json:"preset"`
+	Sleeping  bool    `json:"sleeping"`
+	Open      bool    `json:"open"` // inside the opening hours
+	Model     string  `json:"model"`
+	GenMs     float64 `json:"generator_ms"`
+	GenFPS    float64 `json:"generator_fps"`
+	GenFrames uint64  `json:"generator_frames"`
+	GenErr    string  `json:"generator_error,omitempty"`
+	Camera    string  `json:"camera"`
+	CameraErr string  `json:"camera_error,omitempty"`
+	Source    string  `json:"source,omitempty"`
+	Dream     string  `json:"dream,omitempty"` // the neural dream: starting, on, or "off: why"
+	DreamMs   float64 `json:"dream_step_ms,omitempty"`
+	// The frame budget: width×height is the render size at render_scale.
+	TargetFPS   float64       `json:"target_fps"`
+	Scale       float64       `json:"render_scale"`
+	ScaleCause  string        `json:"render_scale_cause"`  // off, measuring, full, holding, lowered, raised, floor
+	ScaleReason string        `json:"render_scale_reason"` // the same as a sentence
+	Share       float64       `json:"background_share"`    // of a core, for each of the generator, the dream and the person network
+	Presence    bool          `json:"presence"`
+	Level       float64       `json:"presence_level"`
+	Sound       *SoundStats   `json:"sound,omitempty"`
+	MIDI        *MIDIStats    `json:"midi,omitempty"`
+	VideoOut    VideoOutStats `json:"video_out"`
+	Degraded    []string      `json:"degraded"`
+	Faults      []Fault       `json:"faults"`
+	Errors      []Event       `json:"errors"`
+	Time        time.Time     `json:"time"`
 }
 
 func (s *Server) status() Status {
@@ -418,6 +424,7 @@ func (s *Server) status() Status {
 		Model: g.Model, GenMs: g.Ms, GenFPS: g.FPS, GenFrames: g.Frames, GenErr: g.LastErr,
 		Camera: c.State, CameraErr: c.Err, Source: c.Source, Presence: c.Presence, Level: c.Level,
 		Dream: d.Dream, DreamMs: d.DreamStepMs, Sound: s.soundStats(), MIDI: s.midiStats(), VideoOut: s.eng.VideoOut(),
+		TargetFPS: d.TargetFPS, Scale: d.Scale, ScaleCause: d.BudgetCause, ScaleReason: d.BudgetReason, Share: d.Share,
 		Degraded: s.health.current(), Faults: s.health.history(), Errors: s.journal.Recent(), Time: time.Now(),
 	}
 }

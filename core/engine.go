@@ -80,12 +80,14 @@ func (e *engine) ApplyPreset(name string) error                     { return e.c
 func (e *engine) SetLatent(i int, v float64) error                  { return e.ctl.SetLatent(i, v) }
 func (e *engine) SetSleep(on bool)                                  { e.ctl.SetSleep(on) }
 func (e *engine) Snapshot(ctx context.Context) (*image.RGBA, error) { return e.ctl.Snapshot(ctx) }
+func (e *engine) ReleaseSnapshot(img *image.RGBA)                   { e.ctl.ReleaseSnapshot(img) }
 
 func (e *engine) Stats() control.DisplayStats {
 	s := e.ctl.Stats()
 	return control.DisplayStats{FPS: s.FPS, Frames: s.Frames, Preset: s.Preset, Sleeping: s.Sleeping,
 		Width: s.Width, Height: s.Height, Heartbeat: s.Heartbeat,
-		Dream: s.Dream, DreamSteps: s.DreamSteps, DreamStepMs: s.DreamStepMs}
+		Dream: s.Dream, DreamSteps: s.DreamSteps, DreamStepMs: s.DreamStepMs,
+		Scale: s.Scale, Share: s.Share, TargetFPS: s.TargetFPS, BudgetCause: s.BudgetCause, BudgetReason: s.BudgetReason}
 }
 
 func (e *engine) Generator() control.GenStats {

@@ -30,6 +30,8 @@ type live struct {
 	feats    vision.Features
 	featsSeq uint64 // the watcher's number for feats, 0 for none yet
 	last     float64
+	share    float64         // the frame budget's share last handed out
+	paced    *vision.Watcher // the watcher it went to
 
 	snd    *sound // the sound input; nil or off for none
 	heard  audio.Features
@@ -82,6 +84,15 @@ func (l *live) Tick(g *scene.Game) error {
 		}
 	}
 	g.SetSound(a)
+	if s := g.Budget().Share; s != l.share || l.watcher != l.paced {
+		// The generator, the detection and the person network share what
+		// the display leaves, as the dream does.
+		l.runner.SetShare(s)
+		if l.watcher != nil {
+			l.watcher.SetShare(s)
+		}
+		l.share, l.paced = s, l.watcher
+	}
 	if g.Sleeping() {
 		return nil // the runner only works when handed a latent
 	}

@@ -22,7 +22,16 @@ type CPPN struct {
 	Hidden    int     // units per layer
 	Look      string  // one of CPPNLooks
 	Zoom      float32 // coordinate scale: higher shows more, finer structure
+	// Plain builds the graph as one pass over the whole frame per op (the
+	// form before tiling), which bench measures beside the tiled form. Both
+	// give the same picture.
+	Plain bool
 }
+
+// cppnTile is about how many pixels one tile of the tiled form holds: a
+// layer's activations for a tile (tile × hidden floats) then stay in the
+// core's cache from one op to the next instead of streaming through memory.
+const cppnTile = 8192
 
 // CPPNLooks maps a look's name to its per-layer activations.
 var CPPNLooks = map[string][]string{
@@ -85,28 +94,61 @@ func (c CPPN) Build() (*Manifest, error) {
 		}
 	}
 	h := int64(c.Hidden)
-	xyr := g.Const("coords", []int64{int64(n), 3}, coords)
-
-	// Each layer: act(h·W + z·Wz + b). Feeding z into every layer lets the
-	// latent reshape the image at every scale, not only shift it.
-	in, fanIn := xyr, int64(3)
-	for i, act := range acts {
+	layers := make([]cppnLayer, len(acts))
+	fanIn := int64(3)
+	for i := range acts {
 		// Unscaled N(0,1) weights, as classic CPPN art uses, push the units
 		// into their non-linear range, which is where the detail comes from.
 		std := 0.55
 		if i == 0 {
 			std = 1.2
 		}
-		w := g.Const("", []int64{fanIn, h}, normal(int(fanIn*h), std))
-		wz := g.Const("", []int64{int64(c.LatentDim), h}, normal(c.LatentDim*int(h), 1.2/math.Sqrt(float64(c.LatentDim))))
-		b := g.Const("", []int64{1, h}, normal(int(h), 0.3))
-		pre := g.Op("Add", []string{g.Op("MatMul", []string{in, w}), g.Op("Add", []string{g.Op("MatMul", []string{z, wz}), b})})
-		in = activation(g, act, pre)
+		layers[i].w = g.Const("", []int64{fanIn, h}, normal(int(fanIn*h), std))
+		layers[i].wz = g.Const("", []int64{int64(c.LatentDim), h}, normal(c.LatentDim*int(h), 1.2/math.Sqrt(float64(c.LatentDim))))
+		layers[i].b = g.Const("", []int64{1, h}, normal(int(h), 0.3))
 		fanIn = h
 	}
 	wo := g.Const("", []int64{h, 3}, normal(int(h)*3, 2.0/math.Sqrt(float64(h))))
-	rgb := g.Op("Sigmoid", []string{g.Op("MatMul", []string{in, wo})})
-	g.OpTo("rgb", "Reshape", []string{rgb, g.Ints(1, int64(c.Height), int64(c.Width), 3)})
+
+	if c.Plain {
+		xyr := g.Const("coords", []int64{int64(n), 3}, coords)
+		// Each layer: act(h·W + z·Wz + b). Feeding z into every layer lets
+		// the latent reshape the image at every scale, not only shift it.
+		in := xyr
+		for i, act := range acts {
+			l := layers[i]
+			pre := g.Op("Add", []string{g.Op("MatMul", []string{in, l.w}), g.Op("Add", []string{g.Op("MatMul", []string{z, l.wz}), l.b})})
+			in = activation(g, act, pre)
+		}
+		rgb := g.Op("Sigmoid", []string{g.Op("MatMul", []string{in, wo})})
+		g.OpTo("rgb", "Reshape", []string{rgb, g.Ints(1, int64(c.Height), int64(c.Width), 3)})
+	} else {
+		// The latent's part of each layer, z·Wz + b, is one row shared by
+		// every pixel: computed once, it is the bias of a Gemm, which adds
+		// it as it multiplies instead of in a pass of its own.
+		bias := make([]string, len(acts))
+		for i, l := range layers {
+			bias[i] = g.Op("Add", []string{g.Op("MatMul", []string{z, l.wz}), l.b})
+		}
+		// Tiles of whole rows run the layers one after another while their
+		// activations are still in cache; ONNX Runtime runs the nodes in
+		// the order they are added.
+		rows := max(1, cppnTile/c.Width)
+		var tiles []string
+		for y0 := 0; y0 < c.Height; y0 += rows {
+			y1 := min(c.Height, y0+rows)
+			in := g.Const("", []int64{int64((y1 - y0) * c.Width), 3}, coords[3*y0*c.Width:3*y1*c.Width])
+			for i, act := range acts {
+				in = activation(g, act, g.Op("Gemm", []string{in, layers[i].w, bias[i]}))
+			}
+			tiles = append(tiles, g.Op("Sigmoid", []string{g.Op("MatMul", []string{in, wo})}))
+		}
+		rgb := tiles[0]
+		if len(tiles) > 1 {
+			rgb = g.Op("Concat", tiles, onnxpb.AttrInt("axis", 0))
+		}
+		g.OpTo("rgb", "Reshape", []string{rgb, g.Ints(1, int64(c.Height), int64(c.Width), 3)})
+	}
 	g.Output("rgb", onnxpb.Float, 1, int64(c.Height), int64(c.Width), 3)
 	g.Metadata("reverie.kind", "cppn")
 	g.Metadata("reverie.look", c.Look)
@@ -119,6 +161,10 @@ func (c CPPN) Build() (*Manifest, error) {
 		onnx:   g.Model("reverie", Version),
 	}, nil
 }
+
+// cppnLayer is one dense layer's weights: pixels' (w), the latent's (wz)
+// and the bias (b).
+type cppnLayer struct{ w, wz, b string }
 
 // gaussian returns a function drawing n weights from N(0, std²) off rng, so
 // a seed always writes the same model.

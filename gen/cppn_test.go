@@ -12,17 +12,8 @@ func TestCPPNRoundTrip(t *testing.T) {
 		for _, look := range LookNames() {
 			c := DefaultCPPN(3, size[0], size[1])
 			c.Look = look
-			man, err := c.Build()
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, warn, err := Load(man, SessionConfig{Provider: "cpu"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if warn != "" {
-				t.Errorf("unexpected warning %q", warn)
-			}
+			m := loadCPPN(t, c)
+			man := m.Manifest
 			a := make([]byte, 4*size[0]*size[1])
 			b := make([]byte, len(a))
 			z := make([]float32, man.Latent.Dim)
@@ -63,4 +54,52 @@ func meanAbsDiff(a, b []byte) float64 {
 		s += math.Abs(d)
 	}
 	return s / float64(len(a))
+}
+
+// The tiled form renders the picture the untiled one does, across tile
+// edges (a 256-wide frame is cut every 32 rows) and for every look.
+func TestCPPNTiledMatchesPlain(t *testing.T) {
+	for _, look := range LookNames() {
+		var pix [2][]byte
+		for i, plain := range []bool{false, true} {
+			c := DefaultCPPN(5, 256, 100)
+			c.Look, c.Plain = look, plain
+			m := loadCPPN(t, c)
+			z := make([]float32, m.Manifest.Latent.Dim)
+			for k := range z {
+				z[k] = float32(math.Cos(float64(k))) * 1.2
+			}
+			pix[i] = make([]byte, 4*256*100)
+			err := m.Run(z, pix[i])
+			m.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		worst := 0
+		for k := range pix[0] {
+			worst = max(worst, int(pix[0][k])-int(pix[1][k]), int(pix[1][k])-int(pix[0][k]))
+		}
+		if worst > 1 {
+			t.Errorf("%s: tiled and untiled pictures differ by up to %d levels, want at most 1 (rounding)", look, worst)
+		}
+		checkStructured(t, "cppn tiled "+look, [2]int{256, 100}, pix[0])
+	}
+}
+
+// loadCPPN builds c and loads it on the CPU.
+func loadCPPN(t *testing.T, c CPPN) *Model {
+	t.Helper()
+	man, err := c.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, warn, err := Load(man, SessionConfig{Provider: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if warn != "" {
+		t.Errorf("unexpected warning %q", warn)
+	}
+	return m
 }

@@ -11,6 +11,7 @@ import (
 
 	"reverie/internal/heap"
 	"reverie/internal/mailbox"
+	"reverie/internal/pace"
 )
 
 // Frame is one generated image, RGBA, row-major.
@@ -90,6 +91,7 @@ type Runner struct {
 	wake   chan struct{}
 	period atomic.Int64  // nanoseconds between frame starts under generator.max_fps, 0 = no cap
 	rate   chan struct{} // SetMaxFPS wakes a Run waiting for its slot
+	share  pace.Share    // the frame budget's share of the machine (SetShare)
 	seq    uint64
 	stats  Stats
 	last   time.Time
@@ -372,6 +374,18 @@ func (r *Runner) SetMaxFPS(fps float64) {
 	}
 }
 
+// SetShare sets the share of the machine Run may use, (0, 1], from any
+// goroutine: a frame that took d starts no sooner than d/share after the one
+// before, on top of any SetMaxFPS cap. The frame budget lowers it when the
+// display cannot hold its rate; 1 (the default) adds no wait.
+func (r *Runner) SetShare(share float64) {
+	r.share.Set(share)
+	select {
+	case r.rate <- struct{}{}:
+	default:
+	}
+}
+
 // MaxFPS is the cap SetMaxFPS set, 0 for none.
 func (r *Runner) MaxFPS() float64 {
 	if p := r.period.Load(); p > 0 {
@@ -388,14 +402,15 @@ func (r *Runner) Run(ctx context.Context) {
 	// One timer for the whole run, re-armed for each slot.
 	timer := r.clock.NewTimer()
 	defer timer.Stop()
-	var last time.Time // the slot the previous frame started in
+	var last time.Time     // the slot the previous frame started in
+	var busy time.Duration // how long the previous frame took
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.wake:
 		}
-		if !r.awaitSlot(ctx, timer, last) {
+		if !r.awaitSlot(ctx, timer, last, busy) {
 			return
 		}
 		r.mu.Lock()
@@ -422,14 +437,16 @@ func (r *Runner) Run(ctx context.Context) {
 		if _, err := r.Step(r.work); err != nil && r.onErr != nil {
 			r.onErr(err)
 		}
+		busy = r.clock.Now().Sub(start)
 	}
 }
 
-// awaitSlot sleeps until one frame period after last, taking a cap changed
-// meanwhile; it returns false when ctx ended first.
-func (r *Runner) awaitSlot(ctx context.Context, timer Timer, last time.Time) bool {
+// awaitSlot sleeps until one frame period after last, taking a cap or a
+// share changed meanwhile; a share below 1 stretches the period to busy (the
+// last frame's time) over the share. It returns false when ctx ended first.
+func (r *Runner) awaitSlot(ctx context.Context, timer Timer, last time.Time, busy time.Duration) bool {
 	for {
-		p := time.Duration(r.period.Load())
+		p := max(time.Duration(r.period.Load()), r.share.Gap(busy))
 		if p <= 0 || last.IsZero() {
 			return true
 		}

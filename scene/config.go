@@ -15,6 +15,7 @@ import (
 	"reverie/director"
 	"reverie/gen/dream"
 	"reverie/internal/field"
+	"reverie/scene/budget"
 )
 
 // Config is the scene section of config.yaml.
@@ -29,8 +30,9 @@ type Config struct {
 	Preset     string          `yaml:"preset"`      // preset at start, "" for the passes as listed
 	PresetTime float64         `yaml:"preset_time"` // seconds a preset switch takes
 	Presets    []Preset        `yaml:"presets"`
-	Dream      dream.Config    `yaml:"dream"`  // the deepdream pass's network
-	Drives     []Drive         `yaml:"drives"` // features that move pass parameters every frame
+	Dream      dream.Config    `yaml:"dream"`   // the deepdream pass's network
+	Drives     []Drive         `yaml:"drives"`  // features that move pass parameters every frame
+	Budget     budget.Config   `yaml:",inline"` // target_fps, min_scale, max_scale
 }
 
 // PassConfig is one entry of scene.passes: the pass's kind and its parameters.
@@ -92,6 +94,7 @@ func DefaultConfig() Config {
 		PresetTime: 4,
 		Dream:      dream.DefaultConfig(),
 		Drives:     []Drive{},
+		Budget:     budget.DefaultConfig(),
 		Presets: []Preset{
 			{Name: "tide", Params: map[string]float64{
 				"warp.zoom": 1.003, "warp.rotate": 0.0008, "warp.follow": 0,
@@ -181,6 +184,9 @@ func (c *Config) Validate() error {
 		if errors.As(err, &fe) {
 			return &FieldError{Key: "dream." + fe.Key, Msg: fe.Msg}
 		}
+		return err
+	}
+	if err := c.Budget.Validate(); err != nil {
 		return err
 	}
 	if c.PresetTime < 0 || c.PresetTime > 600 {

@@ -31,7 +31,12 @@ type DisplayStats struct {
 	Frames        uint64    // frames drawn
 	Preset        string    // current preset ("" if none)
 	Sleeping      bool      // outside opening hours
-	Width, Height int       // render size
+	Width, Height int       // render size now: the configured one times Scale
+	Scale         float64   // the frame budget's render scale
+	Share         float64   // the share of the machine background work may use
+	TargetFPS     float64   // the rate the budget holds, 0 for none
+	BudgetCause   string    // why the scale is what it is: one of budget.Causes
+	BudgetReason  string    // the same as a sentence
 	Heartbeat     time.Time // wall time of the last Update: the loop is alive if this is recent
 	Dream         string    // the neural dream: "" (no deepdream pass), starting, on, or "off: why"
 	DreamSteps    uint64    // dream steps taken
@@ -57,6 +62,7 @@ type Controls struct {
 	sleep   bool
 	fit     gen.Fit // generator.fit, applied at the next Update
 	snaps   []chan *image.RGBA
+	spare   []*image.RGBA // released snapshots, reused for the next ones
 	stats   DisplayStats
 
 	pendingCfg *reconf // a queued Reconfigure (reconfigure.go)
@@ -190,8 +196,14 @@ func (c *Controls) SetLatent(i int, v float64) error {
 	return nil
 }
 
-// Snapshot returns the next displayed frame at the render size, read back in
-// the game loop. ctx bounds the wait.
+// maxSpare is how many released snapshot buffers are kept for reuse: as many
+// as the previews and snapshots that may be encoding at once.
+const maxSpare = 4
+
+// Snapshot returns the frame the game loop presents next, at the configured
+// render size, read back at its next Update: at most one display frame
+// later. Hand the image back with ReleaseSnapshot once it is encoded, and
+// the next snapshot reuses its buffer. ctx bounds the wait.
 func (c *Controls) Snapshot(ctx context.Context) (*image.RGBA, error) {
 	ch := make(chan *image.RGBA, 1)
 	c.mu.Lock()
@@ -211,6 +223,31 @@ func (c *Controls) Snapshot(ctx context.Context) (*image.RGBA, error) {
 		c.mu.Unlock()
 		return nil, fmt.Errorf("snapshot: the render loop did not deliver a frame in time: %w", ctx.Err())
 	}
+}
+
+// ReleaseSnapshot hands back an image Snapshot returned, for reuse; the
+// caller must not touch it afterwards.
+func (c *Controls) ReleaseSnapshot(img *image.RGBA) {
+	if img == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.spare) < maxSpare {
+		c.spare = append(c.spare, img)
+	}
+}
+
+// snapshotBuffer is a w×h image from the spares, or a new one. c.mu held.
+func (c *Controls) snapshotBuffer(w, h int) *image.RGBA {
+	for len(c.spare) > 0 {
+		img := c.spare[len(c.spare)-1]
+		c.spare = c.spare[:len(c.spare)-1]
+		if b := img.Bounds(); b.Dx() == w && b.Dy() == h {
+			return img
+		}
+	}
+	return newRGBA(w, h)
 }
 
 // SetSleep puts the piece to sleep (black screen, generator not fed) or
@@ -263,13 +300,14 @@ func (c *Controls) SetFit(f gen.Fit) {
 // publish runs in the game loop after each frame: it mirrors values and
 // stats and answers snapshot requests.
 func (c *Controls) publish(g *Game) {
-	c.mu.Lock()
-	snaps := len(c.snaps) > 0
-	c.mu.Unlock()
 	var img *image.RGBA
-	if snaps {
+	c.mu.Lock()
+	if len(c.snaps) > 0 {
+		img = c.snapshotBuffer(g.cfg.RenderW, g.cfg.RenderH)
+	}
+	c.mu.Unlock()
+	if img != nil {
 		// Read back outside the lock; only the loop reads pixels.
-		img = newRGBA(g.cfg.RenderW, g.cfg.RenderH)
 		g.ReadFrame(img.Pix)
 	}
 	c.mu.Lock()
@@ -283,7 +321,7 @@ func (c *Controls) publish(g *Game) {
 				ch <- img
 				continue
 			}
-			cp := newRGBA(g.cfg.RenderW, g.cfg.RenderH)
+			cp := c.snapshotBuffer(g.cfg.RenderW, g.cfg.RenderH)
 			copy(cp.Pix, img.Pix)
 			ch <- cp
 		}
@@ -296,6 +334,9 @@ func (c *Controls) publish(g *Game) {
 		c.stats.Preset = g.cfg.Presets[g.presetAt].Name
 	}
 	c.stats.Sleeping = g.sleeping
+	b := g.budget.State()
+	c.stats.Width, c.stats.Height, c.stats.Scale, c.stats.Share = g.rw, g.rh, b.Scale, b.Share
+	c.stats.TargetFPS, c.stats.BudgetCause, c.stats.BudgetReason = g.budgetCfg.TargetFPS, b.Cause, b.Reason
 	c.stats.Dream, c.stats.DreamSteps, c.stats.DreamStepMs = g.dreamState()
 	c.stats.Heartbeat = time.Now()
 }

@@ -43,6 +43,7 @@ func (g *Game) dreamBefore() {
 	if d == nil || d.cfg != g.cfg.Dream {
 		g.closeDream()
 		d = &dreamer{cfg: g.cfg.Dream, live: dream.Start(g.cfg.Dream, g.virtual)}
+		d.live.SetShare(g.budget.State().Share)
 		g.dream = d
 	}
 	if err := d.live.Err(); err != nil {
@@ -55,7 +56,7 @@ func (g *Game) dreamBefore() {
 	}
 	w, h := d.live.Size()
 	if w != d.w || h != d.h {
-		d.resize(w, h, g.cfg.RenderW, g.cfg.RenderH)
+		d.resize(w, h, g.rw, g.rh)
 	}
 	if d.res == nil {
 		return
@@ -104,10 +105,15 @@ func (d *dreamer) resize(w, h, rw, rh int) {
 	d.w, d.h = w, h
 	d.small, d.pic = ebiten.NewImage(w, h), ebiten.NewImage(w, h)
 	d.res = make([]byte, 4*w*h)
+	d.place(rw, rh)
+}
+
+// place scales the dream's pictures to and from the render size rw×rh.
+func (d *dreamer) place(rw, rh int) {
 	d.up = ebiten.DrawImageOptions{Filter: ebiten.FilterLinear, Blend: ebiten.BlendCopy}
-	d.up.GeoM.Scale(float64(rw)/float64(w), float64(rh)/float64(h))
+	d.up.GeoM.Scale(float64(rw)/float64(d.w), float64(rh)/float64(d.h))
 	d.down = ebiten.DrawImageOptions{Filter: ebiten.FilterLinear, Blend: ebiten.BlendCopy}
-	d.down.GeoM.Scale(float64(w)/float64(rw), float64(h)/float64(rh))
+	d.down.GeoM.Scale(float64(d.w)/float64(rw), float64(d.h)/float64(rh))
 }
 
 func (d *dreamer) dispose() {

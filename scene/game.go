@@ -14,6 +14,7 @@ import (
 	"reverie/audio"
 	"reverie/director"
 	"reverie/gen"
+	"reverie/scene/budget"
 	"reverie/vision"
 )
 
@@ -46,6 +47,7 @@ type Game struct {
 	dream    *dreamer // the deepdream pass's neural dream, nil until it runs
 
 	in         Inputs
+	rw, rh     int           // the render size now: the configured one times the budget's scale
 	genSmall   *ebiten.Image // generator frames at their own size
 	genW, genH int
 	fit        gen.Fit // how generator frames meet the canvas ("" is cover)
@@ -93,6 +95,11 @@ type Game struct {
 	lastTick  time.Time
 	virtual   bool
 	tickDelta time.Duration
+
+	budget     *budget.Controller
+	budgetCfg  budget.Config        // what budget was built for (target 0 offline)
+	frameClock func() time.Duration // the budget's clock
+	unshown    bool                 // the chain ran and Draw has not shown it yet
 }
 
 // NewGame builds the pass chain at the render size. genW×genH is the
@@ -106,7 +113,9 @@ func NewGame(cfg Config, genW, genH int, dir *director.Director, driver Driver) 
 	if err != nil {
 		return nil, err
 	}
-	g := &Game{cfg: cfg, driver: driver, Chain: chain, director: dir, presetAt: -1, morphT: -1}
+	g := &Game{cfg: cfg, driver: driver, Chain: chain, director: dir, presetAt: -1, morphT: -1, rw: cfg.RenderW, rh: cfg.RenderH}
+	start := time.Now()
+	g.frameClock = func() time.Duration { return time.Since(start) }
 	if g.director != nil {
 		g.man = g.director.Manifest()
 	}
@@ -119,6 +128,7 @@ func NewGame(cfg Config, genW, genH int, dir *director.Director, driver Driver) 
 	g.in.Residual = newTarget(cfg.RenderW, cfg.RenderH)
 	g.view = newTarget(cfg.RenderW, cfg.RenderH)
 	g.resizeGen(genW, genH)
+	g.startBudget()
 	g.camDirty = true
 	g.camOpts.Filter = ebiten.FilterLinear
 	g.interval = 100 * time.Millisecond
@@ -144,9 +154,10 @@ func (g *Game) resizeGen(w, h int) {
 }
 
 // placeGen sets how the generator's frames are drawn onto the render-size
-// inputs, by generator.fit: the one place a frame's size meets the canvas.
+// inputs, by generator.fit, at the size the frame budget renders at now:
+// the one place a frame's size meets the canvas, scaled on the GPU.
 func (g *Game) placeGen() {
-	sx, sy, tx, ty := g.fit.Place(g.genW, g.genH, g.cfg.RenderW, g.cfg.RenderH)
+	sx, sy, tx, ty := g.fit.Place(g.genW, g.genH, g.rw, g.rh)
 	g.upOpts.GeoM.Reset()
 	g.upOpts.GeoM.Scale(sx, sy)
 	g.upOpts.GeoM.Translate(tx, ty)
@@ -168,6 +179,7 @@ func (g *Game) setFit(f gen.Fit) {
 func (g *Game) UseVirtualClock(dt time.Duration) {
 	g.virtual = true
 	g.tickDelta = dt
+	g.startBudget()
 }
 
 // Clock is the game's current time.
@@ -265,10 +277,16 @@ func (g *Game) Update() error {
 	}
 	g.stepDrives(g.dt)
 	g.applyDrives()
-	if !g.sleeping {
+	// Live, Ebiten calls Update up to 60 times a second, several times
+	// per displayed frame when the display is slower: the chain runs once
+	// per displayed frame, so a slow display does not also pay for
+	// frames nobody sees.
+	if !g.sleeping && (g.virtual || !g.unshown) {
 		g.dreamBefore()
 		g.StepChain()
 		g.dreamAfter()
+		g.unshown = !g.virtual
+		g.budgetFrame()
 	}
 	err := g.driver.AfterChain(g)
 	g.restoreDrives()
@@ -323,7 +341,7 @@ func (g *Game) StepChain() {
 // screenGeo places the render-size picture on a w×h screen: fitted with bars,
 // filled by cropping, or in between, as the output pass's fill says.
 func (g *Game) screenGeo(w, h int) ebiten.GeoM {
-	rw, rh := float64(g.cfg.RenderW), float64(g.cfg.RenderH)
+	rw, rh := float64(g.rw), float64(g.rh)
 	fit := math.Min(float64(w)/rw, float64(h)/rh)
 	fill := math.Max(float64(w)/rw, float64(h)/rh)
 	f, _ := g.Chain.Out.Get("fill")
@@ -337,6 +355,7 @@ func (g *Game) screenGeo(w, h int) ebiten.GeoM {
 // Draw shows the chain's output through the output pass, scaled to the
 // screen, and the technician's overlay when D has turned it on.
 func (g *Game) Draw(screen *ebiten.Image) {
+	g.unshown = false
 	b := screen.Bounds()
 	if !g.sleeping {
 		g.applyDrives() // the output pass's parameters may be driven too
@@ -354,20 +373,24 @@ func (g *Game) ReadFrame(pix []byte) {
 	if g.sleeping {
 		g.view.Fill(color.Black)
 	} else {
-		var id ebiten.GeoM
-		g.Chain.Present(g.view, id)
+		var geo ebiten.GeoM // the render scale's size back to the configured one
+		geo.Scale(float64(g.cfg.RenderW)/float64(g.rw), float64(g.cfg.RenderH)/float64(g.rh))
+		g.Chain.Present(g.view, geo)
 	}
 	g.view.ReadPixels(pix)
 }
 
-// Layout makes the logical screen the window's own size, so the output pass
-// scales the render size to it; a zero size (a monitor going away) falls
-// back to the render size.
+// Layout makes the logical screen the window's own size times the frame
+// budget's scale, so the output pass scales the render size to it and, when
+// the budget has lowered the scale, runs on that many fewer pixels too;
+// Ebiten's own last draw then fills the window. A zero size (a monitor
+// going away) falls back to the render size.
 func (g *Game) Layout(w, h int) (int, int) {
 	if w < 1 || h < 1 {
-		return g.cfg.RenderW, g.cfg.RenderH
+		return g.rw, g.rh
 	}
-	return w, h
+	s := g.budget.State().Scale
+	return max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s)))
 }
 
 // Dispose frees the game's images and shaders.

@@ -3,6 +3,7 @@ package scene
 import (
 	"context"
 	"fmt"
+	"image"
 	"math"
 	"strings"
 	"testing"
@@ -98,6 +99,30 @@ func TestPresetsInterpolateThroughControls(t *testing.T) {
 	})
 }
 
+// snapshot asks g for a snapshot while stepping its loop; nil after an
+// error (reported).
+func snapshot(t *testing.T, g *Game) *image.RGBA {
+	return whileStepping(g, func() *image.RGBA {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		img, err := g.Controls().Snapshot(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		return img
+	})
+}
+
+// snapPix takes a snapshot, hands it back, and returns its buffer's address.
+func snapPix(t *testing.T, g *Game) *byte {
+	img := snapshot(t, g)
+	if img == nil {
+		return nil
+	}
+	g.Controls().ReleaseSnapshot(img)
+	return &img.Pix[0]
+}
+
 // A snapshot is answered by the game loop; sleep shows black.
 func TestSnapshotAndSleep(t *testing.T) {
 	cfg := DefaultConfig()
@@ -108,33 +133,23 @@ func TestSnapshotAndSleep(t *testing.T) {
 	}
 	defer onLoop(g.Dispose)
 	snap := func() float64 {
-		done := make(chan float64)
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			img, err := g.Controls().Snapshot(ctx)
-			if err != nil {
-				t.Error(err)
-				done <- -1
-				return
-			}
-			var s float64
-			for _, b := range img.Pix {
-				s += float64(b)
-			}
-			done <- s / float64(len(img.Pix))
-		}()
-		for {
-			select {
-			case m := <-done:
-				return m
-			default:
-				onLoop(func() { g.Update() })
-			}
+		img := snapshot(t, g)
+		if img == nil {
+			return -1
 		}
+		defer g.Controls().ReleaseSnapshot(img)
+		var s float64
+		for _, b := range img.Pix {
+			s += float64(b)
+		}
+		return s / float64(len(img.Pix))
 	}
 	if m := snap(); m < 100 {
 		t.Errorf("snapshot of a light frame has mean %.1f", m)
+	}
+	// A released snapshot's buffer serves the next one.
+	if first, second := snapPix(t, g), snapPix(t, g); first != second {
+		t.Error("a snapshot handed back with ReleaseSnapshot was not reused")
 	}
 	g.Controls().SetSleep(true)
 	if m := snap(); m > 64 { // alpha is 255: a black frame's mean is 63.75

@@ -77,6 +77,21 @@ func onFrames(n int, f func()) {
 	<-done
 }
 
+// whileStepping runs f on its own goroutine, stepping g's loop until f
+// returns, for calls that wait for the game loop (snapshots, reloads).
+func whileStepping[T any](g *Game, f func() T) T {
+	done := make(chan T, 1)
+	go func() { done <- f() }()
+	for {
+		select {
+		case v := <-done:
+			return v
+		default:
+			onLoop(func() { g.Update() })
+		}
+	}
+}
+
 func TestMain(m *testing.M) {
 	go func() { loop.done <- m.Run() }()
 	ebiten.SetWindowSize(64, 64)

@@ -15,9 +15,11 @@ func (g *Game) overlayText() []byte {
 	s = append(s, "  frames "...)
 	s = strconv.AppendUint(s, g.frames, 10)
 	s = append(s, "  render "...)
-	s = strconv.AppendInt(s, int64(g.cfg.RenderW), 10)
+	s = strconv.AppendInt(s, int64(g.rw), 10)
 	s = append(s, 'x')
-	s = strconv.AppendInt(s, int64(g.cfg.RenderH), 10)
+	s = strconv.AppendInt(s, int64(g.rh), 10)
+	s = append(s, "\nbudget "...)
+	s = append(s, g.budget.State().Reason...)
 	s = append(s, "\npreset "...)
 	if g.presetAt >= 0 {
 		s = append(s, g.cfg.Presets[g.presetAt].Name...)

@@ -246,6 +246,14 @@ func (c *Chain) Step(in *Inputs) *ebiten.Image {
 	return c.buf[c.cur]
 }
 
+// Resize resamples the feedback buffers to w×h: the chain goes on from the
+// picture it had, at the new size.
+func (c *Chain) Resize(w, h int) {
+	for i := range c.buf {
+		c.buf[i] = resample(c.buf[i], w, h)
+	}
+}
+
 // SetAll sets a dynamic uniform on every pass that has it.
 func (c *Chain) SetAll(name string, v float32) {
 	for _, p := range c.Passes {

@@ -72,7 +72,7 @@ func (g *Game) rebuild(cfg Config, dir *director.Director) error {
 	case cfg.Monitor != old.Monitor || cfg.Fullscreen != old.Fullscreen:
 		return errors.New("scene.monitor/fullscreen: the window is set up at start; restart to change it")
 	}
-	chain, err := NewChain(cfg.Passes, cfg.RenderW, cfg.RenderH)
+	chain, err := NewChain(cfg.Passes, g.rw, g.rh)
 	if err != nil {
 		return err
 	}
@@ -86,6 +86,9 @@ func (g *Game) rebuild(cfg Config, dir *director.Director) error {
 	chain.Seed(g.Chain.Output())
 	g.Chain.Dispose()
 	g.Chain, g.cfg = chain, cfg
+	if cfg.Budget != old.Budget {
+		g.startBudget()
+	}
 	if dir != nil && g.director != nil {
 		if dir.Manifest() != nil && g.man != nil && dir.Manifest() != g.man {
 			// Built for a model that a hot swap has since replaced: the

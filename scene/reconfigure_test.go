@@ -13,20 +13,11 @@ import (
 // reconfigureOnLoop calls Reconfigure from another goroutine, as a config
 // reload does, and runs the game loop until it returns.
 func reconfigureOnLoop(g *Game, cfg Config, d *director.Director) error {
-	done := make(chan error, 1)
-	go func() {
+	return whileStepping(g, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		done <- g.Controls().Reconfigure(ctx, cfg, d)
-	}()
-	for {
-		select {
-		case err := <-done:
-			return err
-		default:
-			onLoop(func() { g.Update() })
-		}
-	}
+		return g.Controls().Reconfigure(ctx, cfg, d)
+	})
 }
 
 // A reload can change the chain while the piece runs: the new passes and

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"gocv.io/x/gocv"
+	"reverie/internal/pace"
 )
 
 // Analysis constants that are not worth a config key.
@@ -95,7 +96,7 @@ type Analyzer struct {
 // enabled, run inside Analyze every detect_every seconds of frame time, so
 // that call takes as long as a detection. Call Close when done. If
 // detection cannot start, it logs why and runs without it.
-func NewAnalyzer(cfg Config) *Analyzer { return newAnalyzer(cfg, false) }
+func NewAnalyzer(cfg Config) *Analyzer { return newAnalyzer(cfg, false, nil) }
 
 // NewLiveAnalyzer prepares an analyzer for a live camera or stream. People
 // and face detection run in their own goroutine: every detect_every seconds
@@ -103,9 +104,11 @@ func NewAnalyzer(cfg Config) *Analyzer { return newAnalyzer(cfg, false) }
 // found are carried in the Features, so a detection never stalls the
 // analysis. Which frame the counts come from depends on timing. Close stops
 // the goroutine.
-func NewLiveAnalyzer(cfg Config) *Analyzer { return newAnalyzer(cfg, true) }
+func NewLiveAnalyzer(cfg Config) *Analyzer { return newAnalyzer(cfg, true, nil) }
 
-func newAnalyzer(cfg Config, live bool) *Analyzer {
+// newAnalyzer builds an analyzer; live, its detection and person network
+// run in their own goroutines, paced by share (nil: never rest).
+func newAnalyzer(cfg Config, live bool, share *pace.Share) *Analyzer {
 	w, h := cfg.AnalyzeW, cfg.AnalyzeH
 	s := cfg.Sensitivity
 	a := &Analyzer{
@@ -149,14 +152,14 @@ func newAnalyzer(cfg Config, live bool) *Analyzer {
 			}
 		}
 	}
-	a.people = newPeople(cfg, live, w, h)
+	a.people = newPeople(cfg, live, w, h, share)
 	if cfg.People || cfg.Faces {
 		d, err := newDetector(cfg)
 		if err != nil {
 			slog.Warn("people/face detection is off", "err", err)
 		}
 		if live {
-			a.live = newDetectLoop(d, a.roi)
+			a.live = newDetectLoop(d, a.roi, share)
 		} else {
 			a.det = d
 		}

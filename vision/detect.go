@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"gocv.io/x/gocv"
+	"reverie/internal/pace"
 )
 
 // detector counts people (HOG) and faces (Haar cascade). Both cost tens to
@@ -110,9 +111,9 @@ type detectLoop struct {
 	hold func() // tests only: runs before each detection, to hold the detector up
 }
 
-func newDetectLoop(d *detector, roi gocv.Mat) *detectLoop {
+func newDetectLoop(d *detector, roi gocv.Mat, share *pace.Share) *detectLoop {
 	l := &detectLoop{d: d, roi: roi.Clone(), detected: -1}
-	l.w = startWorker(l.detect)
+	l.w = startWorker(l.detect, share)
 	return l
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"reverie/internal/pace"
 	"reverie/vision/pose"
 )
 
@@ -44,7 +45,7 @@ type people struct {
 	aspect float32   // the frame's width over its height
 }
 
-func newPeople(cfg Config, live bool, w, h int) *people {
+func newPeople(cfg Config, live bool, w, h int, share *pace.Share) *people {
 	if cfg.Person == PersonOff || cfg.Person == "" || cfg.Nets == nil {
 		return nil
 	}
@@ -53,7 +54,7 @@ func newPeople(cfg Config, live bool, w, h int) *people {
 	p.mask.SetTo(gocv.NewScalar(0, 0, 0, 0))
 	s := newSeer(cfg)
 	if live {
-		p.loop = newPersonLoop(s)
+		p.loop = newPersonLoop(s, share)
 	} else {
 		p.s = s
 	}

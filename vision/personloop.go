@@ -7,6 +7,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"reverie/internal/mailbox"
+	"reverie/internal/pace"
 )
 
 // personLoop runs a person network in its own goroutine, as detectLoop runs
@@ -24,13 +25,13 @@ func newSights() *mailbox.Box[sight] {
 	return mailbox.New(mailbox.Funcs[sight]{Copy: copySight})
 }
 
-func newPersonLoop(s *seer) *personLoop {
+func newPersonLoop(s *seer, share *pace.Share) *personLoop {
 	// Live, a look's cost is wall time (offline runs keep a nil clock, so
 	// renders stay deterministic).
 	start := time.Now()
 	s.clock = func() float64 { return float64(time.Since(start).Microseconds()) / 1000 }
 	l := &personLoop{s: s, sights: newSights()}
-	l.w = startWorker(l.see)
+	l.w = startWorker(l.see, share)
 	return l
 }
 

@@ -8,6 +8,7 @@ import (
 	"gocv.io/x/gocv"
 
 	"reverie/internal/mailbox"
+	"reverie/internal/pace"
 )
 
 // Watcher runs the capture loop and the analysis, each in its own goroutine,
@@ -21,6 +22,7 @@ type Watcher struct {
 	picW    atomic.Int32 // the picture size asked for, 0 for none
 	picH    atomic.Int32
 	view    cameraView // the panel's camera view (view.go)
+	share   pace.Share // of the machine the detection and person network may use
 }
 
 // NewWatcher watches src, reopening it with open after a loss.
@@ -52,10 +54,15 @@ func (w *Watcher) Latest(dst *Features, since uint64) (seq uint64, ok bool) {
 	return w.feats.Latest(dst, since)
 }
 
+// SetShare sets the share of the machine the detection and the person
+// network may use, (0, 1], from any goroutine: the frame budget lowers it
+// when the display cannot hold its rate.
+func (w *Watcher) SetShare(s float64) { w.share.Set(s) }
+
 // Run starts capture and analysis and returns when ctx ends or the source
 // has ended for good.
 func (w *Watcher) Run(ctx context.Context) {
-	an := NewLiveAnalyzer(w.cfg)
+	an := newAnalyzer(w.cfg, true, &w.share)
 	defer an.Close()
 	pr := NewPicturer()
 	defer pr.Close()

@@ -1,9 +1,12 @@
 package vision
 
 import (
+	"time"
+
 	"gocv.io/x/gocv"
 
 	"reverie/internal/mailbox"
+	"reverie/internal/pace"
 )
 
 // worker runs slow work (a detector, a person network) on the newest frame
@@ -16,12 +19,15 @@ type worker struct {
 	done   chan struct{}
 }
 
-// startWorker runs do on each frame it takes, with the frame's number.
-func startWorker(do func(s *shot, seq uint64)) *worker {
+// startWorker runs do on each frame it takes, with the frame's number. After
+// work that took d it rests as share says (nil: never), so the frame budget
+// can leave the display room.
+func startWorker(do func(s *shot, seq uint64), share *pace.Share) *worker {
 	w := &worker{frames: newShots(), work: shot{mat: gocv.NewMat()}, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		var seq uint64
+		var idle *time.Timer
 		for {
 			select {
 			case <-w.stop:
@@ -33,7 +39,24 @@ func startWorker(do func(s *shot, seq uint64)) *worker {
 				continue
 			}
 			seq = s
+			start := time.Now()
 			do(&w.work, seq)
+			if share == nil {
+				continue
+			}
+			if rest := share.Gap(time.Since(start)) - time.Since(start); rest > 0 {
+				if idle == nil {
+					idle = time.NewTimer(rest)
+				} else {
+					idle.Reset(rest)
+				}
+				select {
+				case <-idle.C:
+				case <-w.stop:
+					idle.Stop()
+					return
+				}
+			}
 		}
 	}()
 	return w

@@ -8,6 +8,7 @@ import (
 	"reverie/gen"
 	"reverie/internal/field"
 	"reverie/internal/mailbox"
+	"reverie/internal/pace"
 )
 
 // Config is scene.dream in config.yaml: the deepdream pass's network and
@@ -78,6 +79,9 @@ type Live struct {
 	maxSteps int           // live: steps on one picture at most
 	maxStep  time.Duration // live: the mean step time past which the dream turns off
 	done     chan struct{}
+
+	share pace.Share  // of its core the live dream may use (SetShare)
+	idle  *time.Timer // rest's, used by the dream's goroutine alone
 
 	pictures  *mailbox.Box[picture]  // display → dream
 	residuals *mailbox.Box[residual] // dream → display
@@ -305,12 +309,38 @@ func (l *Live) run() {
 			}
 			continue
 		}
+		start := time.Now()
 		if err := l.step(cur.params); err != nil {
 			l.fail(err)
 			return
 		}
 		stepsOn++
 		l.publish(since)
+		l.rest(time.Since(start))
+	}
+}
+
+// SetShare sets the share of its core the live dream may use, (0, 1]: after
+// a step that took d it rests d·(1/share − 1), so the frame budget can leave
+// the display room. 1 (the default) never rests. Safe from any goroutine.
+func (l *Live) SetShare(share float64) { l.share.Set(share) }
+
+// rest waits out the share's idle time after a step that took d, or until
+// Close.
+func (l *Live) rest(d time.Duration) {
+	wait := l.share.Gap(d) - d
+	if wait <= 0 {
+		return
+	}
+	if l.idle == nil {
+		l.idle = time.NewTimer(wait)
+	} else {
+		l.idle.Reset(wait) // Go 1.23 timers: Reset after Stop needs no drain
+	}
+	select {
+	case <-l.idle.C:
+	case <-l.done:
+		l.idle.Stop()
 	}
 }
 

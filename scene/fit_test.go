@@ -12,26 +12,15 @@ import (
 // default) and contain, contain leaves black bars beside it, and only
 // stretch widens it.
 func TestFitKeepsASquareModelsAspect(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.RenderW, cfg.RenderH = 160, 90
-	cfg.Passes = []PassConfig{
-		{Pass: "inject", Params: map[string]float64{"mix": 1, "motion_mix": 0, "local": 0}},
-		{Pass: "output", Params: map[string]float64{"vignette": 0, "fill": 0}},
-	}
-	cfg.Presets, cfg.Preset = nil, ""
+	cfg := plainCanvas()
 	// A 16×16 frame: grey 100, with a white 8×8 square in its middle.
 	const n = 16
-	pix := make([]byte, 4*n*n)
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			v := byte(100)
-			if x >= 4 && x < 12 && y >= 4 && y < 12 {
-				v = 255
-			}
-			i := 4 * (y*n + x)
-			pix[i], pix[i+1], pix[i+2], pix[i+3] = v, v, v, 255
+	pix := squareFrame(n, func(x, y int) (r, g, b byte) {
+		if x >= 4 && x < 12 && y >= 4 && y < 12 {
+			return 255, 255, 255
 		}
-	}
+		return 100, 100, 100
+	})
 	for _, c := range []struct {
 		fit        gen.Fit
 		w, h, bars int // the white square's size on the canvas, the bars' width
@@ -42,20 +31,7 @@ func TestFitKeepsASquareModelsAspect(t *testing.T) {
 		{gen.FitStretch, 80, 45, 0},
 	} {
 		out := make([]byte, 4*cfg.RenderW*cfg.RenderH)
-		onLoop(func() {
-			g, err := NewGame(cfg, n, n, nil, nopDriver{})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer g.Dispose()
-			g.UseVirtualClock(time.Second / 60)
-			g.Controls().SetFit(c.fit)
-			g.Update() // applies the fit
-			g.Upload(&gen.Frame{Pix: pix, Width: n, Height: n, Seq: 1})
-			g.Update()
-			g.ReadFrame(out)
-		})
+		showFrame(t, cfg, c.fit, pix, n, func(g *Game) { g.ReadFrame(out) })
 		x0, y0, x1, y1 := cfg.RenderW, cfg.RenderH, -1, -1
 		for y := 0; y < cfg.RenderH; y++ {
 			for x := 0; x < cfg.RenderW; x++ {
@@ -78,6 +54,51 @@ func TestFitKeepsASquareModelsAspect(t *testing.T) {
 			t.Errorf("fit %q: the canvas's left edge is %d, want %v", c.fit, left, map[bool]string{true: "a black bar", false: "the frame's grey 100"}[c.bars > 0])
 		}
 	}
+}
+
+// plainCanvas is a 160×90 scene that shows the generator's frame as it is:
+// inject at full mix, then the output pass without vignette or fill.
+func plainCanvas() Config {
+	cfg := DefaultConfig()
+	cfg.RenderW, cfg.RenderH = 160, 90
+	cfg.Passes = []PassConfig{
+		{Pass: "inject", Params: map[string]float64{"mix": 1, "motion_mix": 0, "local": 0}},
+		{Pass: "output", Params: map[string]float64{"vignette": 0, "fill": 0}},
+	}
+	cfg.Presets, cfg.Preset = nil, ""
+	return cfg
+}
+
+// squareFrame is an n×n RGBA frame with each pixel's colour from at.
+func squareFrame(n int, at func(x, y int) (r, g, b byte)) []byte {
+	pix := make([]byte, 4*n*n)
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			i := 4 * (y*n + x)
+			pix[i], pix[i+1], pix[i+2] = at(x, y)
+			pix[i+3] = 255
+		}
+	}
+	return pix
+}
+
+// showFrame shows the n×n frame pix in a game of cfg under fit, then calls
+// read with the game, on the game loop.
+func showFrame(t *testing.T, cfg Config, fit gen.Fit, pix []byte, n int, read func(g *Game)) {
+	onLoop(func() {
+		g, err := NewGame(cfg, n, n, nil, nopDriver{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer g.Dispose()
+		g.UseVirtualClock(time.Second / 60)
+		g.Controls().SetFit(fit)
+		g.Update() // applies the fit
+		g.Upload(&gen.Frame{Pix: pix, Width: n, Height: n, Seq: 1})
+		g.Update()
+		read(g)
+	})
 }
 
 func abs(x int) int {

@@ -2,7 +2,6 @@ package scene
 
 import (
 	"testing"
-	"time"
 
 	"reverie/gen"
 )
@@ -12,38 +11,13 @@ import (
 // comes back as it was drawn (the bars left out); under cover, the rows
 // of the frame cropped off the canvas read black and the rest is the frame.
 func TestReadPictureIsWhatTheFrameCovers(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.RenderW, cfg.RenderH = 160, 90
-	cfg.Passes = []PassConfig{
-		{Pass: "inject", Params: map[string]float64{"mix": 1, "motion_mix": 0, "local": 0}},
-		{Pass: "output", Params: map[string]float64{"vignette": 0, "fill": 0}},
-	}
-	cfg.Presets, cfg.Preset = nil, ""
+	cfg := plainCanvas()
 	// A 16×16 frame: a horizontal ramp in red, a vertical one in green.
 	const n = 16
-	pix := make([]byte, 4*n*n)
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			i := 4 * (y*n + x)
-			pix[i], pix[i+1], pix[i+2], pix[i+3] = byte(8+15*x), byte(8+15*y), 128, 255
-		}
-	}
+	pix := squareFrame(n, func(x, y int) (r, g, b byte) { return byte(8 + 15*x), byte(8 + 15*y), 128 })
 	for _, fit := range []gen.Fit{gen.FitContain, gen.FitCover} {
 		got := make([]byte, 4*n*n)
-		onLoop(func() {
-			g, err := NewGame(cfg, n, n, nil, nopDriver{})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer g.Dispose()
-			g.UseVirtualClock(time.Second / 60)
-			g.Controls().SetFit(fit)
-			g.Update()
-			g.Upload(&gen.Frame{Pix: pix, Width: n, Height: n, Seq: 1})
-			g.Update()
-			g.ReadPicture(got, n, n)
-		})
+		showFrame(t, cfg, fit, pix, n, func(g *Game) { g.ReadPicture(got, n, n) })
 		// Under cover the 160×160 frame overflows the 90-high canvas by 35
 		// rows top and bottom: frame rows 0..3 and 12..15 lie off it.
 		worst, blackOK := 0, true

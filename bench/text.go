@@ -1,11 +1,20 @@
 package bench
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"text/tabwriter"
 )
+
+// WriteJSON writes the report as one indented JSON object, with a stable
+// key per figure, as `reverie bench -json` prints it.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
 
 // WriteText prints the report as tables a person reads.
 func (r *Report) WriteText(w io.Writer) error {

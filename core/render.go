@@ -1,32 +1,75 @@
 package core
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strings"
 
 	"github.com/hajimehoshi/ebiten/v2"
 
 	"reverie/audio"
 	"reverie/conf"
 	"reverie/director"
+	"reverie/internal/userfile"
 	"reverie/scene"
 	"reverie/vision"
 )
 
-// Render renders the video file input offline through the whole pipeline,
-// in lockstep on a virtual clock: frames output frames, one per input
-// frame, written to out as frame_00000.png … with trace.jsonl beside them.
-// With sound (a WAV file, or "" for none) the sound is heard in lockstep
-// with the frames, analysed as the audio section says.
-func Render(cfg conf.Config, input, sound string, frames int, out string) error {
-	return render(cfg, input, sound, &offline{Frames: frames, OutDir: out})
+// A RenderJob is one offline render, as `reverie render` asks for it: the
+// video file Input rendered through the whole pipeline, in lockstep on a
+// virtual clock, to Frames output frames, one per input frame. They go to
+// the folder Out as frame_00000.png … with trace.jsonl beside them, or to
+// the video file Video (.mp4, .mkv or .avi, at the input's frame rate, in
+// video_out.record.codec) with NAME.trace.jsonl beside it. With Sound (a
+// WAV file, or "" for none) the sound is heard in lockstep with the frames,
+// analysed as the audio section says.
+type RenderJob struct {
+	Input, Sound string
+	Frames       int
+	Out, Video   string
 }
 
-// RenderVideo renders as Render does into the video file video (.mp4, .mkv
-// or .avi, at the input's frame rate, in video_out.record.codec), with
-// NAME.trace.jsonl beside it.
-func RenderVideo(cfg conf.Config, input, sound string, frames int, video string) error {
-	return render(cfg, input, sound, &offline{Frames: frames, Video: video, Codec: cfg.VideoOut.Record.Codec})
+// Check says what is wrong with the job before any config is loaded. Its
+// errors name each field by the command's flag.
+func (j RenderJob) Check() error {
+	switch {
+	case j.Input == "":
+		return errors.New("render: -input FILE is required")
+	case j.Frames < 1:
+		return fmt.Errorf("render: -frames %d: expected a positive number of frames", j.Frames)
+	case j.Out == "" && j.Video == "":
+		return errors.New("render: -out DIR or -video FILE is required")
+	case j.Out != "" && j.Video != "":
+		return errors.New("render: -out and -video both given: choose PNGs in a folder (-out) or one video file (-video)")
+	}
+	if j.Video != "" {
+		switch strings.ToLower(filepath.Ext(j.Video)) {
+		case ".mp4", ".mkv", ".avi":
+		default:
+			return fmt.Errorf("render: -video %s: expected a file ending in .mp4, .mkv or .avi", j.Video)
+		}
+	}
+	if err := userfile.CheckInput(j.Input); err != nil {
+		return fmt.Errorf("render: -input %s: %w; expected a video file", j.Input, err)
+	}
+	if j.Video != "" {
+		if err := userfile.CheckWritable(filepath.Dir(j.Video)); err != nil {
+			return fmt.Errorf("render: -video %s: %w", j.Video, err)
+		}
+	} else if err := userfile.CheckWritable(j.Out); err != nil {
+		return fmt.Errorf("render: -out %s: %w", j.Out, err)
+	}
+	return nil
+}
+
+// Run renders the job with cfg. It does not call Check.
+func (j RenderJob) Run(cfg conf.Config) error {
+	if j.Video != "" {
+		return render(cfg, j.Input, j.Sound, &offline{Frames: j.Frames, Video: j.Video, Codec: cfg.VideoOut.Record.Codec})
+	}
+	return render(cfg, j.Input, j.Sound, &offline{Frames: j.Frames, OutDir: j.Out})
 }
 
 func render(cfg conf.Config, input, sound string, off *offline) error {

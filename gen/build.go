@@ -1,12 +1,15 @@
 package gen
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"reverie/internal/userfile"
@@ -64,4 +67,57 @@ func WritePreview(man *Manifest, c *Config, seed uint64, path string) (Warning, 
 		return warning, err
 	}
 	return warning, f.Close()
+}
+
+// A BuildJob is `reverie models build`'s request: the built-in model Kind
+// (cppn, convdecoder or restyle) with weights Seed at Size (WxH) and Look,
+// written to Out, with a Preview PNG when it is set.
+type BuildJob struct {
+	Kind         string
+	Seed         uint64
+	Size, Look   string
+	Out, Preview string
+}
+
+// Config checks the job and returns the generator config that builds it.
+// Its errors name each field by the command's flag.
+func (j BuildJob) Config() (Config, error) {
+	if j.Out == "" || filepath.Ext(j.Out) != ".onnx" {
+		return Config{}, fmt.Errorf("models build: -out %q: expected a file name ending in .onnx", j.Out)
+	}
+	if j.Preview != "" && !strings.EqualFold(filepath.Ext(j.Preview), ".png") {
+		return Config{}, fmt.Errorf("models build: -preview %q: expected a file name ending in .png", j.Preview)
+	}
+	if !slices.Contains(Builtins, "builtin:"+j.Kind) {
+		return Config{}, fmt.Errorf("models build: -kind %q: expected cppn, convdecoder or restyle", j.Kind)
+	}
+	w, h, err := parseSize(j.Size)
+	if err != nil {
+		return Config{}, fmt.Errorf("models build: -size %q: %v", j.Size, err)
+	}
+	c := DefaultConfig()
+	c.Model, c.Seed, c.Width, c.Height, c.Look = "builtin:"+j.Kind, j.Seed, w, h, j.Look
+	if err := c.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			flagFor := map[string]string{"model": "kind", "width": "size", "height": "size"}
+			name := fe.FieldKey()
+			if f, ok := flagFor[name]; ok {
+				name = f
+			}
+			return Config{}, fmt.Errorf("models build: -%s: %s", name, fe.Msg)
+		}
+		return Config{}, fmt.Errorf("models build: %v", err)
+	}
+	return c, nil
+}
+
+func parseSize(s string) (int, int, error) {
+	ws, hs, ok := strings.Cut(s, "x")
+	w, err1 := strconv.Atoi(ws)
+	h, err2 := strconv.Atoi(hs)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, errors.New("expected WIDTHxHEIGHT, such as 320x180")
+	}
+	return w, h, nil
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"sort"
 	"time"
+
+	"reverie/gen/networks"
 )
 
 // WriteText prints what the file declares, one fact a line, as `reverie
@@ -63,6 +65,27 @@ func (i *Info) InspectManifest(w io.Writer, manPath string, sc SessionConfig) er
 	}
 	fmt.Fprintf(w, "run      %dx%d frame in %.1f ms on %s, output finite\n", t.Width, t.Height, Millis(t.Duration), t.Provider)
 	return nil
+}
+
+// InspectFile is `reverie models inspect`: it loads ONNX Runtime as c says,
+// prints what file declares and then runs it once, as the trained network
+// net when net is set, or else checked against its manifest (manPath, or
+// the one beside it).
+func InspectFile(w io.Writer, file string, net *networks.Network, manPath string, c *Config) error {
+	if _, err := Init(c.ORTLibrary); err != nil {
+		return err
+	}
+	info, err := Inspect(file)
+	if err != nil {
+		return err
+	}
+	info.WriteText(w)
+	if net != nil {
+		fmt.Fprintf(w, "network  %s: %s\n", net.Name, net.Title)
+		fmt.Fprintf(w, "license  %s\n", net.License)
+		return InspectNetwork(w, file, net.Shape, net.Range[0], net.Range[1], c.Session())
+	}
+	return info.InspectManifest(w, manPath, c.Session())
 }
 
 // InspectNetwork runs the trained network at file once at its nominal

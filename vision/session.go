@@ -7,19 +7,49 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"reverie/internal/userfile"
 )
 
 // Session is one run of `reverie analyze`: it watches a source, writes one
 // Record per analysed frame as a JSON line, and keeps the Summary with its
 // tuning hints. It can draw the preview in a window or to a PNG file.
 type Session struct {
-	Config   Config // with Source set to what to watch
+	Config   Config // the vision section; Input replaces its source
+	Input    string // what to watch: a camera index, a video file or a stream URL
 	Window   bool   // show the preview in a window (needs a display)
 	Snapshot string // write the preview to this PNG every second and at the end
 	Frames   int    // stop after this many frames; 0 runs to a file's end, or until ctx ends
+}
+
+// Check says what is wrong with the session before any config is loaded.
+// Its errors name each field by `reverie analyze`'s flag.
+func (s Session) Check() error {
+	switch {
+	case s.Input == "":
+		return errors.New("analyze: -input SRC is required: a camera index (0), a video file or a stream URL")
+	case s.Frames < 0:
+		return fmt.Errorf("analyze: -frames %d: expected 0 (all) or a positive number", s.Frames)
+	}
+	if ParseSource(s.Input) == KindFile {
+		if err := userfile.CheckInput(s.Input); err != nil {
+			return fmt.Errorf("analyze: -input %s: %w; expected a video file, a camera index or a URL", s.Input, err)
+		}
+	}
+	if s.Window && os.Getenv("DISPLAY") == "" {
+		return errors.New("analyze: -preview needs a display and DISPLAY is unset; run without -preview to print the features only")
+	}
+	if s.Snapshot != "" {
+		if st, err := os.Stat(filepath.Dir(s.Snapshot)); err != nil || !st.IsDir() {
+			return fmt.Errorf("analyze: -snapshot %s: the folder %s does not exist", s.Snapshot, filepath.Dir(s.Snapshot))
+		}
+	}
+	return nil
 }
 
 // Run analyses until the file ends, Frames are done, the window closes, out
@@ -27,6 +57,9 @@ type Session struct {
 // cannot open, or a damaged file (after the frames before the damage).
 func (s Session) Run(ctx context.Context, out io.Writer) (*Summary, error) {
 	vc := s.Config
+	// A technician analyses a file once through, whatever the installation
+	// does with it.
+	vc.Source, vc.AtEnd = s.Input, "stop"
 	input := vc.Source
 	kind := ParseSource(input)
 	src, err := OpenSource(vc, input)

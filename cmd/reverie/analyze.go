@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
-	"reverie/internal/userfile"
 	"reverie/vision"
 )
 
@@ -24,38 +21,18 @@ func cmdAnalyze(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case *input == "":
-		return errors.New("analyze: -input SRC is required: a camera index (0), a video file or a stream URL")
-	case *frames < 0:
-		return fmt.Errorf("analyze: -frames %d: expected 0 (all) or a positive number", *frames)
-	}
-	kind := vision.ParseSource(*input)
-	if kind == vision.KindFile {
-		if err := userfile.CheckInput(*input); err != nil {
-			return fmt.Errorf("analyze: -input %s: %w; expected a video file, a camera index or a URL", *input, err)
-		}
-	}
-	if *window && os.Getenv("DISPLAY") == "" {
-		return errors.New("analyze: -preview needs a display and DISPLAY is unset; run without -preview to print the features only")
+	sess := vision.Session{Input: *input, Window: *window, Snapshot: *snapshot, Frames: *frames}
+	if err := sess.Check(); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(fs, *cfgPath)
 	if err != nil {
 		return err
 	}
-	vc := cfg.Vision
-	vc.Source = *input
-	// A technician analyses a file once through, whatever the installation
-	// does with it.
-	vc.AtEnd = "stop"
-	if *snapshot != "" {
-		if st, err := os.Stat(filepath.Dir(*snapshot)); err != nil || !st.IsDir() {
-			return fmt.Errorf("analyze: -snapshot %s: the folder %s does not exist", *snapshot, filepath.Dir(*snapshot))
-		}
-	}
+	sess.Config = cfg.Vision
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sum, err := vision.Session{Config: vc, Window: *window, Snapshot: *snapshot, Frames: *frames}.Run(ctx, os.Stdout)
+	sum, err := sess.Run(ctx, os.Stdout)
 	if sum == nil {
 		return fmt.Errorf("analyze: -input: %w", err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -26,9 +25,7 @@ func cmdBench(args []string) error {
 		return fmt.Errorf("bench: %w", err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return r.WriteJSON(os.Stdout)
 	}
 	return r.WriteText(os.Stdout)
 }

@@ -5,9 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 
 	"reverie/gen"
@@ -75,20 +72,7 @@ func cmdModelsInspect(args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := gen.Init(cfg.Generator.ORTLibrary); err != nil {
-		return err
-	}
-	info, err := gen.Inspect(file)
-	if err != nil {
-		return err
-	}
-	info.WriteText(os.Stdout)
-	if net != nil {
-		fmt.Printf("network  %s: %s\n", net.Name, net.Title)
-		fmt.Printf("license  %s\n", net.License)
-		return gen.InspectNetwork(os.Stdout, file, net.Shape, net.Range[0], net.Range[1], cfg.Generator.Session())
-	}
-	return info.InspectManifest(os.Stdout, *manPath, cfg.Generator.Session())
+	return gen.InspectFile(os.Stdout, file, net, *manPath, &cfg.Generator)
 }
 
 // cmdModelsLayers lists a model's tensors: the names a dream manifest's
@@ -97,24 +81,7 @@ func cmdModelsLayers(args []string) error {
 	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
 		return errors.New("models layers: expected one model file or trained network: reverie models layers FILE.onnx|NETWORK")
 	}
-	file, net, err := networks.Resolve(args[0])
-	if err != nil {
-		return err
-	}
-	tensors, err := gen.Tensors(file)
-	if err != nil {
-		return err
-	}
-	gen.WriteTensors(os.Stdout, tensors)
-	if net != nil && net.Name == "posenet" {
-		spec, err := dream.PoseNet()
-		if err != nil {
-			return err
-		}
-		fmt.Println("\nthe deepdream pass's layers (deepdream.layer):")
-		spec.WriteLayers(os.Stdout)
-	}
-	return nil
+	return dream.WriteModelLayers(os.Stdout, args[0])
 }
 
 // parseFlagsWithFile parses flags and takes one positional argument after
@@ -144,32 +111,9 @@ func cmdModelsBuild(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" || filepath.Ext(*out) != ".onnx" {
-		return fmt.Errorf("models build: -out %q: expected a file name ending in .onnx", *out)
-	}
-	if *preview != "" && !strings.EqualFold(filepath.Ext(*preview), ".png") {
-		return fmt.Errorf("models build: -preview %q: expected a file name ending in .png", *preview)
-	}
-	if !slices.Contains(gen.Builtins, "builtin:"+*kind) {
-		return fmt.Errorf("models build: -kind %q: expected cppn, convdecoder or restyle", *kind)
-	}
-	w, h, err := parseSize(*size)
+	c, err := gen.BuildJob{Kind: *kind, Seed: *seed, Size: *size, Look: *look, Out: *out, Preview: *preview}.Config()
 	if err != nil {
-		return fmt.Errorf("models build: -size %q: %v", *size, err)
-	}
-	c := def
-	c.Model, c.Seed, c.Width, c.Height, c.Look = "builtin:"+*kind, *seed, w, h, *look
-	if err := c.Validate(); err != nil {
-		var fe *gen.FieldError
-		if errors.As(err, &fe) {
-			flagFor := map[string]string{"model": "kind", "width": "size", "height": "size"}
-			name := fe.FieldKey()
-			if f, ok := flagFor[name]; ok {
-				name = f
-			}
-			return fmt.Errorf("models build: -%s: %s", name, fe.Msg)
-		}
-		return fmt.Errorf("models build: %v", err)
+		return err
 	}
 	man, manFile, err := gen.BuildModel(&c, *out)
 	if err != nil {
@@ -190,14 +134,4 @@ func cmdModelsBuild(args []string) error {
 	}
 	fmt.Printf("wrote %s, one frame from a latent drawn with seed %d\n", *preview, *seed)
 	return nil
-}
-
-func parseSize(s string) (int, int, error) {
-	ws, hs, ok := strings.Cut(s, "x")
-	w, err1 := strconv.Atoi(ws)
-	h, err2 := strconv.Atoi(hs)
-	if !ok || err1 != nil || err2 != nil {
-		return 0, 0, errors.New("expected WIDTHxHEIGHT, such as 320x180")
-	}
-	return w, h, nil
 }

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"errors"
 	"flag"
-	"fmt"
-	"path/filepath"
-	"strings"
 
 	"reverie/core"
-	"reverie/internal/userfile"
 )
 
 func cmdRender(args []string) error {
@@ -22,39 +17,13 @@ func cmdRender(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case *input == "":
-		return errors.New("render: -input FILE is required")
-	case *frames < 1:
-		return fmt.Errorf("render: -frames %d: expected a positive number of frames", *frames)
-	case *out == "" && *video == "":
-		return errors.New("render: -out DIR or -video FILE is required")
-	case *out != "" && *video != "":
-		return errors.New("render: -out and -video both given: choose PNGs in a folder (-out) or one video file (-video)")
-	}
-	if *video != "" {
-		switch strings.ToLower(filepath.Ext(*video)) {
-		case ".mp4", ".mkv", ".avi":
-		default:
-			return fmt.Errorf("render: -video %s: expected a file ending in .mp4, .mkv or .avi", *video)
-		}
-	}
-	if err := userfile.CheckInput(*input); err != nil {
-		return fmt.Errorf("render: -input %s: %w; expected a video file", *input, err)
-	}
-	if *video != "" {
-		if err := userfile.CheckWritable(filepath.Dir(*video)); err != nil {
-			return fmt.Errorf("render: -video %s: %w", *video, err)
-		}
-	} else if err := userfile.CheckWritable(*out); err != nil {
-		return fmt.Errorf("render: -out %s: %w", *out, err)
+	job := core.RenderJob{Input: *input, Sound: *sound, Frames: *frames, Out: *out, Video: *video}
+	if err := job.Check(); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(fs, *cfgPath)
 	if err != nil {
 		return err
 	}
-	if *video != "" {
-		return core.RenderVideo(cfg, *input, *sound, *frames, *video)
-	}
-	return core.Render(cfg, *input, *sound, *frames, *out)
+	return job.Run(cfg)
 }

@@ -14,6 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"reverie/gen"
 	"reverie/gen/networks"
 	"reverie/internal/userfile"
 )
@@ -180,6 +181,30 @@ func (s *Spec) halfSpan() float32 {
 		return 127.5 / ((s.Std[0] + s.Std[1] + s.Std[2]) / 3)
 	}
 	return (s.Range[1] - s.Range[0]) / 2
+}
+
+// WriteModelLayers is `reverie models layers`: it lists the tensors of the
+// model file or trained network arg, the names a dream manifest's layers
+// can use, and for posenet the deepdream pass's own layers after them.
+func WriteModelLayers(w io.Writer, arg string) error {
+	file, net, err := networks.Resolve(arg)
+	if err != nil {
+		return err
+	}
+	tensors, err := gen.Tensors(file)
+	if err != nil {
+		return err
+	}
+	gen.WriteTensors(w, tensors)
+	if net != nil && net.Name == "posenet" {
+		spec, err := PoseNet()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "\nthe deepdream pass's layers (deepdream.layer):")
+		spec.WriteLayers(w)
+	}
+	return nil
 }
 
 // WriteLayers prints the layers the deepdream pass can raise, numbered as

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"reverie/internal/devstatus"
 	"reverie/internal/field"
 	"reverie/internal/mailbox"
 )
@@ -88,8 +88,7 @@ type Live struct {
 	heard      atomic.Int64 // unix nanoseconds of the last sound delivered
 	wake       chan struct{}
 
-	mu     sync.Mutex
-	status Status
+	status *devstatus.Keeper[Status]
 }
 
 // NewLive prepares to listen; Run does the listening.
@@ -111,7 +110,7 @@ func newLive(cfg Config, dev DeviceConfig, log *slog.Logger, open opener) (*Live
 		box:    mailbox.New(mailbox.Funcs[Features]{Copy: func(d, s *Features) { *d = *s }}),
 		ring:   make([]float32, 1<<15), // 0.68 s at 48 kHz
 		wake:   make(chan struct{}, 1),
-		status: Status{State: "starting", Since: time.Now()}}, nil
+		status: devstatus.New(Status{State: "starting"})}, nil
 }
 
 // Box is where the newest Features appear, once per block. A reader that
@@ -121,23 +120,23 @@ func (l *Live) Box() *mailbox.Box[Features] { return l.box }
 
 // Status says whether the device is listening, or why not.
 func (l *Live) Status() Status {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.status
+	s := l.status.Get()
 	s.Overruns = l.overruns.Load()
 	return s
 }
 
+// Key and At make Status a devstatus.Status.
+func (s Status) Key() devstatus.Key {
+	return devstatus.Key{State: s.State, Device: s.Device, Error: s.Error}
+}
+
+// At is s begun at since.
+func (s Status) At(since time.Time) Status { s.Since = since; return s }
+
 func (l *Live) setStatus(s Status) {
-	l.mu.Lock()
-	prev := l.status
-	if s.State == prev.State && s.Error == prev.Error && s.Device == prev.Device {
-		l.mu.Unlock()
+	if !l.status.Set(s) {
 		return // a device still missing is logged once, not every retry
 	}
-	s.Since = time.Now()
-	l.status = s
-	l.mu.Unlock()
 	if s.State == "lost" {
 		l.log.Warn("sound input lost; the piece runs on without it", "error", s.Error, "retry", l.dev.Retry)
 	} else {

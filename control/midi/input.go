@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"reverie/internal/devstatus"
 )
 
 // Target is what MIDI drives: the piece's live parameters and presets, the
@@ -55,9 +57,10 @@ type Input struct {
 	mu      sync.Mutex
 	cfg     Config
 	learned []Control // bound by Learn since the start, on top of cfg
-	status  Status
 	last    Seen
 	dev     *Device
+
+	status *devstatus.Keeper[Status]
 }
 
 // NewInput prepares to read cfg's device into t; Run does the reading.
@@ -70,7 +73,7 @@ func NewInput(cfg Config, t Target, log *slog.Logger) (*Input, error) {
 		log = slog.Default()
 	}
 	in := &Input{target: t, log: log, cfg: cfg, changed: make(chan struct{}, 1),
-		status: Status{State: "off", Since: time.Now()}}
+		status: devstatus.New(Status{State: "off"})}
 	in.mapping.Store(m)
 	return in, nil
 }
@@ -104,9 +107,7 @@ func (in *Input) SetConfig(cfg Config) error {
 
 // Status says whether the device is being read, or why not.
 func (in *Input) Status() Status {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	s := in.status
+	s := in.status.Get()
 	s.Messages = in.msgs.Load()
 	return s
 }
@@ -163,16 +164,18 @@ func (in *Input) Learn(param string, lo, hi float64) (Control, error) {
 	return k, nil
 }
 
+// Key and At make Status a devstatus.Status.
+func (s Status) Key() devstatus.Key {
+	return devstatus.Key{State: s.State, Device: s.Device, Error: s.Error}
+}
+
+// At is s begun at since.
+func (s Status) At(since time.Time) Status { s.Since = since; return s }
+
 func (in *Input) setStatus(s Status) {
-	in.mu.Lock()
-	prev := in.status
-	if s.State == prev.State && s.Device == prev.Device && s.Error == prev.Error {
-		in.mu.Unlock()
+	if !in.status.Set(s) {
 		return // a device still missing is logged once, not every retry
 	}
-	s.Since = time.Now()
-	in.status = s
-	in.mu.Unlock()
 	switch s.State {
 	case "lost":
 		in.log.Warn("MIDI input lost; the piece runs on without it", "error", s.Error)
@@ -266,8 +269,7 @@ func (in *Input) handle(msg Message) {
 		// A mapping that no longer fits (a preset renamed by a reload, a
 		// model input gone after a swap): shown in the status, not logged
 		// per message.
-		in.mu.Lock()
-		in.status.Error = fmt.Sprintf("%v: %v", msg, err)
-		in.mu.Unlock()
+		e := fmt.Sprintf("%v: %v", msg, err)
+		in.status.Edit(func(s *Status) { s.Error = e })
 	}
 }

@@ -121,13 +121,9 @@ func (b *builder) begins(x string, w window) string {
 // transposed. Weights are constants here, and no weight gradient is built.
 func (b *builder) conv(n *onnxpb.Node, gy string) error {
 	x, w := n.Input(0), n.Input(1)
-	ws := b.shapes[w]
-	if len(ws) < 3 {
-		return b.nodeErr(n, "the shape of its weights %q is unknown", w)
-	}
-	kernel := n.GetInts("kernel_shape")
-	if kernel == nil {
-		kernel = ws[2:]
+	ws, kernel, err := b.weights(n)
+	if err != nil {
+		return err
 	}
 	win, err := b.window(n, kernel)
 	if err != nil {
@@ -135,6 +131,22 @@ func (b *builder) conv(n *onnxpb.Node, gy string) error {
 	}
 	b.addGrad(x, b.convData(n, gy, x, w, b.consts[w], ws, n.GetInt("group", 1), win))
 	return nil
+}
+
+// weights is the shape of a Conv's or ConvTranspose's weights (its second
+// input) and its kernel: the kernel_shape attribute, or the weights' spatial
+// dimensions without it.
+func (b *builder) weights(n *onnxpb.Node) (ws, kernel []int64, err error) {
+	w := n.Input(1)
+	ws = b.shapes[w]
+	if len(ws) < 3 {
+		return nil, nil, b.nodeErr(n, "the shape of its weights %q is unknown", w)
+	}
+	kernel = n.GetInts("kernel_shape")
+	if kernel == nil {
+		kernel = ws[2:]
+	}
+	return ws, kernel, nil
 }
 
 // convData is the gradient of Conv(x, w) with respect to x. A stride-1 Conv
@@ -251,13 +263,9 @@ func (b *builder) convTranspose(n *onnxpb.Node, gy string) error {
 	if n.GetInts("output_shape") != nil {
 		return b.nodeErr(n, "the output_shape attribute is not supported; give pads and output_padding")
 	}
-	ws := b.shapes[w]
-	if len(ws) < 3 {
-		return b.nodeErr(n, "the shape of its weights %q is unknown", w)
-	}
-	kernel := n.GetInts("kernel_shape")
-	if kernel == nil {
-		kernel = ws[2:]
+	_, kernel, err := b.weights(n)
+	if err != nil {
+		return err
 	}
 	k := len(kernel)
 	pads := n.GetInts("pads")

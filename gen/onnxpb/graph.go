@@ -105,11 +105,23 @@ func (g *Graph) fresh(prefix string) string {
 }
 
 func valueInfo(name string, dt DataType, dims []int64) buf {
+	return typedValue(name, dt, dims, true, func(i int, d int64) string {
+		if d == Dynamic {
+			return fmt.Sprintf("d%d", i)
+		}
+		return ""
+	})
+}
+
+// typedValue is the ValueInfoProto of a tensor name of type dt: dimension i
+// is named param(i, dims[i]) when that is not empty, and is dims[i]
+// otherwise. Without withShape the shape is left out: the rank is unknown.
+func typedValue(name string, dt DataType, dims []int64, withShape bool, param func(i int, d int64) string) buf {
 	var shape buf
 	for i, d := range dims {
 		var dim buf
-		if d == Dynamic {
-			dim.string(2, fmt.Sprintf("d%d", i))
+		if p := param(i, d); p != "" {
+			dim.string(2, p)
 		} else {
 			dim.int(1, d)
 		}
@@ -117,7 +129,9 @@ func valueInfo(name string, dt DataType, dims []int64) buf {
 	}
 	var tensor buf
 	tensor.int(1, int64(dt))
-	tensor.message(2, shape)
+	if withShape {
+		tensor.message(2, shape)
+	}
 	var typ buf
 	typ.message(1, tensor)
 	var vi buf
@@ -333,28 +347,13 @@ func (g *Graph) OutputInfo(name string, dt DataType, dims []int64, params []stri
 }
 
 func valueInfoNamed(name string, dt DataType, dims []int64, params []string) buf {
-	var shape buf
-	for i, d := range dims {
-		var dim buf
+	return typedValue(name, dt, dims, dims != nil, func(i int, d int64) string {
 		switch {
 		case i < len(params) && params[i] != "":
-			dim.string(2, params[i])
+			return params[i]
 		case d < 0:
-			dim.string(2, fmt.Sprintf("%s_d%d", name, i))
-		default:
-			dim.int(1, d)
+			return fmt.Sprintf("%s_d%d", name, i)
 		}
-		shape.message(1, dim)
-	}
-	var tensor buf
-	tensor.int(1, int64(dt))
-	if dims != nil {
-		tensor.message(2, shape)
-	}
-	var typ buf
-	typ.message(1, tensor)
-	var vi buf
-	vi.string(1, name)
-	vi.message(2, typ)
-	return vi
+		return ""
+	})
 }

@@ -57,6 +57,12 @@ type Status struct {
 	Overruns uint64    `json:"overruns"` // samples dropped because analysis fell behind
 }
 
+// At is s begun at since, and what makes it new (devstatus.Status).
+func (s Status) At(since time.Time) (Status, devstatus.Key) {
+	s.Since = since
+	return s, devstatus.Key{State: s.State, Device: s.Device, Error: s.Error}
+}
+
 // capture is an open device delivering mono float samples to a callback.
 type capture interface{ Close() }
 
@@ -124,14 +130,6 @@ func (l *Live) Status() Status {
 	s.Overruns = l.overruns.Load()
 	return s
 }
-
-// Key and At make Status a devstatus.Status.
-func (s Status) Key() devstatus.Key {
-	return devstatus.Key{State: s.State, Device: s.Device, Error: s.Error}
-}
-
-// At is s begun at since.
-func (s Status) At(since time.Time) Status { s.Since = since; return s }
 
 func (l *Live) setStatus(s Status) {
 	if !l.status.Set(s) {

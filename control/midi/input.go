@@ -28,6 +28,12 @@ type Status struct {
 	Messages uint64    `json:"messages"` // messages read since the start
 }
 
+// At is s begun at since, and what makes it new (devstatus.Status).
+func (s Status) At(since time.Time) (Status, devstatus.Key) {
+	s.Since = since
+	return s, devstatus.Key{State: s.State, Device: s.Device, Error: s.Error}
+}
+
 // Seen is a control change as it arrived, for MIDI learn.
 type Seen struct {
 	Channel int       `json:"channel"` // 1..16
@@ -163,14 +169,6 @@ func (in *Input) Learn(param string, lo, hi float64) (Control, error) {
 	in.log.Info("MIDI learn: control bound; copy it into midi.controls in config.yaml to keep it", "control", k.YAML())
 	return k, nil
 }
-
-// Key and At make Status a devstatus.Status.
-func (s Status) Key() devstatus.Key {
-	return devstatus.Key{State: s.State, Device: s.Device, Error: s.Error}
-}
-
-// At is s begun at since.
-func (s Status) At(since time.Time) Status { s.Since = since; return s }
 
 func (in *Input) setStatus(s Status) {
 	if !in.status.Set(s) {

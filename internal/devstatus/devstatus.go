@@ -15,19 +15,23 @@ type Key struct{ State, Device, Error string }
 
 // Status is what a device's status type gives a Keeper.
 type Status[S any] interface {
-	Key() Key
-	// At is the status begun at since.
-	At(since time.Time) S
+	// At is the status begun at since, and what makes it new.
+	At(since time.Time) (S, Key)
 }
 
 // Keeper holds one device's current status, safe for concurrent use.
 type Keeper[S Status[S]] struct {
 	mu  sync.Mutex
 	cur S
+	key Key
 }
 
 // New is a Keeper holding s, begun now.
-func New[S Status[S]](s S) *Keeper[S] { return &Keeper[S]{cur: s.At(time.Now())} }
+func New[S Status[S]](s S) *Keeper[S] {
+	k := &Keeper[S]{}
+	k.cur, k.key = s.At(time.Now())
+	return k
+}
 
 // Get returns the current status.
 func (k *Keeper[S]) Get() S {
@@ -39,12 +43,13 @@ func (k *Keeper[S]) Get() S {
 // Set makes s the status, begun now, when its Key differs from the
 // current one's; it says whether it did, for the caller to report it.
 func (k *Keeper[S]) Set(s S) bool {
+	s, key := s.At(time.Now())
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if s.Key() == k.cur.Key() {
+	if key == k.key {
 		return false
 	}
-	k.cur = s.At(time.Now())
+	k.cur, k.key = s, key
 	return true
 }
 
@@ -53,4 +58,5 @@ func (k *Keeper[S]) Edit(f func(*S)) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	f(&k.cur)
+	_, k.key = k.cur.At(time.Time{}) // the key only: the copy is dropped
 }

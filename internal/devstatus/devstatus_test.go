@@ -11,8 +11,10 @@ type st struct {
 	N            int
 }
 
-func (s st) Key() Key              { return Key{State: s.State, Error: s.Error} }
-func (s st) At(since time.Time) st { s.Since = since; return s }
+func (s st) At(since time.Time) (st, Key) {
+	s.Since = since
+	return s, Key{State: s.State, Error: s.Error}
+}
 
 func TestSetReportsEachChangeOnce(t *testing.T) {
 	k := New(st{State: "off"})
@@ -39,5 +41,8 @@ func TestSetReportsEachChangeOnce(t *testing.T) {
 	k.Edit(func(s *st) { s.Error = "late" })
 	if got := k.Get(); got.Error != "late" || got.Since != lost {
 		t.Errorf("Edit: got %+v, want the error late and the time kept", got)
+	}
+	if !k.Set(st{State: "lost", Error: "busy"}) {
+		t.Error("after Edit, the error before it did not count as a change")
 	}
 }

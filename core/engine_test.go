@@ -226,13 +226,7 @@ func TestEngineSwapRetargetsLatent(t *testing.T) {
 // error naming the rule and never quoting the file, while a manifest in the
 // config file's folder loads.
 func TestNetworkModelDirs(t *testing.T) {
-	gc, m, runner := testRunner(t)
-	sc := testScene()
-	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer game.Dispose()
+	gc, runner, game := testGame(t)
 	confDir := t.TempDir()
 	p := &pipeline{ctl: game.Controls(), runner: runner, cam: &camera{}, gen: gc, configDir: confDir}
 	eng := newEngine(p)
@@ -353,6 +347,19 @@ func testRunner(t *testing.T) (gen.Config, *gen.Model, *gen.Runner) {
 }
 
 // testScene is the default scene at a small render size.
+// testGame is a runner and a game on testScene without a director or
+// drive, disposed when the test ends.
+func testGame(t *testing.T) (gen.Config, *gen.Runner, *scene.Game) {
+	t.Helper()
+	gc, m, runner := testRunner(t)
+	game, err := scene.NewGame(testScene(), m.Width(), m.Height(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(game.Dispose)
+	return gc, runner, game
+}
+
 func testScene() scene.Config {
 	sc := scene.DefaultConfig()
 	sc.RenderW, sc.RenderH = 64, 36

@@ -13,7 +13,6 @@ import (
 
 	"reverie/control"
 	"reverie/internal/redact"
-	"reverie/scene"
 	"reverie/vision"
 )
 
@@ -59,13 +58,7 @@ func TestStreamPasswordNeverShown(t *testing.T) {
 	slog.SetDefault(slog.New(redact.Handler(j.Handler(slog.NewTextHandler(&logBuf, nil)))))
 	defer slog.SetDefault(prev)
 
-	gc, m, runner := testRunner(t)
-	sc := testScene()
-	game, err := scene.NewGame(sc, m.Width(), m.Height(), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer game.Dispose()
+	gc, runner, game := testGame(t)
 
 	vc := vision.DefaultConfig()
 	vc.Source = url

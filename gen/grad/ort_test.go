@@ -213,11 +213,7 @@ func checkGradient(t *testing.T, c gradCase) {
 		fm := objective(v)
 		return (fp - fm) / (2 * float64(h))
 	}
-	type check struct {
-		i      int
-		fd, gv float64
-	}
-	var checks []check
+	var checks []fdCheck
 	scale := 0.0
 	skipped := 0
 	for _, i := range idx {
@@ -227,7 +223,7 @@ func checkGradient(t *testing.T, c gradCase) {
 			skipped++
 			continue
 		}
-		checks = append(checks, check{i, d1, float64(g[i])})
+		checks = append(checks, fdCheck{i, d1, float64(g[i])})
 	}
 	if skipped > len(idx)/4 {
 		t.Errorf("%d of %d elements look like kinks; the test input is badly placed", skipped, len(idx))
@@ -235,21 +231,34 @@ func checkGradient(t *testing.T, c gradCase) {
 	if scale == 0 {
 		t.Fatal("every finite difference is zero: the test network does not reach the layer")
 	}
-	bad := 0
-	for _, ch := range checks {
-		if math.Abs(ch.gv-ch.fd) > relTol*math.Max(math.Abs(ch.gv), math.Abs(ch.fd))+absTol*scale {
-			if bad < 5 {
-				t.Errorf("element %d: gradient %.6g, central difference %.6g", ch.i, ch.gv, ch.fd)
-			}
-			bad++
-		}
-	}
-	if bad > 0 {
+	if bad := disagreeing(t, checks, relTol, absTol*scale); bad > 0 {
 		t.Errorf("%d of %d elements disagree", bad, len(checks))
 	}
 }
 
 // meanSquare is the objective computed in Go from the forward model's layer.
+// An fdCheck is one element's gradient gv against its finite difference fd.
+type fdCheck struct {
+	i      int
+	fd, gv float64
+}
+
+// disagreeing counts the checks whose gradient and finite difference differ
+// by more than rel of the larger plus abs, reporting the first five.
+func disagreeing(t *testing.T, checks []fdCheck, rel, abs float64) int {
+	t.Helper()
+	bad := 0
+	for _, c := range checks {
+		if math.Abs(c.gv-c.fd) > rel*math.Max(math.Abs(c.gv), math.Abs(c.fd))+abs {
+			if bad < 5 {
+				t.Errorf("element %d: gradient %.6g, central difference %.6g", c.i, c.gv, c.fd)
+			}
+			bad++
+		}
+	}
+	return bad
+}
+
 func meanSquare(v []float32, shape []int64, channels []int64, axis int) float64 {
 	if len(channels) == 0 {
 		s := 0.0

@@ -161,11 +161,7 @@ func checkAgainstFD(t *testing.T, img, g []float32, objective func([]float32) fl
 		return objective(v)
 	}
 	f0 := objective(img)
-	type check struct {
-		i      int
-		fd, gv float64
-	}
-	var checks []check
+	var checks []fdCheck
 	scale, skipped := 0.0, 0
 	idx := r.Perm(len(img))[:samples]
 	for _, i := range idx {
@@ -183,7 +179,7 @@ func checkAgainstFD(t *testing.T, img, g []float32, objective func([]float32) fl
 			skipped++
 			continue
 		}
-		checks = append(checks, check{i, central, float64(g[i])})
+		checks = append(checks, fdCheck{i, central, float64(g[i])})
 	}
 	if skipped > len(idx)/2 || len(checks) < samples/4 {
 		t.Errorf("%d of %d elements look like kinks, %d left to check", skipped, len(idx), len(checks))
@@ -191,16 +187,7 @@ func checkAgainstFD(t *testing.T, img, g []float32, objective func([]float32) fl
 	if scale == 0 {
 		t.Fatal("every finite difference is zero")
 	}
-	bad := 0
-	for _, c := range checks {
-		if math.Abs(c.gv-c.fd) > poseRelTol*math.Max(math.Abs(c.gv), math.Abs(c.fd))+poseAbsTol*scale {
-			if bad < 5 {
-				t.Errorf("element %d: gradient %.6g, central difference %.6g", c.i, c.gv, c.fd)
-			}
-			bad++
-		}
-	}
-	if bad > 0 {
+	if bad := disagreeing(t, checks, poseRelTol, poseAbsTol*scale); bad > 0 {
 		t.Errorf("%d of %d elements disagree (%d kinks skipped)", bad, len(checks), skipped)
 	}
 	t.Logf("%d elements agree, %d kinks skipped, max |fd| %.3g", len(checks), skipped, scale)

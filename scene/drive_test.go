@@ -3,7 +3,6 @@ package scene
 import (
 	"math"
 	"testing"
-	"time"
 
 	"reverie/audio"
 	"reverie/vision"
@@ -36,15 +35,7 @@ func TestDriveKicksThePassParameter(t *testing.T) {
 		t.Fatal(err)
 	}
 	drv := &drawnDriver{snd: &audio.Features{}}
-	var g *Game
-	onLoop(func() {
-		var err error
-		if g, err = NewGame(cfg, 8, 8, nil, drv); err != nil {
-			t.Error(err)
-			return
-		}
-		g.UseVirtualClock(time.Second / 60)
-	})
+	g := newLoopGame(t, cfg, 8, 8, nil, drv)
 	if g == nil {
 		return
 	}

@@ -206,21 +206,15 @@ func BenchmarkChain(b *testing.B) {
 		name := fmt.Sprintf("%dx%d", size[0], size[1])
 		cfg := DefaultConfig()
 		cfg.RenderW, cfg.RenderH = size[0], size[1]
-		var g *Game
-		var src, dst *ebiten.Image
-		onLoop(func() {
-			var err error
-			if g, err = NewGame(cfg, 320, 180, nil, nopDriver{}); err != nil {
-				b.Error(err)
-				return
-			}
-			g.UseVirtualClock(time.Second / 60)
-			g.Upload(&gen.Frame{Pix: make([]byte, 4*320*180), Width: 320, Height: 180, Seq: 1})
-			src, dst = ebiten.NewImage(size[0], size[1]), ebiten.NewImage(size[0], size[1])
-		})
+		g := newLoopGame(b, cfg, 320, 180, nil, nopDriver{})
 		if g == nil {
 			return
 		}
+		var src, dst *ebiten.Image
+		onLoop(func() {
+			g.Upload(&gen.Frame{Pix: make([]byte, 4*320*180), Width: 320, Height: 180, Seq: 1})
+			src, dst = ebiten.NewImage(size[0], size[1]), ebiten.NewImage(size[0], size[1])
+		})
 		var op ebiten.DrawImageOptions
 		// Ebiten compiles shaders and sizes its queues on first use: warm
 		// up so allocs/op shows the steady state.

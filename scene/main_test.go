@@ -110,19 +110,33 @@ func TestMain(m *testing.M) {
 // already failed) when the game cannot be built.
 func newFlatGame(t *testing.T, cfg Config, d *director.Director, v byte) *Game {
 	t.Helper()
+	g := newLoopGame(t, cfg, 8, 8, d, stepDriver{})
+	if g != nil {
+		onLoop(func() {
+			pix := make([]byte, 4*8*8)
+			for i := range pix {
+				pix[i] = v
+			}
+			g.Upload(&gen.Frame{Pix: pix, Width: 8, Height: 8, Seq: 1})
+		})
+	}
+	return g
+}
+
+// newLoopGame builds a game on the loop with a virtual clock at 60 ticks a
+// second. It returns nil (the test already failed) when the game cannot be
+// built.
+func newLoopGame(tb testing.TB, cfg Config, genW, genH int, d *director.Director, drv Driver) *Game {
+	tb.Helper()
 	var g *Game
 	onLoop(func() {
 		var err error
-		if g, err = NewGame(cfg, 8, 8, d, stepDriver{}); err != nil {
-			t.Error(err)
+		if g, err = NewGame(cfg, genW, genH, d, drv); err != nil {
+			tb.Error(err)
+			g = nil
 			return
 		}
 		g.UseVirtualClock(time.Second / 60)
-		pix := make([]byte, 4*8*8)
-		for i := range pix {
-			pix[i] = v
-		}
-		g.Upload(&gen.Frame{Pix: pix, Width: 8, Height: 8, Seq: 1})
 	})
 	return g
 }

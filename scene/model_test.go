@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"reverie/director"
 	"reverie/gen"
@@ -84,14 +83,7 @@ func TestModelSwapRetargetsDirector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var g *Game
-	onLoop(func() {
-		if g, err = NewGame(cfg, 32, 32, d, &runnerDriver{r: runner}); err != nil {
-			t.Error(err)
-			return
-		}
-		g.UseVirtualClock(time.Second / 60)
-	})
+	g := newLoopGame(t, cfg, 32, 32, d, &runnerDriver{r: runner})
 	if g == nil {
 		return
 	}

@@ -13,10 +13,7 @@ func cmdBench(args []string) error {
 	cfgPath := configFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object with a stable key per figure")
 	quick := fs.Bool("quick", false, "fewer iterations and latency events: finishes in under a minute")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(fs, *cfgPath)
+	cfg, err := parseConfig(fs, args, cfgPath)
 	if err != nil {
 		return err
 	}

@@ -5,8 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -41,14 +42,7 @@ func dispatch(args []string) error {
 	return c.run(args[1:])
 }
 
-func commandNames() []string {
-	var names []string
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func commandNames() []string { return slices.Sorted(maps.Keys(commands)) }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: reverie <command> [flags]; reverie <command> -h shows a command's flags")

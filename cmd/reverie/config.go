@@ -19,3 +19,11 @@ func loadConfig(fs *flag.FlagSet, path string) (conf.Config, error) {
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
 	return core.LoadConfig(path, explicit)
 }
+
+// parseConfig parses a command's flags, then loads the file -config named.
+func parseConfig(fs *flag.FlagSet, args []string, path *string) (conf.Config, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return conf.Config{}, err
+	}
+	return loadConfig(fs, *path)
+}

@@ -53,12 +53,8 @@ func cmdModelsInspect(args []string) error {
 	fs := flag.NewFlagSet("models inspect", flag.ContinueOnError)
 	cfgPath := configFlag(fs)
 	manPath := fs.String("manifest", "", "the model's manifest (default: FILE.yaml beside FILE.onnx, when it exists)")
-	// The file may come before or after the flags.
-	var file string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		file, args = args[0], args[1:]
-	}
-	if err := parseFlagsWithFile(fs, args, &file); err != nil {
+	file, err := parseFlagsWithFile(fs, args)
+	if err != nil {
 		return err
 	}
 	if file == "" {
@@ -84,17 +80,20 @@ func cmdModelsLayers(args []string) error {
 	return dream.WriteModelLayers(os.Stdout, args[0])
 }
 
-// parseFlagsWithFile parses flags and takes one positional argument after
-// them into *file when it is still empty.
-func parseFlagsWithFile(fs *flag.FlagSet, args []string, file *string) error {
-	if *file == "" && len(args) > 0 {
+// parseFlagsWithFile parses flags and takes one positional argument, the
+// file, from before or after them.
+func parseFlagsWithFile(fs *flag.FlagSet, args []string) (file string, err error) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if file == "" && len(args) > 0 {
 		last := args[len(args)-1]
 		prevIsFlag := len(args) > 1 && strings.HasPrefix(args[len(args)-2], "-") && !strings.Contains(args[len(args)-2], "=")
 		if !strings.HasPrefix(last, "-") && !prevIsFlag {
-			*file, args = last, args[:len(args)-1]
+			file, args = last, args[:len(args)-1]
 		}
 	}
-	return parseFlags(fs, args)
+	return file, parseFlags(fs, args)
 }
 
 // cmdModelsBuild writes a built-in model and its manifest.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"reverie/internal/heap"
 	"reverie/scene/budget"
 )
 
@@ -79,6 +80,10 @@ func (g *Game) applyScale(s float64) {
 	if d := g.dream; d != nil && d.w > 0 {
 		d.place(w, h)
 	}
+	// The textures just freed were of another size: give their memory
+	// back (a change of scale is rare, seconds apart at the most), or the
+	// driver's freed blocks creep over weeks of scale changes.
+	heap.Trim()
 }
 
 // resample returns a w×h render target holding img's picture scaled, and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -46,8 +47,27 @@ type Capture struct {
 	err   error
 	name  string // the source open now, or the last one open
 
-	damage *DamagedError // the last damage found, until a source plays past it
-	read   int           // frames read from the source open now
+	damage  *DamagedError // the last damage found, until a source plays past it, or the file is replaced
+	damaged fileStamp     // the damaged file as it was when opened
+	opened  fileStamp     // the file the source open now was opened from
+	read    int           // frames read from the source open now
+}
+
+// fileStamp tells one version of a file from another: a copy put back in
+// place of a damaged file has another size or modification time.
+type fileStamp struct {
+	size int64
+	mod  time.Time
+}
+
+// stampOf is the file at path's stamp; anything that is not a file (a
+// device, a stream's URL) has the same empty stamp each time.
+func stampOf(path string) fileStamp {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{size: -1}
+	}
+	return fileStamp{size: st.Size(), mod: st.ModTime()}
 }
 
 // NewCapture starts from an open source; open reopens it after a loss.
@@ -57,6 +77,7 @@ func NewCapture(src Source, open func() (Source, error)) *Capture {
 		c.state = StateReconnecting
 	} else {
 		c.name = src.Name()
+		c.opened = stampOf(c.name)
 	}
 	return c
 }
@@ -209,6 +230,12 @@ func (c *Capture) Run(ctx context.Context) {
 			c.mu.Lock()
 			c.src, c.name, c.read = src, src.Name(), 0
 			c.mu.Unlock()
+			c.opened = stampOf(src.Name())
+			if c.damage != nil && c.opened != c.damaged {
+				// Someone put a new copy in place: judge it afresh, rather
+				// than call it damaged until it plays past the old damage.
+				c.damage = nil
+			}
 			ask = true
 		}
 		if ask {
@@ -223,7 +250,7 @@ func (c *Capture) Run(ctx context.Context) {
 		if err != nil {
 			var de *DamagedError
 			if errors.As(err, &de) {
-				c.damage = de
+				c.damage, c.damaged = de, c.opened
 				c.setState(StateDamaged, err)
 			} else {
 				c.setState(StateLost, err)

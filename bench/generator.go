@@ -10,6 +10,7 @@ import (
 
 	"reverie/gen"
 	"reverie/gen/onnxpb"
+	"reverie/internal/split"
 	"reverie/internal/userfile"
 )
 
@@ -49,17 +50,19 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 	r.Generator.CPPNPlain = fig
 	for _, s := range []struct {
 		size          int
+		plain         bool
 		fig           GenFigure
 		gflops, share *float64
 	}{
-		{256, r.Generator.CPPN.S256, &r.Efficiency.CPPN256GFLOPS, &r.Efficiency.CPPN256OfPeak},
-		{512, r.Generator.CPPN.S512, &r.Efficiency.CPPN512GFLOPS, &r.Efficiency.CPPN512OfPeak},
-		{512, r.Generator.CPPNPlain, &r.Efficiency.CPPNPlain512GFLOPS, &r.Efficiency.CPPNPlain512OfPeak},
+		{256, false, r.Generator.CPPN.S256, &r.Efficiency.CPPN256GFLOPS, &r.Efficiency.CPPN256OfPeak},
+		{512, false, r.Generator.CPPN.S512, &r.Efficiency.CPPN512GFLOPS, &r.Efficiency.CPPN512OfPeak},
+		{512, true, r.Generator.CPPNPlain, &r.Efficiency.CPPNPlain512GFLOPS, &r.Efficiency.CPPNPlain512OfPeak},
 	} {
 		c := cppnAt(gc, s.size)
+		c.Plain = s.plain // the plain form runs every layer each frame
 		*s.gflops = 2 * float64(c.MACs()) / (s.fig.BareMs * 1e6)
 		*s.share = ratio(*s.gflops, r.Efficiency.PeakGFLOPS)
-		if s.size == 512 {
+		if s.size == 512 && !s.plain {
 			r.Efficiency.CPPN512MFLOPFr = 2 * float64(c.MACs()) / 1e6
 		}
 	}
@@ -89,9 +92,9 @@ func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
 
 // measureModel times one model through the Runner and through a bare
 // session, alternating the two so both see the same machine load. An image
-// model's Runner is handed a new camera-sized picture (RGB, 4:3, converted
-// to its input) before every frame, as the live camera hands them over;
-// the bare session runs on its input as it is.
+// model's Runner is handed a new RGB picture at its input's size before
+// every frame, as `reverie run` hands the camera's over (the watcher
+// resizes them); the bare session runs on its input as it is.
 func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, string, error) {
 	what := fmt.Sprintf("generator %s %dx%d", kind, size, size)
 	man, err := manifestAt(gc, kind, size)
@@ -119,7 +122,9 @@ func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, strin
 	var pic []byte
 	var pw, ph int
 	if im := man.Image; im != nil {
-		pw, ph = im.Width, im.Width*3/4
+		// The size `reverie run` hands over: the watcher resizes camera
+		// frames to the input's size (vision.Picturer).
+		pw, ph = im.Width, im.Height
 		pic = make([]byte, 3*pw*ph)
 		for i := range pic {
 			pic[i] = byte(rng.IntN(256))
@@ -162,10 +167,13 @@ func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, strin
 // with the manifest's input and output names and tensors of the same shapes
 // and values, and nothing else around it.
 type bareSession struct {
-	session *ort.AdvancedSession
-	latent  *ort.Tensor[float32]
-	image   *ort.Tensor[float32] // an image model's picture input
-	values  []ort.Value
+	sessions []*ort.AdvancedSession // one, or one per band run side by side
+	errs     []error
+	pool     *split.Pool
+	runFn    func(lo, hi int) // b.runBands, made once
+	latent   *ort.Tensor[float32]
+	image    *ort.Tensor[float32] // an image model's picture input
+	values   []ort.Value
 }
 
 func newBareSession(man *gen.Manifest, provider string, threads int) (*bareSession, error) {
@@ -218,24 +226,52 @@ func newBareSession(man *gen.Manifest, provider string, threads int) (*bareSessi
 		inputs = append(inputs, t)
 		names = append(names, in.Name)
 	}
-	out, err := outputTensor(man.Output)
-	if err != nil {
-		b.Close()
-		return nil, fmt.Errorf("output %q: %w", man.Output.Name, err)
+	// A built-in that the Runner runs in bands (gen.Band) runs in the same
+	// bands here, each single-threaded, side by side.
+	type part struct {
+		onnx []byte
+		out  gen.OutputSpec
 	}
-	b.values = append(b.values, out)
+	parts := []part{{data, man.Output}}
+	bands := man.Bands()
+	if len(bands) > 1 && provider == "cpu" && (threads == 0 || threads >= len(bands)) {
+		parts, threads = nil, 1
+		for _, band := range bands {
+			o := man.Output
+			o.Height = band.Y1 - band.Y0
+			parts = append(parts, part{band.ONNX, o})
+		}
+	}
 	opts, err := sessionOptions(provider, threads)
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
 	defer opts.Destroy()
-	b.session, err = ort.NewAdvancedSessionWithONNXData(data, names, []string{man.Output.Name}, inputs, []ort.Value{out}, opts)
-	if err != nil {
-		b.Close()
-		return nil, err
+	for _, p := range parts {
+		out, err := outputTensor(p.out)
+		if err != nil {
+			b.Close()
+			return nil, fmt.Errorf("output %q: %w", man.Output.Name, err)
+		}
+		b.values = append(b.values, out)
+		s, err := ort.NewAdvancedSessionWithONNXData(p.onnx, names, []string{man.Output.Name}, inputs, []ort.Value{out}, opts)
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+		b.sessions = append(b.sessions, s)
 	}
+	b.errs = make([]error, len(b.sessions))
+	b.pool, b.runFn = split.New(), b.runBands
 	return b, nil
+}
+
+// runBands runs sessions [lo, hi).
+func (b *bareSession) runBands(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		b.errs[i] = b.sessions[i].Run()
+	}
 }
 
 func outputTensor(o gen.OutputSpec) (ort.Value, error) {
@@ -301,14 +337,21 @@ func (b *bareSession) Run(z []float32) error {
 	if b.latent != nil {
 		copy(b.latent.GetData(), z)
 	}
-	return b.session.Run()
+	b.pool.Do(len(b.sessions), 1, b.runFn)
+	for _, err := range b.errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// Close destroys the session and its tensors.
+// Close destroys the sessions and their tensors.
 func (b *bareSession) Close() {
-	if b.session != nil {
-		b.session.Destroy()
+	for _, s := range b.sessions {
+		s.Destroy()
 	}
+	b.pool.Close()
 	for _, v := range b.values {
 		v.Destroy()
 	}

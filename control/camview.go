@@ -22,7 +22,8 @@ const (
 	cameraViewAge  = 200 * time.Millisecond
 )
 
-// cameraView shares one drawn picture among the viewers polling it.
+// cameraView shares one drawn picture among the viewers polling it. A
+// picture is a new slice each time, never written after it is stored.
 type cameraView struct {
 	busy chan struct{}
 	mu   sync.Mutex
@@ -41,19 +42,31 @@ func (s *Server) handleCameraView(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d camera views are being drawn; try again", maxCameraViews))
 		return
 	}
+	jpg, err := v.picture(r.Context(), s.eng)
+	if err != nil {
+		httpError(w, http.StatusServiceUnavailable, "no camera view: "+err.Error())
+		return
+	}
+	// The lock is not held while writing: a slow phone must not hold up
+	// the other viewers. The picture is never changed once drawn.
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Content-Length", fmt.Sprint(len(jpg)))
+	_, _ = w.Write(jpg)
+}
+
+// picture is the shared picture, drawn afresh when older than
+// cameraViewAge. Viewers arriving while it is drawn wait for that one.
+func (v *cameraView) picture(ctx context.Context, eng CameraViewer) ([]byte, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.jpg == nil || time.Since(v.at) > cameraViewAge {
-		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-		jpg, err := s.eng.CameraJPEG(ctx)
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		jpg, err := eng.CameraJPEG(ctx)
 		cancel()
 		if err != nil {
-			httpError(w, http.StatusServiceUnavailable, "no camera view: "+err.Error())
-			return
+			return nil, err
 		}
 		v.jpg, v.at = jpg, time.Now()
 	}
-	w.Header().Set("Content-Type", "image/jpeg")
-	w.Header().Set("Content-Length", fmt.Sprint(len(v.jpg)))
-	_, _ = w.Write(v.jpg)
+	return v.jpg, nil
 }

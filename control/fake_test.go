@@ -36,6 +36,7 @@ type fakeEngine struct {
 	released   int // snapshots handed back
 	rec        recorder
 	camViews   int
+	camJPEG    []byte // the camera view's bytes when set, else a small picture
 }
 
 func newFake() *fakeEngine {
@@ -220,7 +221,11 @@ func (f *fakeEngine) VideoOut() VideoOutStats {
 func (f *fakeEngine) CameraJPEG(ctx context.Context) ([]byte, error) {
 	f.mu.Lock()
 	f.camViews++
+	big := f.camJPEG
 	f.mu.Unlock()
+	if big != nil {
+		return big, nil
+	}
 	img := image.NewRGBA(image.Rect(0, 0, 80, 60))
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, nil); err != nil {

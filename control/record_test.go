@@ -2,8 +2,13 @@ package control
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Recording over HTTP: start answers the new file, a second start is a
@@ -55,4 +60,45 @@ func TestRecordOverOSC(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "stopped after /reverie/record 0", func() bool { return !recording() })
+}
+
+// A phone that stops reading the camera view does not hold up the other
+// viewers: the shared picture is written outside its lock.
+func TestCameraViewSlowViewer(t *testing.T) {
+	_, eng, ts, _ := newTestServer(t, DefaultConfig())
+	eng.mu.Lock()
+	eng.camJPEG = make([]byte, 64<<20) // far more than the sockets buffer
+	eng.mu.Unlock()
+	stalled, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	if _, err := fmt.Fprintf(stalled, "GET /api/camera.jpg HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The stalled viewer's picture is drawn; its write then blocks.
+	for i := 0; ; i++ {
+		eng.mu.Lock()
+		n := eng.camViews
+		eng.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if i > 500 {
+			t.Fatal("the stalled viewer's picture was never drawn")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // into the blocked write
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(ts.URL + "/api/camera.jpg")
+	if err != nil {
+		t.Fatalf("a second viewer waited on the stalled one: %v", err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || n != 64<<20 {
+		t.Errorf("second viewer: status %d, %d bytes, %v; want 200 and the whole picture", resp.StatusCode, n, err)
+	}
 }

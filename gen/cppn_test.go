@@ -87,6 +87,54 @@ func TestCPPNTiledMatchesPlain(t *testing.T) {
 	}
 }
 
+// The frame rendered in bands, one session each side by side, is the
+// frame rendered whole, however the rows divide; generator.threads 1 runs
+// it whole.
+func TestCPPNBands(t *testing.T) {
+	render := func(bands, threads int) ([]byte, int) {
+		c := DefaultCPPN(9, 256, 101) // 101 rows: bands of unequal height
+		c.Bands = bands
+		man, err := c.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := Load(man, SessionConfig{Provider: "cpu", Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		z := make([]float32, man.Latent.Dim)
+		for k := range z {
+			z[k] = float32(math.Sin(float64(3*k))) * 1.3
+		}
+		pix := make([]byte, 4*256*101)
+		if err := m.Run(z, pix); err != nil {
+			t.Fatal(err)
+		}
+		if a := testing.AllocsPerRun(3, func() { m.Run(z, pix) }); a != 0 && len(m.bands) > 0 {
+			t.Errorf("%d bands: a frame allocates %v times", bands, a)
+		}
+		return pix, len(m.bands)
+	}
+	whole, n := render(1, 0)
+	if n != 0 {
+		t.Fatalf("one band opened %d band sessions, want the whole model", n)
+	}
+	for _, tc := range []struct{ bands, threads, sessions int }{{2, 0, 2}, {3, 0, 3}, {3, 4, 3}, {2, 1, 0}} {
+		pix, n := render(tc.bands, tc.threads)
+		if n != tc.sessions {
+			t.Errorf("%d bands, threads %d: %d band sessions, want %d", tc.bands, tc.threads, n, tc.sessions)
+		}
+		worst := 0
+		for k := range pix {
+			worst = max(worst, int(pix[k])-int(whole[k]), int(whole[k])-int(pix[k]))
+		}
+		if worst > 1 {
+			t.Errorf("%d bands: the picture differs from the whole model's by up to %d levels", tc.bands, worst)
+		}
+	}
+}
+
 // loadCPPN builds c and loads it on the CPU.
 func loadCPPN(t *testing.T, c CPPN) *Model {
 	t.Helper()

@@ -3,6 +3,8 @@ package gen
 import (
 	"errors"
 	"fmt"
+
+	"reverie/internal/split"
 )
 
 // ImageSpec is an image-conditioned model's picture input (a style
@@ -71,7 +73,8 @@ func (p *Picture) check() error {
 
 // imageInput converts pictures into a model's image tensor: cropped to the
 // input's aspect (FitCover) and sampled to its size, laid out and scaled to
-// its range. It allocates only when the picture's size changes.
+// its range, its rows cut among the model's cores. It allocates only when
+// the picture's size changes.
 type imageInput struct {
 	spec   ImageSpec
 	data   []float32    // the tensor's data
@@ -80,6 +83,10 @@ type imageInput struct {
 	srcW   int
 	srcH   int
 	srcC   int
+	sameX  bool             // each input column is the picture's own (xs[x] = x)
+	pool   *split.Pool      // nil: one core
+	cur    *Picture         // the picture fill is converting
+	rowsFn func(lo, hi int) // in.fillRows, made once
 }
 
 func newImageInput(spec ImageSpec, data []float32) *imageInput {
@@ -92,7 +99,17 @@ func newImageInput(spec ImageSpec, data []float32) *imageInput {
 		data[i] = lo // black until the first picture
 	}
 	in.xs, in.ys = make([]int32, spec.Width), make([]int32, spec.Height)
+	in.rowsFn = in.fillRows
 	return in
+}
+
+// planesRGBTable spreads a row of RGB bytes over three planes through lut.
+func planesRGBTable(rs, gs, bs []float32, row []byte, lut *[256]float32) {
+	gs, bs, row = gs[:len(rs)], bs[:len(rs)], row[:3*len(rs)]
+	for x := range rs {
+		px := row[3*x : 3*x+3 : 3*x+3]
+		rs[x], gs[x], bs[x] = lut[px[0]], lut[px[1]], lut[px[2]]
+	}
 }
 
 // sample maps each of n output positions to one of the picture's m, by the
@@ -104,7 +121,10 @@ func sample(dst []int32, m int, s, t float64, step int) {
 	}
 }
 
-// fill converts p into the tensor, a row at a time.
+// fillPart is the fewest rows' pixels worth handing to another core.
+const fillPart = 8192
+
+// fill converts p into the tensor.
 func (in *imageInput) fill(p *Picture) error {
 	if err := p.check(); err != nil {
 		return err
@@ -115,28 +135,67 @@ func (in *imageInput) fill(p *Picture) error {
 		sample(in.xs, p.Width, sx, tx, ch)          // byte offsets in a row
 		sample(in.ys, p.Height, sy, ty, ch*p.Width) // byte offsets of rows
 		in.srcW, in.srcH, in.srcC = p.Width, p.Height, ch
+		in.sameX = true
+		for x, s := range in.xs {
+			in.sameX = in.sameX && int(s) == ch*x
+		}
 	}
-	g, b, pw := 1, 2, 3 // the green and blue offsets in a pixel, the bytes read
-	if ch == 1 {
-		g, b, pw = 0, 0, 1
+	in.cur = p
+	in.pool.Do(H, max(1, fillPart/W), in.rowsFn)
+	in.cur = nil
+	return nil
+}
+
+// fillRows converts rows [y0, y1) of the picture fill is on. A row that
+// samples the same picture row as the one above (an enlarged picture) is
+// copied from it.
+func (in *imageInput) fillRows(y0, y1 int) {
+	p := in.cur
+	W, n := in.spec.Width, in.spec.Width*in.spec.Height
+	g, b := 1, 2 // the green and blue offsets in a pixel
+	if p.Channels == 1 {
+		g, b = 0, 0
 	}
-	lut, d, n := &in.lut, in.data, W*H
-	rowLen := ch * p.Width
-	for y, off := range in.ys {
-		row := p.Pix[off : int(off)+rowLen]
-		if in.spec.Layout == "NHWC" {
-			o := d[3*W*y : 3*W*(y+1)]
-			for x, s := range in.xs {
-				px := row[s : int(s)+pw : int(s)+pw]
-				q := o[3*x : 3*x+3 : 3*x+3]
-				q[0], q[1], q[2] = lut[px[0]], lut[px[g]], lut[px[b]]
+	lut, d, xs := &in.lut, in.data, in.xs
+	rowLen := p.Channels * p.Width
+	nhwc := in.spec.Layout == "NHWC"
+	for y := y0; y < y1; y++ {
+		off := in.ys[y]
+		if y > y0 && off == in.ys[y-1] {
+			if nhwc {
+				copy(d[3*W*y:3*W*(y+1)], d[3*W*(y-1):3*W*y])
+				continue
+			}
+			for c := 0; c < 3; c++ {
+				o := c*n + y*W
+				copy(d[o:o+W], d[o-W:o])
 			}
 			continue
 		}
-		rs, gs, bs := d[y*W:(y+1)*W], d[n+y*W:n+(y+1)*W], d[2*n+y*W:2*n+(y+1)*W]
-		for x, s := range in.xs {
-			rs[x], gs[x], bs[x] = lut[row[int(s)]], lut[row[int(s)+g]], lut[row[int(s)+b]]
+		row := p.Pix[off : int(off)+rowLen]
+		if in.sameX && !nhwc && p.Channels == 3 {
+			// A picture at the input's size (as the camera's are handed
+			// over): one pass over the row.
+			lo, hi := in.spec.Range[0], in.spec.Range[1]
+			planesRGB(d[y*W:(y+1)*W], d[n+y*W:n+(y+1)*W], d[2*n+y*W:2*n+(y+1)*W], row, lut, hi-lo, lo)
+			continue
+		}
+		if nhwc {
+			o := d[3*W*y : 3*W*(y+1)]
+			o = o[:3*len(xs)]
+			for x, s := range xs {
+				q := o[3*x : 3*x+3 : 3*x+3]
+				q[0], q[1], q[2] = lut[row[s]], lut[row[int(s)+g]], lut[row[int(s)+b]]
+			}
+			continue
+		}
+		for c, off := range [3]int{0, g, b} {
+			o := d[c*n+y*W : c*n+(y+1)*W]
+			o = o[:len(xs)]
+			plane := row[off:]
+			for x, s := range xs {
+				o[x] = lut[plane[s]]
+			}
 		}
 	}
-	return nil
 }

@@ -29,9 +29,24 @@ type Manifest struct {
 	// float32 values, little-endian, GANSpace-style) for the scene to move along.
 	Directions string `yaml:"directions,omitempty"`
 
-	path string // the manifest file, "" for built-ins
-	onnx []byte // model bytes held in memory by built-ins
+	path  string // the manifest file, "" for built-ins
+	onnx  []byte // model bytes held in memory by built-ins
+	bands []Band // a built-in's frame in bands, run side by side (CPPN)
 }
+
+// Band is one horizontal band of a built-in model's frame: a model of its
+// own for rows [Y0, Y1), with the whole model's inputs and the rows of its
+// output. On a CPU the Runner runs the bands side by side, one
+// single-threaded session each: a sine has no multi-threaded kernel in
+// ONNX Runtime, and a band per core runs every op on every core.
+type Band struct {
+	ONNX   []byte
+	Y0, Y1 int
+}
+
+// Bands is the built-in model's frame in bands; none for a model that
+// runs whole.
+func (m *Manifest) Bands() []Band { return m.bands }
 
 // LatentSpec is the model's latent input. Its shape in the model may be
 // [1, dim], [1, dim, 1, 1] (a DCGAN's) or any other with dim values after a

@@ -8,7 +8,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"reverie/gen/onnxpb"
+	"reverie/internal/split"
 )
 
 // SessionConfig holds the ONNX Runtime session options a model loads with.
@@ -33,6 +33,17 @@ type Model struct {
 	f32     []float32 // output data, by dtype
 	f16     []uint16
 	u8      []uint8
+
+	pool      *split.Pool // the cores the bands and then Convert run on; nil: the caller's
+	conv      conversion
+	convertFn func(lo, hi int) // m.convertRange, made once
+
+	// A built-in's bands (Manifest.Bands), when it runs in them: then
+	// session is nil.
+	bands   []*ort.AdvancedSession
+	bandOut []*ort.Tensor[float32]
+	bandErr []error
+	bandsFn func(lo, hi int) // m.runBands, made once
 }
 
 // Width and Height are the size of the frames the model produces.
@@ -106,11 +117,27 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 	}
 	defer opts.Destroy()
 	m.Provider = provider
-	m.session, err = ort.NewAdvancedSessionWithONNXData(data, names, []string{man.Output.Name}, inputs, []ort.Value{m.output}, opts)
+	if b := man.bands; len(b) > 1 && provider == "cpu" && (sc.Threads == 0 || sc.Threads >= len(b)) && m.f32 != nil && man.Output.Layout == "NHWC" {
+		err = m.openBands(names, inputs, sc)
+	} else {
+		m.session, err = ort.NewAdvancedSessionWithONNXData(data, names, []string{man.Output.Name}, inputs, []ort.Value{m.output}, opts)
+	}
 	if err != nil {
 		m.Close()
 		return nil, "", fmt.Errorf("model %s: ONNX Runtime could not create a session: %v", man.Source(), err)
 	}
+	if len(m.bands) > 0 {
+		// The bands run side by side, and so do the conversions after
+		// them. A whole model's session runs on ONNX Runtime's own
+		// threads, which spin on the other cores for a while after the
+		// run: work handed to those cores then waits for them, so there
+		// the conversions stay on the runner's goroutine.
+		m.pool = split.New()
+		if m.img != nil {
+			m.img.pool = m.pool
+		}
+	}
+	m.convertFn = m.convertRange
 	return m, warning, nil
 }
 
@@ -175,10 +202,60 @@ func (m *Model) Infer(z []float32) error {
 	if m.latent != nil {
 		copy(m.latent.GetData(), z)
 	}
-	if err := m.session.Run(); err != nil {
+	if err := m.run(); err != nil {
 		return fmt.Errorf("model %s: run failed: %v", m.Manifest.Source(), err)
 	}
 	return nil
+}
+
+// openBands opens one single-threaded session per band of the frame
+// (Manifest.Bands), each writing its rows of the output in place.
+func (m *Model) openBands(names []string, inputs []ort.Value, sc SessionConfig) error {
+	one := sc
+	one.Threads = 1
+	opts, _, _, err := sessionOptions(one)
+	if err != nil {
+		return err
+	}
+	defer opts.Destroy()
+	o := m.Manifest.Output
+	for _, b := range m.Manifest.bands {
+		rows := m.f32[3*o.Width*b.Y0 : 3*o.Width*b.Y1]
+		t, err := ort.NewTensor(ort.NewShape(1, int64(b.Y1-b.Y0), int64(o.Width), 3), rows)
+		if err != nil {
+			return err
+		}
+		m.bandOut = append(m.bandOut, t)
+		s, err := ort.NewAdvancedSessionWithONNXData(b.ONNX, names, []string{o.Name}, inputs, []ort.Value{t}, opts)
+		if err != nil {
+			return err
+		}
+		m.bands = append(m.bands, s)
+	}
+	m.bandErr = make([]error, len(m.bands))
+	m.bandsFn = m.runBands
+	return nil
+}
+
+// run runs the session, or the bands side by side.
+func (m *Model) run() error {
+	if len(m.bands) == 0 {
+		return m.session.Run()
+	}
+	m.pool.Do(len(m.bands), 1, m.bandsFn)
+	for _, err := range m.bandErr {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runBands runs bands [lo, hi).
+func (m *Model) runBands(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		m.bandErr[i] = m.bands[i].Run()
+	}
 }
 
 // SetImage converts p into the image input, cropped to its aspect and
@@ -197,7 +274,7 @@ func (m *Model) SetImage(p *Picture) error {
 // RunSession runs the session on its tensors as they are, with nothing
 // around it: the bare baseline that Run's and the Runner's overhead is
 // measured against.
-func (m *Model) RunSession() error { return m.session.Run() }
+func (m *Model) RunSession() error { return m.run() }
 
 // SetInput sets every element of an extra input, by input or param name.
 // It is not safe while another goroutine runs the model: a Runner's model is
@@ -220,136 +297,19 @@ func (m *Model) fillInput(i int, v float32) {
 	}
 }
 
-// ErrNonFinite is wrapped by Run when a model outputs NaN or Inf.
-var ErrNonFinite = errors.New("output contains NaN or Inf")
-
-// Convert maps the output tensor to RGBA bytes by layout, range and dtype.
-// A NaN or Inf anywhere makes it fail with ErrNonFinite.
-func (m *Model) Convert(dst []byte) error {
-	o := m.Manifest.Output
-	n := o.Width * o.Height
-	if len(dst) < 4*n {
-		return fmt.Errorf("frame buffer holds %d bytes, expected %d", len(dst), 4*n)
-	}
-	dst = dst[:4*n]
-	// x·scale + bias maps the range onto [0.5, 255.5), so truncation rounds.
-	scale := 255 / (o.Range[1] - o.Range[0])
-	bias := 0.5 - o.Range[0]*scale
-	nhwc := o.Layout == "NHWC"
-	var ok bool
-	switch {
-	case m.f32 != nil && nhwc:
-		ok = f32NHWC(dst, m.f32, scale, bias)
-	case m.f32 != nil:
-		ok = f32NCHW(dst, m.f32[:n], m.f32[n:2*n], m.f32[2*n:3*n], scale, bias)
-	case m.f16 != nil:
-		ok = f16Any(dst, m.f16, n, nhwc, scale, bias)
-	case o.Range == [2]float32{0, 255}:
-		u8Direct(dst, m.u8, n, nhwc)
-		ok = true
-	default:
-		u8Scaled(dst, m.u8, n, nhwc, scale, bias)
-		ok = true
-	}
-	if !ok {
-		return fmt.Errorf("model %s: %w", m.Manifest.Source(), ErrNonFinite)
-	}
-	return nil
-}
-
-// toByte clamps an already scaled and biased value into a byte. NaN becomes 0.
-func toByte(x float32) byte {
-	if x >= 255 {
-		return 255
-	}
-	if x >= 0 {
-		return byte(x)
-	}
-	return 0
-}
-
-// The loops below are specialised by dtype and layout so the inner loop has
-// no branches besides the clamp. finite accumulates v-v, which is 0 for every
-// finite v and NaN once any value is NaN or Inf.
-func f32NHWC(dst []byte, src []float32, scale, bias float32) bool {
-	var finite float32
-	for i, j := 0, 0; j+2 < len(src) && i+3 < len(dst); i, j = i+4, j+3 {
-		r, g, b := src[j], src[j+1], src[j+2]
-		finite += (r - r) + (g - g) + (b - b)
-		dst[i] = toByte(r*scale + bias)
-		dst[i+1] = toByte(g*scale + bias)
-		dst[i+2] = toByte(b*scale + bias)
-		dst[i+3] = 255
-	}
-	return finite == 0
-}
-
-func f32NCHW(dst []byte, rs, gs, bs []float32, scale, bias float32) bool {
-	var finite float32
-	gs, bs = gs[:len(rs)], bs[:len(rs)]
-	for k, r := range rs {
-		g, b := gs[k], bs[k]
-		finite += (r - r) + (g - g) + (b - b)
-		i := 4 * k
-		d := dst[i : i+4 : i+4]
-		d[0] = toByte(r*scale + bias)
-		d[1] = toByte(g*scale + bias)
-		d[2] = toByte(b*scale + bias)
-		d[3] = 255
-	}
-	return finite == 0
-}
-
-func f16Any(dst []byte, src []uint16, n int, nhwc bool, scale, bias float32) bool {
-	cs, ps := n, 1
-	if nhwc {
-		cs, ps = 1, 3
-	}
-	for k := 0; k < n; k++ {
-		for c := 0; c < 3; c++ {
-			h := src[c*cs+k*ps]
-			if h&0x7c00 == 0x7c00 { // exponent all ones: Inf or NaN
-				return false
-			}
-			dst[4*k+c] = toByte(onnxpb.HalfToFloat(h)*scale + bias)
-		}
-		dst[4*k+3] = 255
-	}
-	return true
-}
-
-func u8Direct(dst, src []byte, n int, nhwc bool) {
-	cs, ps := n, 1
-	if nhwc {
-		cs, ps = 1, 3
-	}
-	for k := 0; k < n; k++ {
-		dst[4*k] = src[k*ps]
-		dst[4*k+1] = src[cs+k*ps]
-		dst[4*k+2] = src[2*cs+k*ps]
-		dst[4*k+3] = 255
-	}
-}
-
-func u8Scaled(dst, src []byte, n int, nhwc bool, scale, bias float32) {
-	cs, ps := n, 1
-	if nhwc {
-		cs, ps = 1, 3
-	}
-	for k := 0; k < n; k++ {
-		for c := 0; c < 3; c++ {
-			dst[4*k+c] = toByte(float32(src[c*cs+k*ps])*scale + bias)
-		}
-		dst[4*k+3] = 255
-	}
-}
-
 // Close destroys the session and every tensor. It is safe on a partly built Model.
 func (m *Model) Close() {
 	if m.session != nil {
 		m.session.Destroy()
 		m.session = nil
 	}
+	for _, s := range m.bands {
+		s.Destroy()
+	}
+	for _, t := range m.bandOut {
+		t.Destroy()
+	}
+	m.bands, m.bandOut = nil, nil
 	if m.latent != nil {
 		m.latent.Destroy()
 		m.latent = nil
@@ -366,4 +326,5 @@ func (m *Model) Close() {
 		m.output.Destroy()
 		m.output = nil
 	}
+	m.pool.Close()
 }

@@ -3,15 +3,12 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 
 	"reverie/gen"
 	"reverie/gen/onnxpb"
-	"reverie/internal/split"
-	"reverie/internal/userfile"
 )
 
 // matmulN is the side of the square MatMul that measures the machine's peak:
@@ -90,11 +87,17 @@ func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
 	return gc.Manifest()
 }
 
-// measureModel times one model through the Runner and through a bare
-// session, alternating the two so both see the same machine load. An image
-// model's Runner is handed a new RGB picture at its input's size before
-// every frame, as `reverie run` hands the camera's over (the watcher
-// resizes them); the bare session runs on its input as it is.
+// measureModel times one model through the Runner and bare, alternating
+// the two so both see the same machine load. Bare is the Runner's own ONNX
+// Runtime session (or the CPPN's band sessions) run through Model.Infer:
+// the latent copied in and Run, nothing else. A second session on the
+// same bytes would be more independent, but its idle pool threads spin
+// for a while after each run and slow the other session: measured that
+// way, both sides ran 20–60% slower and the ratio wandered by ±15%. An
+// image model's Runner is handed a new RGB picture at its input's size
+// before every frame, as `reverie run` hands the camera's over (the
+// watcher resizes them); bare runs on the picture the Runner converted
+// last.
 func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, string, error) {
 	what := fmt.Sprintf("generator %s %dx%d", kind, size, size)
 	man, err := manifestAt(gc, kind, size)
@@ -108,11 +111,6 @@ func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, strin
 	provider := model.Provider
 	runner := gen.NewRunner(model)
 	defer runner.Close()
-	bare, err := newBareSession(man, provider, gc.Threads)
-	if err != nil {
-		return GenFigure{}, "", fmt.Errorf("%s: bare session: %w", what, err)
-	}
-	defer bare.Close()
 
 	rng := rand.New(rand.NewPCG(gc.Seed, 1))
 	z := make([]float32, man.Latent.Dim)
@@ -129,12 +127,8 @@ func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, strin
 		for i := range pic {
 			pic[i] = byte(rng.IntN(256))
 		}
-		// The baseline runs on a picture of the same values in the
-		// model's range (a network's speed can depend on what it sees).
-		d := bare.image.GetData()
-		for i := range d {
-			d[i] = im.Range[0] + (im.Range[1]-im.Range[0])*float32(pic[i%len(pic)])/255
-		}
+		// The baseline runs on the picture the Runner converted last (a
+		// network's speed can depend on what it sees).
 	}
 	// The first runs allocate and pick kernels; they are not the steady state.
 	runnerT, bareT, err := alternate(2, iters, func() error {
@@ -150,7 +144,7 @@ func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, strin
 		_, err := runner.Step(z)
 		return err
 	}, func() error {
-		if err := bare.Run(z); err != nil {
+		if err := model.Infer(z); err != nil {
 			return fmt.Errorf("bare session: %w", err)
 		}
 		return nil
@@ -161,132 +155,6 @@ func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, strin
 	f := GenFigure{RunnerMs: median(runnerT), BareMs: median(bareT)}
 	f.Overhead = ratio(f.RunnerMs, f.BareMs)
 	return f, provider, nil
-}
-
-// bareSession is the baseline: an ONNX Runtime session on the model's bytes
-// with the manifest's input and output names and tensors of the same shapes
-// and values, and nothing else around it.
-type bareSession struct {
-	sessions []*ort.AdvancedSession // one, or one per band run side by side
-	errs     []error
-	pool     *split.Pool
-	runFn    func(lo, hi int) // b.runBands, made once
-	latent   *ort.Tensor[float32]
-	image    *ort.Tensor[float32] // an image model's picture input
-	values   []ort.Value
-}
-
-func newBareSession(man *gen.Manifest, provider string, threads int) (*bareSession, error) {
-	data := man.ONNX()
-	if data == nil {
-		var err error
-		if data, err = os.ReadFile(man.ModelPath()); err != nil {
-			return nil, fmt.Errorf("model %s: %w", man.ModelPath(), userfile.StripPath(err))
-		}
-	}
-	b := &bareSession{}
-	var inputs []ort.Value
-	var names []string
-	if man.Latent.Input != "" {
-		var err error
-		if b.latent, err = ort.NewEmptyTensor[float32](ort.NewShape(1, int64(man.Latent.Dim))); err != nil {
-			return nil, err
-		}
-		b.values = append(b.values, b.latent)
-		inputs, names = append(inputs, b.latent), append(names, man.Latent.Input)
-	}
-	if im := man.Image; im != nil {
-		shape := ort.NewShape(1, 3, int64(im.Height), int64(im.Width))
-		if im.Layout == "NHWC" {
-			shape = ort.NewShape(1, int64(im.Height), int64(im.Width), 3)
-		}
-		t, err := ort.NewEmptyTensor[float32](shape)
-		if err != nil {
-			b.Close()
-			return nil, fmt.Errorf("image input %q: %w", im.Input, err)
-		}
-		b.values = append(b.values, t)
-		b.image = t
-		inputs, names = append(inputs, t), append(names, im.Input)
-	}
-	for _, in := range man.Inputs {
-		t, err := ort.NewEmptyTensor[float32](ort.NewShape(in.Shape...))
-		if err != nil {
-			b.Close()
-			return nil, fmt.Errorf("input %q: %w", in.Name, err)
-		}
-		b.values = append(b.values, t)
-		d := t.GetData()
-		for i := range d {
-			d[i] = in.Value
-			if in.Values != nil {
-				d[i] = in.Values[i]
-			}
-		}
-		inputs = append(inputs, t)
-		names = append(names, in.Name)
-	}
-	// A built-in that the Runner runs in bands (gen.Band) runs in the same
-	// bands here, each single-threaded, side by side.
-	type part struct {
-		onnx []byte
-		out  gen.OutputSpec
-	}
-	parts := []part{{data, man.Output}}
-	bands := man.Bands()
-	if len(bands) > 1 && provider == "cpu" && (threads == 0 || threads >= len(bands)) {
-		parts, threads = nil, 1
-		for _, band := range bands {
-			o := man.Output
-			o.Height = band.Y1 - band.Y0
-			parts = append(parts, part{band.ONNX, o})
-		}
-	}
-	opts, err := sessionOptions(provider, threads)
-	if err != nil {
-		b.Close()
-		return nil, err
-	}
-	defer opts.Destroy()
-	for _, p := range parts {
-		out, err := outputTensor(p.out)
-		if err != nil {
-			b.Close()
-			return nil, fmt.Errorf("output %q: %w", man.Output.Name, err)
-		}
-		b.values = append(b.values, out)
-		s, err := ort.NewAdvancedSessionWithONNXData(p.onnx, names, []string{man.Output.Name}, inputs, []ort.Value{out}, opts)
-		if err != nil {
-			b.Close()
-			return nil, err
-		}
-		b.sessions = append(b.sessions, s)
-	}
-	b.errs = make([]error, len(b.sessions))
-	b.pool, b.runFn = split.New(), b.runBands
-	return b, nil
-}
-
-// runBands runs sessions [lo, hi).
-func (b *bareSession) runBands(lo, hi int) {
-	for i := lo; i < hi; i++ {
-		b.errs[i] = b.sessions[i].Run()
-	}
-}
-
-func outputTensor(o gen.OutputSpec) (ort.Value, error) {
-	shape := ort.NewShape(1, 3, int64(o.Height), int64(o.Width))
-	if o.Layout == "NHWC" {
-		shape = ort.NewShape(1, int64(o.Height), int64(o.Width), 3)
-	}
-	switch o.DType {
-	case "uint8":
-		return ort.NewEmptyTensor[uint8](shape)
-	case "float16":
-		raw := make([]byte, 2*shape.FlattenedSize())
-		return ort.NewCustomDataTensor(shape, raw, ort.TensorElementDataTypeFloat16)
-	}
-	return ort.NewEmptyTensor[float32](shape)
 }
 
 // sessionOptions sets the same provider and thread count the Runner's
@@ -329,32 +197,6 @@ func sessionOptions(provider string, threads int) (*ort.SessionOptions, error) {
 		return nil, fmt.Errorf("generator.provider %s: the bench's bare baseline supports cpu, cuda and tensorrt", provider)
 	}
 	return opts, nil
-}
-
-// Run copies z into the latent tensor and runs the session: what Model.Run
-// does, without converting the output or publishing a frame.
-func (b *bareSession) Run(z []float32) error {
-	if b.latent != nil {
-		copy(b.latent.GetData(), z)
-	}
-	b.pool.Do(len(b.sessions), 1, b.runFn)
-	for _, err := range b.errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Close destroys the sessions and their tensors.
-func (b *bareSession) Close() {
-	for _, s := range b.sessions {
-		s.Destroy()
-	}
-	b.pool.Close()
-	for _, v := range b.values {
-		v.Destroy()
-	}
 }
 
 // measureMatMul returns the best time of a matmulN³ MatMul in milliseconds.

@@ -82,8 +82,10 @@ type Runner struct {
 	shown  Frame                 // the display's copy of the newest frame (Latest)
 	shownN uint64                // the mailbox's number for shown
 	pics   *mailbox.Box[Picture] // pictures for an image model (SetImage)
-	pic    Picture               // the step's copy of the newest picture
-	picN   uint64                // the mailbox's number for pic, 0 to take it again
+	picN   uint64                // the mailbox's number for the picture taken, 0 to take it again
+	picFor *Model                // the model takePicture converts for
+	picErr error                 // its conversion's error
+	readFn func(*Picture)        // r.readPicture, made once
 	latent []float32             // newest latent from the scene
 	work   []float32             // the runner goroutine's copy
 	fit    []float32             // a latent of another length, fitted to the model
@@ -130,6 +132,7 @@ func NewRunner(model *Model) *Runner {
 		rate:   make(chan struct{}, 1),
 		clock:  WallClock{},
 	}
+	r.readFn = r.readPicture
 	r.setModel(model)
 	return r
 }
@@ -527,18 +530,24 @@ func (r *Runner) Step(z []float32) (*Frame, error) {
 }
 
 // takePicture converts the newest picture into m's image input when one
-// came since the last step. It allocates nothing once sizes settle.
+// came since the last step, in place in the mailbox (no copy). It
+// allocates nothing once sizes settle.
 func (r *Runner) takePicture(m *Model) error {
 	if m.img == nil {
 		return nil
 	}
-	n, ok := r.pics.Latest(&r.pic, r.picN)
+	r.picFor, r.picErr = m, nil
+	n, ok := r.pics.Read(r.picN, r.readFn)
+	r.picFor = nil
 	if !ok {
 		return nil
 	}
 	r.picN = n
-	return m.SetImage(&r.pic)
+	return r.picErr
 }
+
+// readPicture converts a picture the mailbox lends for takePicture.
+func (r *Runner) readPicture(p *Picture) { r.picErr = r.picFor.SetImage(p) }
 
 // fitLatent returns z, or z padded with zeros or truncated to the model's
 // latent size. It allocates nothing.

@@ -125,19 +125,46 @@ func (b *Box[T]) Ready() <-chan struct{} { return b.ready }
 // been published or the box is closed: a reader then has nothing to do. Any
 // number of goroutines may call it.
 func (b *Box[T]) Latest(dst *T, since uint64) (seq uint64, ok bool) {
-	b.mu.Lock()
-	s := b.newest
-	if b.closed || s == nil || s.seq == since {
-		b.mu.Unlock()
+	s, seq, ok := b.pin(since)
+	if !ok {
 		return since, false
 	}
-	s.pins++
-	seq = s.seq // the writer renumbers the slot once it is free again
-	b.mu.Unlock()
-
 	b.fn.Copy(dst, &s.v)
+	b.unpin(s)
+	return seq, true
+}
 
+// Read is Latest without the copy: it calls read on the newest value in
+// place, which stays the reader's until read returns. read must not keep
+// the pointer or change the value. A reader that converts the value anyway
+// (a picture into a tensor) saves a copy. read should be made once (a
+// method value kept in a field): a closure made per call allocates.
+func (b *Box[T]) Read(since uint64, read func(*T)) (seq uint64, ok bool) {
+	s, seq, ok := b.pin(since)
+	if !ok {
+		return since, false
+	}
+	read(&s.v)
+	b.unpin(s)
+	return seq, true
+}
+
+// pin holds the newest slot for a reader, if it is newer than since.
+func (b *Box[T]) pin(since uint64) (*slot[T], uint64, bool) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.newest
+	if b.closed || s == nil || s.seq == since {
+		return nil, since, false
+	}
+	s.pins++
+	return s, s.seq, true // the writer renumbers the slot once it is free again
+}
+
+// unpin lets the writer have a slot again once no reader holds it.
+func (b *Box[T]) unpin(s *slot[T]) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	s.pins--
 	if s.pins == 0 && s != b.newest {
 		if b.closed {
@@ -146,8 +173,6 @@ func (b *Box[T]) Latest(dst *T, since uint64) (seq uint64, ok bool) {
 			b.spare = append(b.spare, s)
 		}
 	}
-	b.mu.Unlock()
-	return seq, true
 }
 
 // Close frees every value; readers get nothing new after it. A value a

@@ -206,3 +206,44 @@ func BenchmarkLatestNothingNew(b *testing.B) {
 		box.Latest(&dst, seq)
 	}
 }
+
+// Read lends the newest value in place: no copy, the slot pinned while it
+// is read (the writer publishes into another meanwhile), nothing lent
+// again once read, and nothing allocated.
+func TestReadInPlace(t *testing.T) {
+	b := New(Funcs[[]int]{Copy: func(dst, src *[]int) { *dst = append((*dst)[:0], *src...) }})
+	back := b.Back()
+	*back = append(*back, 1, 2, 3)
+	b.Publish()
+	var during []int
+	shared := false
+	read := func(v *[]int) {
+		// The writer fills and publishes other values while this one is
+		// read; the slot read is never handed to it.
+		for range 3 {
+			w := b.Back()
+			shared = shared || w == v
+			*w = append((*w)[:0], 9)
+			b.Publish()
+		}
+		during = append(during[:0], *v...)
+	}
+	seq, ok := b.Read(0, read)
+	if !ok || seq == 0 || len(during) != 3 || during[0] != 1 {
+		t.Fatalf("Read: seq %d ok %v, read %v while the writer published; want 1 2 3", seq, ok, during)
+	}
+	seq2, ok := b.Read(seq, read)
+	if !ok || seq2 == seq || len(during) != 1 || during[0] != 9 {
+		t.Errorf("the newer value: seq %d ok %v, read %v; want 9", seq2, ok, during)
+	}
+	if shared {
+		t.Errorf("the writer was handed the slot being read")
+	}
+	if _, ok := b.Read(b.Seq(), func(*[]int) { t.Error("read called for a value already read") }); ok {
+		t.Errorf("Read lent a value the reader already had")
+	}
+	noop := func(*[]int) {}
+	if a := testing.AllocsPerRun(10, func() { b.Read(0, noop) }); a != 0 {
+		t.Errorf("Read allocates %v times", a)
+	}
+}

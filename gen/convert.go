@@ -135,7 +135,7 @@ func f32NHWCTable(dst []uint32, src []float32, scale, bias float32) bool {
 	src = src[:3*len(dst)]
 	for k := range dst {
 		p := src[3*k : 3*k+3 : 3*k+3]
-		r, g, b := lookup(t, p[0]*scale+bias), lookup(t, p[1]*scale+bias), lookup(t, p[2]*scale+bias)
+		r, g, b := lookup(t, float32(p[0]*scale)+bias), lookup(t, float32(p[1]*scale)+bias), lookup(t, float32(p[2]*scale)+bias)
 		flags |= r | g | b
 		dst[k] = pixel(r&0xff, g&0xff, b&0xff)
 	}
@@ -148,7 +148,7 @@ func f32NCHWTable(dst []uint32, rs, gs, bs []float32, scale, bias float32) bool 
 	t := byteOf
 	rs, gs, bs = rs[:len(dst)], gs[:len(dst)], bs[:len(dst)]
 	for k := range dst {
-		r, g, b := lookup(t, rs[k]*scale+bias), lookup(t, gs[k]*scale+bias), lookup(t, bs[k]*scale+bias)
+		r, g, b := lookup(t, float32(rs[k]*scale)+bias), lookup(t, float32(gs[k]*scale)+bias), lookup(t, float32(bs[k]*scale)+bias)
 		flags |= r | g | b
 		dst[k] = pixel(r&0xff, g&0xff, b&0xff)
 	}

@@ -24,11 +24,11 @@ func f32NCHW(dst []uint32, rs, gs, bs []float32, scale, bias float32) bool {
 }
 
 //go:noescape
-func planesRGBAVX2(red, green, blue *float32, src *byte, n int, span, lo float32)
+func planesRGBAVX2(red, green, blue *float32, src *byte, n int, step, lo float32)
 
 // planesRGB spreads a row of RGB bytes over three planes through lut
-// (lo + span·v/255), eight pixels at a time with AVX2 where the CPU has it.
-func planesRGB(rs, gs, bs []float32, row []byte, lut *[256]float32, span, lo float32) {
+// (lo + v·step), eight pixels at a time with AVX2 where the CPU has it.
+func planesRGB(rs, gs, bs []float32, row []byte, lut *[256]float32, step, lo float32) {
 	gs, bs, row = gs[:len(rs)], bs[:len(rs)], row[:3*len(rs)]
 	n := 0
 	if useAVX2 {
@@ -36,7 +36,7 @@ func planesRGB(rs, gs, bs []float32, row []byte, lut *[256]float32, span, lo flo
 		// loop below when the row has no bytes after them.
 		n = max(0, (len(row)-4)/3) &^ 7
 		if n > 0 {
-			planesRGBAVX2(&rs[0], &gs[0], &bs[0], &row[0], n, span, lo)
+			planesRGBAVX2(&rs[0], &gs[0], &bs[0], &row[0], n, step, lo)
 		}
 	}
 	planesRGBTable(rs[n:], gs[n:], bs[n:], row[3*n:], lut)

@@ -104,10 +104,10 @@ DATA shufB<>+16(SB)/8, $0xffffff05ffffff02
 DATA shufB<>+24(SB)/8, $0xffffff0bffffff08
 GLOBL shufB<>(SB), RODATA|NOPTR, $32
 
-// func planesRGBAVX2(red, green, blue *float32, src *byte, n int, span, lo float32)
+// func planesRGBAVX2(red, green, blue *float32, src *byte, n int, step, lo float32)
 //
 // Eight RGB pixels a step into three planes: each byte v becomes
-// lo + span·v/255, computed as Go computes the image input's table. n is a
+// lo + v·step, computed as Go computes the image input's table. n is a
 // multiple of 8, and src holds at least 3n+4 bytes (the last load reads 4
 // past the pixels).
 TEXT ·planesRGBAVX2(SB), NOSPLIT, $0-48
@@ -116,11 +116,8 @@ TEXT ·planesRGBAVX2(SB), NOSPLIT, $0-48
 	MOVQ blue+16(FP), CX
 	MOVQ src+24(FP), SI
 	MOVQ n+32(FP), BX
-	VBROADCASTSS span+40(FP), Y0
+	VBROADCASTSS step+40(FP), Y0
 	VBROADCASTSS lo+44(FP), Y1
-	MOVL $0x437f0000, R9 // 255.0
-	VMOVD R9, X2
-	VPBROADCASTD X2, Y2
 	VMOVDQU shufR<>(SB), Y3
 	VMOVDQU shufG<>(SB), Y4
 	VMOVDQU shufB<>(SB), Y5
@@ -134,19 +131,16 @@ ploop:
 	VPSHUFB Y3, Y6, Y7
 	VCVTDQ2PS Y7, Y7
 	VMULPS Y0, Y7, Y7
-	VDIVPS Y2, Y7, Y7
 	VADDPS Y1, Y7, Y7
 	VMOVUPS Y7, (DI)(AX*4)
 	VPSHUFB Y4, Y6, Y7
 	VCVTDQ2PS Y7, Y7
 	VMULPS Y0, Y7, Y7
-	VDIVPS Y2, Y7, Y7
 	VADDPS Y1, Y7, Y7
 	VMOVUPS Y7, (DX)(AX*4)
 	VPSHUFB Y5, Y6, Y7
 	VCVTDQ2PS Y7, Y7
 	VMULPS Y0, Y7, Y7
-	VDIVPS Y2, Y7, Y7
 	VADDPS Y1, Y7, Y7
 	VMOVUPS Y7, (CX)(AX*4)
 	ADDQ $24, SI

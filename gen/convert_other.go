@@ -9,7 +9,7 @@ func f32NCHW(dst []uint32, rs, gs, bs []float32, scale, bias float32) bool {
 	return f32NCHWTable(dst, rs, gs, bs, scale, bias)
 }
 
-func planesRGB(rs, gs, bs []float32, row []byte, lut *[256]float32, span, lo float32) {
+func planesRGB(rs, gs, bs []float32, row []byte, lut *[256]float32, step, lo float32) {
 	planesRGBTable(rs, gs, bs, row, lut)
 }
 

@@ -242,7 +242,7 @@ func TestPlanesVectorMatchesTable(t *testing.T) {
 			}
 			vec := [3][]float32{make([]float32, w), make([]float32, w), make([]float32, w)}
 			tab := [3][]float32{make([]float32, w), make([]float32, w), make([]float32, w)}
-			planesRGB(vec[0], vec[1], vec[2], row, &in.lut, r[1]-r[0], r[0])
+			planesRGB(vec[0], vec[1], vec[2], row, &in.lut, in.step, r[0])
 			planesRGBTable(tab[0], tab[1], tab[2], row, &in.lut)
 			for c := range vec {
 				for x := range vec[c] {

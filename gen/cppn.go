@@ -194,7 +194,6 @@ func (c CPPN) graph(acts []string, wt cppnWeights, coords []float32, y0, y1 int)
 		}
 		fanIn = h
 	}
-	wo := g.Const("", []int64{h, 3}, wt.wo)
 	rowsOut := int64(y1 - y0)
 	W := c.Width
 
@@ -203,10 +202,20 @@ func (c CPPN) graph(acts []string, wt cppnWeights, coords []float32, y0, y1 int)
 		for i, act := range acts {
 			in = activation(g, act, g.Op("Add", []string{g.Op("MatMul", []string{in, layers[i].w}), layers[i].bias}))
 		}
-		rgb := g.Op("Sigmoid", []string{g.Op("MatMul", []string{in, wo})})
+		rgb := g.Op("Sigmoid", []string{g.Op("MatMul", []string{in, g.Const("", []int64{h, 3}, wt.wo)})})
 		g.OpTo("rgb", "Reshape", []string{rgb, g.Ints(1, rowsOut, int64(W), 3)})
 	} else {
-		noBias := g.Const("", []int64{1, 3}, make([]float32, 3))
+		// The output layer runs transposed, [3, h]·[h, pixels]: MLAS uses
+		// its kernel far better for three rows than for three columns, and
+		// transposing the small result back costs less than the difference.
+		woT := make([]float32, 3*h)
+		for i := range h {
+			for c := range 3 {
+				woT[int64(c)*h+i] = wt.wo[i*3+int64(c)]
+			}
+		}
+		outW := g.Const("", []int64{3, h}, woT)
+		noBias := g.Const("", []int64{3, 1}, make([]float32, 3))
 		// The third layer's weights for the expanded sine: W3's rows scaled
 		// by cos β, then by sin β, stacked ([2h, h]).
 		beta := g.Op("Reshape", []string{layers[1].bias, g.Ints(h, 1)})
@@ -232,7 +241,8 @@ func (c CPPN) graph(acts []string, wt cppnWeights, coords []float32, y0, y1 int)
 			for i := 3; i < len(acts); i++ {
 				in = activation(g, acts[i], g.Op("Gemm", []string{in, layers[i].w, layers[i].bias}))
 			}
-			rgb := g.Op("Sigmoid", []string{g.Op("Gemm", []string{in, wo, noBias})})
+			rgb := g.Op("Sigmoid", []string{g.Op("Gemm", []string{outW, in, noBias}, onnxpb.AttrInt("transB", 1))})
+			rgb = g.Op("Transpose", []string{rgb}, onnxpb.AttrInts("perm", 1, 0))
 			tiles = append(tiles, g.Op("Reshape", []string{rgb, g.Ints(1, int64(t1-t0), int64(W), 3)}))
 		}
 		if len(tiles) == 1 {

@@ -79,6 +79,7 @@ type imageInput struct {
 	spec   ImageSpec
 	data   []float32    // the tensor's data
 	lut    [256]float32 // byte value → the model's range
+	step   float32      // the range's step per byte value
 	xs, ys []int32      // for each input column and row, the picture's (byte offsets)
 	srcW   int
 	srcH   int
@@ -92,8 +93,11 @@ type imageInput struct {
 func newImageInput(spec ImageSpec, data []float32) *imageInput {
 	in := &imageInput{spec: spec, data: data}
 	lo, hi := spec.Range[0], spec.Range[1]
+	in.step = (hi - lo) / 255
 	for v := range in.lut {
-		in.lut[v] = lo + (hi-lo)*float32(v)/255
+		// As planesRGBAVX2 computes it: a multiply rounded (the conversion
+		// keeps a compiler from fusing it into the add), then the add.
+		in.lut[v] = lo + float32(float32(v)*in.step)
 	}
 	for i := range data {
 		data[i] = lo // black until the first picture
@@ -176,8 +180,7 @@ func (in *imageInput) fillRows(y0, y1 int) {
 		if in.sameX && !nhwc && p.Channels == 3 {
 			// A picture at the input's size (as the camera's are handed
 			// over): one pass over the row.
-			lo, hi := in.spec.Range[0], in.spec.Range[1]
-			planesRGB(d[y*W:(y+1)*W], d[n+y*W:n+(y+1)*W], d[2*n+y*W:2*n+(y+1)*W], row, lut, hi-lo, lo)
+			planesRGB(d[y*W:(y+1)*W], d[n+y*W:n+(y+1)*W], d[2*n+y*W:2*n+(y+1)*W], row, lut, in.step, in.spec.Range[0])
 			continue
 		}
 		if nhwc {

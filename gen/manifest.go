@@ -44,10 +44,6 @@ type Band struct {
 	Y0, Y1 int
 }
 
-// Bands is the built-in model's frame in bands; none for a model that
-// runs whole.
-func (m *Manifest) Bands() []Band { return m.bands }
-
 // LatentSpec is the model's latent input. Its shape in the model may be
 // [1, dim], [1, dim, 1, 1] (a DCGAN's) or any other with dim values after a
 // batch of 1; a dynamic batch axis is taken as 1. An image model may have

@@ -38,7 +38,7 @@ type Model struct {
 	conv      conversion
 	convertFn func(lo, hi int) // m.convertRange, made once
 
-	// A built-in's bands (Manifest.Bands), when it runs in them: then
+	// A built-in's bands (see Band), when it runs in them: then
 	// session is nil.
 	bands   []*ort.AdvancedSession
 	bandOut []*ort.Tensor[float32]
@@ -209,7 +209,7 @@ func (m *Model) Infer(z []float32) error {
 }
 
 // openBands opens one single-threaded session per band of the frame
-// (Manifest.Bands), each writing its rows of the output in place.
+// (see Band), each writing its rows of the output in place.
 func (m *Model) openBands(names []string, inputs []ort.Value, sc SessionConfig) error {
 	one := sc
 	one.Threads = 1

@@ -3,8 +3,6 @@ package gen
 import (
 	"errors"
 	"fmt"
-
-	"reverie/internal/split"
 )
 
 // ImageSpec is an image-conditioned model's picture input (a style
@@ -73,8 +71,7 @@ func (p *Picture) check() error {
 
 // imageInput converts pictures into a model's image tensor: cropped to the
 // input's aspect (FitCover) and sampled to its size, laid out and scaled to
-// its range, its rows cut among the model's cores. It allocates only when
-// the picture's size changes.
+// its range. It allocates only when the picture's size changes.
 type imageInput struct {
 	spec   ImageSpec
 	data   []float32    // the tensor's data
@@ -84,10 +81,7 @@ type imageInput struct {
 	srcW   int
 	srcH   int
 	srcC   int
-	sameX  bool             // each input column is the picture's own (xs[x] = x)
-	pool   *split.Pool      // nil: one core
-	cur    *Picture         // the picture fill is converting
-	rowsFn func(lo, hi int) // in.fillRows, made once
+	sameX  bool // each input column is the picture's own (xs[x] = x)
 }
 
 func newImageInput(spec ImageSpec, data []float32) *imageInput {
@@ -103,7 +97,6 @@ func newImageInput(spec ImageSpec, data []float32) *imageInput {
 		data[i] = lo // black until the first picture
 	}
 	in.xs, in.ys = make([]int32, spec.Width), make([]int32, spec.Height)
-	in.rowsFn = in.fillRows
 	return in
 }
 
@@ -125,9 +118,6 @@ func sample(dst []int32, m int, s, t float64, step int) {
 	}
 }
 
-// fillPart is the fewest rows' pixels worth handing to another core.
-const fillPart = 8192
-
 // fill converts p into the tensor.
 func (in *imageInput) fill(p *Picture) error {
 	if err := p.check(); err != nil {
@@ -144,17 +134,14 @@ func (in *imageInput) fill(p *Picture) error {
 			in.sameX = in.sameX && int(s) == ch*x
 		}
 	}
-	in.cur = p
-	in.pool.Do(H, max(1, fillPart/W), in.rowsFn)
-	in.cur = nil
+	in.fillRows(p)
 	return nil
 }
 
-// fillRows converts rows [y0, y1) of the picture fill is on. A row that
-// samples the same picture row as the one above (an enlarged picture) is
-// copied from it.
-func (in *imageInput) fillRows(y0, y1 int) {
-	p := in.cur
+// fillRows converts the picture's rows. A row that samples the same
+// picture row as the one above (an enlarged picture) is copied from it.
+func (in *imageInput) fillRows(p *Picture) {
+	y0, y1 := 0, in.spec.Height
 	W, n := in.spec.Width, in.spec.Width*in.spec.Height
 	g, b := 1, 2 // the green and blue offsets in a pixel
 	if p.Channels == 1 {

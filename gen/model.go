@@ -133,9 +133,6 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 		// run: work handed to those cores then waits for them, so there
 		// the conversions stay on the runner's goroutine.
 		m.pool = split.New()
-		if m.img != nil {
-			m.img.pool = m.pool
-		}
 	}
 	m.convertFn = m.convertRange
 	return m, warning, nil

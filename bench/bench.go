@@ -213,10 +213,18 @@ type LatencyReport struct {
 	// take the generator's frame, one to show it) and one generator frame
 	// (the model time the runner measured, generator_frame_ms).
 	GeneratorFrameMs float64 `json:"generator_frame_ms"`
-	BoundMs          float64 `json:"bound_ms"`     // 2·display_frame_ms + generator_frame_ms
-	EventMotion      float64 `json:"event_motion"` // the analysis's motion on the event frames, > 0
-	StagesMs         Stages  `json:"stages_ms"`
-	Share            Stages  `json:"share"` // each stage / ms
+	BoundMs          float64 `json:"bound_ms"` // 2·display_frame_ms + generator_frame_ms
+	// How the frame budget had settled while the events ran: the render
+	// scale, the share of a core the generator may use (a frame that took
+	// generator_frame_ms starts no sooner than that over the share after
+	// the one before), and the interval between generator frames that
+	// followed.
+	RenderScale         float64 `json:"render_scale"`
+	GeneratorShare      float64 `json:"generator_share"`
+	GeneratorIntervalMs float64 `json:"generator_interval_ms"`
+	EventMotion         float64 `json:"event_motion"` // the analysis's motion on the event frames, > 0
+	StagesMs            Stages  `json:"stages_ms"`
+	Share               Stages  `json:"share"` // each stage / ms
 }
 
 // Run measures everything. It must be called on the main goroutine, once

@@ -73,6 +73,7 @@ var wantKeys = func() []string {
 		"display.passes",
 		"latency.events", "latency.ms", "latency.max_ms", "latency.display_frame_ms", "latency.display_frames",
 		"latency.generator_frame_ms", "latency.bound_ms",
+		"latency.render_scale", "latency.generator_share", "latency.generator_interval_ms",
 		"latency.event_motion", "seconds",
 		"sound.rate", "sound.block", "sound.period_ms", "sound.clicks", "sound.onsets", "sound.detect_ms", "sound.detect_max_ms",
 		"sound.block_ms", "sound.floor_ms", "sound.latency_ms", "sound.latency_max_ms", "sound.ratio",

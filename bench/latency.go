@@ -20,8 +20,9 @@ import (
 )
 
 // The latency probe runs the live pipeline (vision.Capture, vision.Analyzer,
-// scene.Director, gen.Runner, scene.Game and its pass chain), wired the way
-// vision.Watcher and core's live driver wire them, each stage in its own goroutine
+// scene.Steering and its director, gen.Runner, scene.Game and its pass
+// chain), wired the way vision.Watcher and core's live driver wire them,
+// each stage in its own goroutine
 // handing over through latest-value mailboxes. The only difference is a
 // timestamp at each hand-over. A fake camera shows a still frame of real
 // footage and, now and then, a bright block that moves across it: the
@@ -39,14 +40,19 @@ type trace struct {
 	uploaded      time.Time
 	presented     time.Time
 	motion        float32
+	motionSeq     uint64 // capture sequence of the features that showed it
 }
 
 const (
-	camFPS     = 30
-	blockSide  = 120
-	blockStep  = 12 // pixels per frame the block moves
-	eventLen   = 10 // frames the block is seen
-	quietLen   = 15 // still frames before the next event
+	camFPS    = 30
+	blockSide = 120
+	blockStep = 12 // pixels per frame the block moves
+	eventLen  = 10 // frames the block is seen
+	// Still frames before the next event: a second, so each event is a
+	// first move after calm, which the director answers at once
+	// (director.Director.Startled, gen.Runner.Hurry). Motion that goes on
+	// waits for the generator's slot under the frame budget's share.
+	quietLen   = 30
 	firstQuiet = 45 // still frames before the first: the background model settles
 )
 
@@ -69,13 +75,18 @@ type probe struct {
 	mu      sync.Mutex
 	feats   vision.Features // the analysis's mailbox
 	featSeq uint64          // capture sequence of the features in it
+	ready   chan struct{}   // a token after each publish, for the steering
+	seen    uint64          // the display's featSeq
+	share   float64         // the frame budget's share, last handed to the runner
 	traces  []trace         // events so far; the last one may be in flight
 	local   vision.Features // the display's copy
 
-	lastClock   float64
-	ticks       int
-	firstTick   time.Time
-	lastTick    time.Time
+	// Displayed frames (Draw calls) since the budget settled: Ebiten calls
+	// Update 60 times a second, and several times per displayed frame when
+	// the display is slower, so ticks would overstate the display's rate.
+	shown       int
+	firstShown  time.Time
+	lastShown   time.Time
 	sync        gpuSync
 	renderW     int
 	renderH     int
@@ -96,6 +107,7 @@ func newProbe(cfg Config, clip string, events int) (*probe, error) {
 	// Full capacity up front: the display holds a pointer to the trace in
 	// flight, which an append must never move.
 	p.traces = make([]trace, 0, events)
+	p.ready = make(chan struct{}, 1)
 	frames, err := clipFrames(clip, 1, visionW, visionH)
 	if err != nil {
 		return nil, err
@@ -141,9 +153,12 @@ func (p *probe) begin() error {
 	}
 	p.settleBy = p.start.Add(settle)
 	p.deadline = p.settleBy.Add(time.Duration(10+5*p.events) * time.Second)
-	p.wg.Add(3)
+	steer := &scene.Steering{Game: g, Latent: p.runner.SetLatent, Hurry: p.runner.Hurry, Steered: p.steered,
+		Camera: func() scene.Sight { return p }}
+	p.wg.Add(4)
 	go func() { defer p.wg.Done(); p.capture.Run(ctx) }()
 	go func() { defer p.wg.Done(); p.analyse(ctx) }()
+	go func() { defer p.wg.Done(); steer.Run(ctx) }()
 	go func() { defer p.wg.Done(); p.runner.Run(ctx) }()
 	p.started = true
 	return nil
@@ -175,9 +190,38 @@ func (p *probe) analyse(ctx context.Context) {
 		// The first frame of the event that the analysis sees motion in: an
 		// analysis that needs two frames to respond adds a camera period.
 		if tr := p.current(); tr != nil && tr.analysisStart.IsZero() && s >= tr.seq && f.Motion > 0 {
-			tr.analysisStart, tr.analysisDone, tr.motion = t0, t1, f.Motion
+			tr.analysisStart, tr.analysisDone, tr.motion, tr.motionSeq = t0, t1, f.Motion, s
 		}
 		p.mu.Unlock()
+		select {
+		case p.ready <- struct{}{}:
+		default: // a token waits already
+		}
+	}
+}
+
+// Ready implements scene.Sight: the steering wakes when features arrive.
+func (p *probe) Ready() <-chan struct{} { return p.ready }
+
+// Latest implements scene.Sight, as vision.Watcher.Latest.
+func (p *probe) Latest(dst *vision.Features, since uint64) (uint64, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.featSeq == 0 || p.featSeq == since {
+		return since, false
+	}
+	dst.CopyFrom(&p.feats)
+	return p.featSeq, true
+}
+
+// steered is told of each latent the steering hands the runner: the first
+// made from the event's features is the director's hand-over.
+func (p *probe) steered(seq uint64) {
+	t := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if tr := p.current(); tr != nil && tr.motionSeq > 0 && tr.directed.IsZero() && seq >= tr.motionSeq {
+		tr.directed = t
 	}
 }
 
@@ -190,30 +234,21 @@ func (p *probe) current() *trace {
 }
 
 // Tick implements scene.Driver: the live installation's tick (core) with
-// timestamps.
+// timestamps. The director steps on the steering goroutine, not here.
 func (p *probe) Tick(g *scene.Game) error {
-	now := g.Clock().Seconds()
-	dt := now - p.lastClock
-	p.lastClock = now
-	if dt <= 0 || dt > 0.25 {
-		dt = 1.0 / 60
-	}
-	p.mu.Lock()
+	p.seen, _ = p.Latest(&p.local, p.seen)
 	var f *vision.Features
-	if p.featSeq > 0 {
-		p.local.CopyFrom(&p.feats)
+	if p.seen > 0 {
 		f = &p.local
 	}
-	tr := p.current()
-	sees := tr != nil && !tr.analysisDone.IsZero() && tr.directed.IsZero() && p.featSeq >= tr.seq
-	p.mu.Unlock()
-
 	g.SetFeatures(f)
+	if s := g.Budget().Share; s != p.share {
+		p.runner.SetShare(s) // the generator gets the share live gives it
+		p.share = s
+	}
 	if g.Sleeping() {
 		return nil
 	}
-	p.runner.SetLatent(p.director.Step(f, nil, dt))
-	directed := time.Now()
 	fr, ok := p.runner.Latest()
 	if ok {
 		g.Upload(fr)
@@ -222,11 +257,8 @@ func (p *probe) Tick(g *scene.Game) error {
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	tr := p.current()
 	if tr == nil {
-		return nil
-	}
-	if sees {
-		tr.directed = directed
 		return nil
 	}
 	// The runner copies the newest latent just before it starts a frame, so
@@ -250,11 +282,6 @@ func (p *probe) update() (bool, error) {
 		return false, p.begin()
 	}
 	now := time.Now()
-	if p.ticks == 0 {
-		p.firstTick = now
-	}
-	p.ticks++
-	p.lastTick = now
 	p.mu.Lock()
 	n := len(p.traces)
 	finished := n == p.events && p.current() == nil
@@ -282,9 +309,7 @@ func (p *probe) update() (bool, error) {
 				return false, nil
 			}
 		}
-		// The display's frame time counts from here.
-		p.ticks, p.firstTick = 0, time.Time{}
-		p.settled.Store(true)
+		p.settled.Store(true) // the display's frame time counts from here (draw)
 	}
 	return false, nil
 }
@@ -309,6 +334,14 @@ func (p *probe) draw(screen *ebiten.Image) {
 		return
 	}
 	p.game.Draw(screen)
+	if p.settled.Load() {
+		now := time.Now()
+		if p.shown == 0 {
+			p.firstShown = now
+		}
+		p.shown++
+		p.lastShown = now
+	}
 	if !p.presentNext {
 		return
 	}
@@ -360,12 +393,18 @@ func (p *probe) report() (LatencyReport, error) {
 	r.EventMotion *= k
 	r.StagesMs.add(sum, k)
 	r.Share.add(sum, k/r.Ms)
-	if p.ticks > 1 {
-		r.DisplayFrameMs = ms(p.lastTick.Sub(p.firstTick)) / float64(p.ticks-1)
+	if p.shown > 1 {
+		r.DisplayFrameMs = ms(p.lastShown.Sub(p.firstShown)) / float64(p.shown-1)
 		r.DisplayFrames = r.Ms / r.DisplayFrameMs
 	}
-	r.GeneratorFrameMs = p.runner.Stats().GenMs
+	st := p.runner.Stats()
+	r.GeneratorFrameMs = st.GenMs
 	r.BoundMs = 2*r.DisplayFrameMs + r.GeneratorFrameMs
+	if st.FPS > 0 {
+		r.GeneratorIntervalMs = 1000 / st.FPS
+	}
+	b := p.game.Budget()
+	r.RenderScale, r.GeneratorShare = b.Scale, b.Share
 	return r, nil
 }
 

@@ -89,6 +89,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "bound (2 display frames + 1 generator frame of %.1f ms): %.1f ms; the mean is %s it\n",
 		l.GeneratorFrameMs, l.BoundMs, within)
+	fmt.Fprintf(w, "frame budget meanwhile: render scale %.2f, generator share %.2f, a generator frame every %.1f ms\n",
+		l.RenderScale, l.GeneratorShare, l.GeneratorIntervalMs)
 	fmt.Fprintln(tw, "stage\tms\tshare\t")
 	for _, s := range []struct {
 		name   string

@@ -13,10 +13,11 @@ import (
 	"reverie/vision"
 )
 
-// live drives the installation in real time: the newest camera features move
-// the game's director, the director's latent goes to the runner, and the
-// newest generator frame goes on screen. Nothing here waits for another
-// stage.
+// live drives the installation in real time: the newest camera and sound
+// features reach the display's passes, and the newest generator frame goes
+// on screen. The director steps on its own goroutine (steer, in run.go) as
+// the camera's features arrive, not here: an answer then waits for no
+// display tick. Nothing here waits for another stage.
 type live struct {
 	cam    *camera // the current watcher; none runs the idle choreography alone
 	runner *gen.Runner
@@ -28,8 +29,7 @@ type live struct {
 
 	watcher  *vision.Watcher // the watcher feats came from
 	feats    vision.Features
-	featsSeq uint64 // the watcher's number for feats, 0 for none yet
-	last     float64
+	featsSeq uint64          // the watcher's number for feats, 0 for none yet
 	share    float64         // the frame budget's share last handed out
 	paced    *vision.Watcher // the watcher it went to
 
@@ -49,12 +49,6 @@ type live struct {
 
 // Tick implements scene.Driver.
 func (l *live) Tick(g *scene.Game) error {
-	now := g.Clock().Seconds()
-	dt := now - l.last
-	l.last = now
-	if dt <= 0 || dt > 0.25 {
-		dt = 1.0 / 60 // first tick, or a stall: never jump the spring
-	}
 	var f *vision.Features
 	if w := l.cam.current(); w != l.watcher {
 		// A restarted camera numbers its features and pictures afresh.
@@ -94,9 +88,8 @@ func (l *live) Tick(g *scene.Game) error {
 		l.share, l.paced = s, l.watcher
 	}
 	if g.Sleeping() {
-		return nil // the runner only works when handed a latent
+		return nil // the steering hands the runner nothing: no frames come
 	}
-	l.runner.SetLatent(g.Director().Step(f, a, dt))
 	fr, shown := l.runner.Latest()
 	if shown {
 		g.Upload(fr)

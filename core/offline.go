@@ -69,6 +69,7 @@ type offline struct {
 	vframe videoout.Frame
 	line   TraceLine
 	heard  audio.Features
+	z      []float32 // the director's latent for this frame
 	done   bool
 	Err    error
 }
@@ -137,7 +138,8 @@ func (o *offline) Tick(g *scene.Game) error {
 	}
 	g.SetSound(a)
 	o.line.Audio = a
-	z := g.Director().Step(f, a, o.dt)
+	z, _, _ := g.Steer(f, a, o.dt, o.z) // offline the game loop steers itself
+	o.z = z
 	if err := o.handImage(g, f); err != nil {
 		o.Err = err
 		return ebiten.Termination

@@ -59,6 +59,7 @@ func Run(cfg conf.Config, cfgPath string, windowed bool) error {
 	}
 	defer game.Dispose()
 
+	go newSteering(game, cam, runner, snd).Run(ctx)
 	game.Controls().SetFit(cfg.Generator.Fit)
 	game.Controls().SetModelInputs(runner) // presets' generator.* values
 	p := &pipeline{ctl: game.Controls(), runner: runner, cam: cam, out: out, gen: cfg.Generator, configDir: filepath.Dir(cfgPath)}

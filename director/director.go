@@ -39,6 +39,9 @@ type Director struct {
 	present bool
 	absent  float64 // seconds since anyone was present
 	atHome  bool
+	calm    float64 // seconds the motion has stayed below calmMotion
+	// startled: the last Step saw someone arrive, or motion after calm.
+	startled bool
 
 	offset       []float32          // live offsets per component (OSC)
 	pushes       [MaxPushes]float64 // live pushes along directions (push.K)
@@ -248,6 +251,35 @@ func pushIndex(name string) (int, bool) {
 // Present reports whether the director currently counts someone present.
 func (d *Director) Present() bool { return d.present }
 
+// The motion a room counts as calm below, and as stirring again at or
+// above once it has been calm for calmFor: the features' motion energy,
+// 0..1, which a still room keeps near 0.
+const (
+	calmMotion  = 0.02
+	onsetMotion = 0.05
+	calmFor     = 0.5 // seconds
+)
+
+// Startled reports whether the last Step saw the audience do something new:
+// someone arrive, or motion start after calm. The piece answers those at
+// once (gen.Runner.Hurry); the motion that goes on after is not new.
+func (d *Director) Startled() bool { return d.startled }
+
+// notice updates Startled for one step of dt seconds, before the step
+// takes present as the new presence.
+func (d *Director) notice(f *vision.Features, present bool, dt float64) {
+	var motion float32
+	if f != nil {
+		motion = f.Motion
+	}
+	d.startled = (present && !d.present) || (motion >= onsetMotion && d.calm >= calmFor)
+	if motion < calmMotion {
+		d.calm += dt
+	} else {
+		d.calm = 0
+	}
+}
+
 // SetOffset adds v to latent component i from now on (live control).
 func (d *Director) SetOffset(i int, v float32) {
 	if i >= 0 && i < d.dim {
@@ -288,6 +320,7 @@ func (d *Director) nextSegment(seconds float64) {
 func (d *Director) Step(f *vision.Features, snd *audio.Features, dt float64) []float32 {
 	d.senses.Update(f, snd, dt)
 	present := f != nil && f.Presence
+	d.notice(f, present, dt)
 	switch {
 	case present && !d.present:
 		d.atHome = false

@@ -270,3 +270,49 @@ func TestPushAlongDirection(t *testing.T) {
 		t.Errorf("push.2 = 1.5 moved the latent %.5f along direction 2", along)
 	}
 }
+
+// The director is startled by what is new: someone arriving, or motion
+// after half a second of calm. Motion that goes on, motion after a short
+// pause, and a still room are not new.
+func TestDirectorStartledByWhatIsNew(t *testing.T) {
+	d := New(DefaultConfig(), 8)
+	const dt = 1.0 / 30
+	step := func(motion float32, present bool) bool {
+		d.Step(&vision.Features{Motion: motion, Presence: present, Warm: true}, nil, dt)
+		return d.Startled()
+	}
+	for i := 0; i < 30; i++ { // a second of a still room
+		if step(0, false) {
+			t.Fatalf("startled by a still room at step %d", i)
+		}
+	}
+	if !step(0.1, false) {
+		t.Error("motion after a second of calm did not startle the director")
+	}
+	for i := 0; i < 10; i++ {
+		if step(0.1, false) {
+			t.Fatalf("startled again by motion that goes on, step %d", i)
+		}
+	}
+	for i := 0; i < 6; i++ { // 0.2 s of calm: too short
+		step(0, false)
+	}
+	if step(0.1, false) {
+		t.Error("startled by motion after only 0.2 s of calm")
+	}
+	for i := 0; i < 30; i++ { // a second of faint motion, between calm and onset
+		step(0.03, false)
+	}
+	if step(0.1, false) {
+		t.Error("startled by motion after faint motion, which is not calm")
+	}
+	if !step(0.1, true) {
+		t.Error("an arrival did not startle the director")
+	}
+	if step(0.1, true) {
+		t.Error("startled again by someone who stays")
+	}
+	if d.Step(nil, nil, dt); d.Startled() {
+		t.Error("startled with no camera")
+	}
+}

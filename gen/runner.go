@@ -94,6 +94,7 @@ type Runner struct {
 	period atomic.Int64  // nanoseconds between frame starts under generator.max_fps, 0 = no cap
 	rate   chan struct{} // SetMaxFPS wakes a Run waiting for its slot
 	share  pace.Share    // the frame budget's share of the machine (SetShare)
+	hurry  atomic.Bool   // Hurry asked for the next frame at once
 	seq    uint64
 	stats  Stats
 	last   time.Time
@@ -389,6 +390,22 @@ func (r *Runner) SetShare(share float64) {
 	}
 }
 
+// Hurry asks Run to start its next frame as soon as the one in progress is
+// done, from any goroutine, without waiting for the rest of its slot under
+// the share (SetShare): the audience just did something new, and the
+// answer should not wait up to 1/share frames. The frames after it keep the
+// share's spacing from the hurried one, so the schedule shifts rather than
+// adds a frame, and Run honours at most one hurry per two slots: the share
+// holds on average however often Hurry is called. A max_fps cap is never
+// hurried.
+func (r *Runner) Hurry() {
+	r.hurry.Store(true)
+	select {
+	case r.rate <- struct{}{}:
+	default:
+	}
+}
+
 // MaxFPS is the cap SetMaxFPS set, 0 for none.
 func (r *Runner) MaxFPS() float64 {
 	if p := r.period.Load(); p > 0 {
@@ -407,13 +424,15 @@ func (r *Runner) Run(ctx context.Context) {
 	defer timer.Stop()
 	var last time.Time     // the slot the previous frame started in
 	var busy time.Duration // how long the previous frame took
+	var hurried time.Time  // when the last hurried frame started
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-r.wake:
 		}
-		if !r.awaitSlot(ctx, timer, last, busy) {
+		ok, hurry := r.awaitSlot(ctx, timer, last, busy, hurried)
+		if !ok {
 			return
 		}
 		r.mu.Lock()
@@ -428,14 +447,19 @@ func (r *Runner) Run(ctx context.Context) {
 		r.dirty = false
 		r.mu.Unlock()
 		start := r.clock.Now()
+		r.hurry.Store(false) // this frame answers any hurry so far
 		// A frame that started late for its slot (a timer's latency, a
 		// latent just after the slot) counts from the slot, so the cap is
 		// kept on average; one that came after a pause counts from now, so
-		// a pause is never made up for with a burst.
-		if p := time.Duration(r.period.Load()); p > 0 && !last.IsZero() && start.Sub(last) < 2*p {
+		// a pause is never made up for with a burst. A hurried frame starts
+		// the schedule afresh.
+		if p := time.Duration(r.period.Load()); p > 0 && !last.IsZero() && start.Sub(last) < 2*p && !hurry {
 			last = last.Add(p)
 		} else {
 			last = start
+		}
+		if hurry {
+			hurried = start
 		}
 		if _, err := r.Step(r.work); err != nil && r.onErr != nil {
 			r.onErr(err)
@@ -444,28 +468,35 @@ func (r *Runner) Run(ctx context.Context) {
 	}
 }
 
-// awaitSlot sleeps until one frame period after last, taking a cap or a
-// share changed meanwhile; a share below 1 stretches the period to busy (the
-// last frame's time) over the share. It returns false when ctx ended first.
-func (r *Runner) awaitSlot(ctx context.Context, timer Timer, last time.Time, busy time.Duration) bool {
+// awaitSlot sleeps until one frame period after last, taking a cap, a
+// share or a hurry that came meanwhile; a share below 1 stretches the
+// period to busy (the last frame's time) over the share. A hurry (Hurry)
+// waits for the cap alone, unless the last hurried frame started less than
+// two periods ago; hurried says it did. ok is false when ctx ended first.
+func (r *Runner) awaitSlot(ctx context.Context, timer Timer, last time.Time, busy time.Duration, hurriedAt time.Time) (ok, hurried bool) {
 	for {
-		p := max(time.Duration(r.period.Load()), r.share.Gap(busy))
+		capP := time.Duration(r.period.Load())
+		p := max(capP, r.share.Gap(busy))
 		if p <= 0 || last.IsZero() {
-			return true
+			return true, false
 		}
-		wait := last.Add(p).Sub(r.clock.Now())
+		now := r.clock.Now()
+		if r.hurry.Load() && p > capP && (hurriedAt.IsZero() || now.Sub(hurriedAt) >= 2*p) {
+			p, hurried = capP, true
+		}
+		wait := last.Add(p).Sub(now)
 		if wait <= 0 {
-			return true
+			return true, hurried
 		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return false
+			return false, false
 		case <-timer.C():
-			return true
+			return true, hurried
 		case <-r.rate:
-			timer.Stop() // look again with the new cap
+			timer.Stop() // look again with the new cap, share or hurry
 		}
 	}
 }

@@ -278,13 +278,15 @@ func (c *Controls) apply(g *Game) {
 		g.params[s.i].held = true
 	}
 	c.sets = c.sets[:0]
+	g.steer.Lock()
 	if c.offDirt && g.director != nil {
 		for i, v := range c.offsets {
 			g.director.SetOffset(i, v)
 		}
 		c.offDirt = false
 	}
-	g.sleeping = c.sleep
+	g.sleeping, g.steerAsleep = c.sleep, c.sleep
+	g.steer.Unlock()
 	g.setFit(c.fit)
 }
 

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
@@ -39,10 +40,10 @@ type Game struct {
 	cfg      Config
 	driver   Driver
 	Chain    *Chain
-	director *director.Director
-	man      *gen.Manifest // the model the director is built for, nil if unknown
-	inputs   ModelInputs   // the generator's inputs, for presets (nil until wired)
-	genKeys  []string      // generator.* keys the presets set
+	director *director.Director // stepped under steer (steer.go)
+	man      *gen.Manifest      // the model the director is built for, nil if unknown
+	inputs   ModelInputs        // the generator's inputs, for presets (nil until wired)
+	genKeys  []string           // generator.* keys the presets set
 	ctl      *Controls
 	dream    *dreamer // the deepdream pass's neural dream, nil until it runs
 
@@ -84,8 +85,12 @@ type Game struct {
 	view     *ebiten.Image // the presented frame at render size, for read-back
 	overlay  bool
 	sleeping bool
-	frames   uint64
-	status   []byte
+	// steer guards the director, the settings live parameters write into
+	// it and steerAsleep (sleeping, for Steer), against Steer's goroutine.
+	steer       sync.Mutex
+	steerAsleep bool
+	frames      uint64
+	status      []byte
 
 	genSeq    uint64
 	newestAt  time.Duration // clock time of the newest generator frame
@@ -184,10 +189,6 @@ func (g *Game) UseVirtualClock(dt time.Duration) {
 
 // Clock is the game's current time.
 func (g *Game) Clock() time.Duration { return g.clock }
-
-// Director is the latent director the driver steps, nil for none. A model
-// swap or a reload replaces it in the game loop.
-func (g *Game) Director() *director.Director { return g.director }
 
 // Controls is the live control surface, safe from any goroutine.
 func (g *Game) Controls() *Controls { return g.ctl }

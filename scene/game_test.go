@@ -193,9 +193,7 @@ func TestUploadFollowsFrameSize(t *testing.T) {
 type stepDriver struct{ nopDriver }
 
 func (stepDriver) Tick(g *Game) error {
-	if d := g.Director(); d != nil {
-		d.Step(nil, nil, 1.0/60)
-	}
+	g.Steer(nil, nil, 1.0/60, nil)
 	return nil
 }
 

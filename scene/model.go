@@ -114,6 +114,8 @@ func (c *Controls) applyModel(g *Game) {
 // switchDirector makes d the game's and the driver's director, carrying
 // over the old one's live settings and presence state. It allocates nothing.
 func (g *Game) switchDirector(d *director.Director) {
+	g.steer.Lock()
+	defer g.steer.Unlock()
 	old := g.director
 	d.ContinueFrom(old)
 	// Live parameters point into the director's config: repoint them, with

@@ -304,15 +304,20 @@ func TestPresetSetsModelInputs(t *testing.T) {
 	}
 }
 
-// runnerDriver is the live installation's tick without a camera: the
-// game's director moves the runner's latent, and the newest frame goes up.
+// runnerDriver is the live installation without a camera, stepped in the
+// game loop: the game's director moves the runner's latent, and the newest
+// frame goes up.
 type runnerDriver struct {
 	nopDriver
 	r *gen.Runner
+	z []float32
 }
 
 func (d *runnerDriver) Tick(g *Game) error {
-	d.r.SetLatent(g.Director().Step(nil, nil, 1.0/60))
+	var ok bool
+	if d.z, _, ok = g.Steer(nil, nil, 1.0/60, d.z); ok {
+		d.r.SetLatent(d.z)
+	}
 	if fr, ok := d.r.Latest(); ok {
 		g.Upload(fr)
 	}

@@ -2,14 +2,16 @@ package scene
 
 import (
 	"math"
+	"sync"
 )
 
 // liveParam is one parameter that presets and live control can change.
 type liveParam struct {
 	info ParamInfo // Value is the configured (base) value
 	f32  *float32  // a pass uniform, or
-	f64  *float64  // a director setting
-	held bool      // set by hand since the last preset: presets leave it
+	f64  *float64  // a director setting, written under mu (Game.steer)
+	mu   *sync.Mutex
+	held bool // set by hand since the last preset: presets leave it
 }
 
 func (p *liveParam) get() float64 {
@@ -23,7 +25,9 @@ func (p *liveParam) set(v float64) {
 	if p.f32 != nil {
 		*p.f32 = float32(v)
 	} else {
+		p.mu.Lock()
 		*p.f64 = v
+		p.mu.Unlock()
 	}
 }
 
@@ -36,7 +40,7 @@ func (g *Game) buildParams() {
 		if !ok {
 			return
 		}
-		lp := liveParam{info: info, f32: f32, f64: f64}
+		lp := liveParam{info: info, f32: f32, f64: f64, mu: &g.steer}
 		lp.info.Value = lp.get()
 		g.params = append(g.params, lp)
 	}

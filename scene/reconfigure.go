@@ -98,7 +98,9 @@ func (g *Game) rebuild(cfg Config, dir *director.Director) error {
 				slog.Warn("model directions not used", "err", derr)
 			}
 		}
+		g.steer.Lock()
 		g.director = dir
+		g.steer.Unlock()
 		if dir.Manifest() != nil {
 			g.man = dir.Manifest()
 		}

@@ -54,6 +54,10 @@ func (w *Watcher) Latest(dst *Features, since uint64) (seq uint64, ok bool) {
 	return w.feats.Latest(dst, since)
 }
 
+// Ready receives a token when new Features are published: one waiting
+// reader wakes, then takes the newest with Latest.
+func (w *Watcher) Ready() <-chan struct{} { return w.feats.Ready() }
+
 // SetShare sets the share of the machine the detection and the person
 // network may use, (0, 1], from any goroutine: the frame budget lowers it
 // when the display cannot hold its rate.

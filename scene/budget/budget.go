@@ -59,7 +59,28 @@ const (
 	baseHold      = 3
 	maxHold       = 120
 	backoffWithin = 10 * time.Second
+	// A rung makes a frame cheaper by this factor at most (a scale step
+	// cuts the pixels by 15%; a share step frees a quarter of the
+	// background's time, which costs the display less). A window whose
+	// rate is far from the band moves as many rungs as that gap spans at
+	// this cost, up to maxStride: the level finds its place in seconds
+	// after a start or a change of load, not a rung every window or two.
+	// The real change per rung is hardly ever larger, so a stride neither
+	// lowers past the rung that would do nor raises into one that cannot
+	// hold.
+	rungCost  = 0.85
+	maxStride = 4
 )
+
+// stride is how many rungs a window may move when its rate is gap times
+// the edge of the band it crossed: as many as the gap spans at rungCost
+// each, at least one.
+func stride(gap float64) int {
+	if !(gap > 1) {
+		return 1
+	}
+	return max(1, min(maxStride, int(math.Log(gap)/math.Log(1/rungCost))))
+}
 
 // Level is one rung of the ladder: a render scale and the share of the
 // machine the background work may use.
@@ -206,7 +227,7 @@ func (k *Controller) judge(fps float64, now time.Duration) bool {
 			k.hold[k.rung] = min(maxHold, 2*k.hold[k.rung])
 		}
 		k.upFrom = -1
-		k.move(k.rung+1, "lowered", fmt.Sprintf("lowered: %.1f fps is below the target %g", fps, t))
+		k.move(min(last, k.rung+stride(t*lowBand/fps)), "lowered", fmt.Sprintf("lowered: %.1f fps is below the target %g", fps, t))
 		return true
 	case fps < t*lowBand:
 		k.state.Floor, k.state.Cause = true, "floor"
@@ -225,8 +246,14 @@ func (k *Controller) judge(fps float64, now time.Duration) bool {
 		if k.upFrom >= 0 && now-k.upAt >= backoffWithin {
 			k.hold[k.upFrom-1] = baseHold // the last step up held
 		}
+		// Several rungs at once only over rungs whose wait has passed: a
+		// rung that failed recently is tried on its own.
+		to := k.rung - 1
+		for n := stride(fps / (t * highBand)); n > 1 && to > 0 && k.roomy >= k.hold[to-1]; n-- {
+			to--
+		}
 		k.upFrom, k.upAt = k.rung, now
-		k.move(k.rung-1, "raised", fmt.Sprintf("raised: %.1f fps leaves room above the target %g", fps, t))
+		k.move(to, "raised", fmt.Sprintf("raised: %.1f fps leaves room above the target %g", fps, t))
 		return true
 	default:
 		k.state.Floor = false

@@ -136,6 +136,40 @@ func TestRecoveryRaisesBackAndBacksOffAFailingStep(t *testing.T) {
 	}
 }
 
+// Far from the target, a window moves several rungs: a start on a slow
+// machine finds its level in seconds, and so does a return to full size
+// once the load goes, rather than a rung every two seconds.
+func TestFarFromTheTargetMovesSeveralRungs(t *testing.T) {
+	c := Config{TargetFPS: 30, MinScale: 0.3, MaxScale: 1}
+	// 105 ms a frame at full size: 9.5 fps against the target 30.
+	m := &machine{k: New(c, nil), fixed: 5 * time.Millisecond, perArea: 100 * time.Millisecond}
+	for m.changes == 0 && m.now < 10*time.Second {
+		m.run(m.frameTime())
+	}
+	if s := m.k.State(); s.Rung < 2 || s.Cause != "lowered" {
+		t.Errorf("the first change at 9.5 fps, target 30: %+v; want several rungs down at once", s)
+	}
+	m.run(30 * time.Second)
+	if got := 1 / m.frameTime().Seconds(); got < 30*lowBand {
+		t.Errorf("after 30 s: %.1f fps at %+v, want at least %.1f", got, m.k.State(), 30*lowBand)
+	}
+
+	// From the last rung on a machine with room to spare at every rung.
+	k := New(c, nil)
+	k.Resume(Ladder(c)[len(Ladder(c))-1])
+	m = &machine{k: k, fixed: 2 * time.Millisecond, perArea: 8 * time.Millisecond}
+	rungs := k.State().Rung
+	for k.State().Rung > 0 && m.now < time.Minute {
+		m.run(500 * time.Millisecond)
+	}
+	// One rung at a time would take a settle window and baseHold roomy
+	// windows per rung.
+	oneByOne := time.Duration(rungs*(baseHold+1)) * window
+	if s := k.State(); s.Rung != 0 || m.now > oneByOne/2 {
+		t.Errorf("from rung %d with room: %+v after %v; want full size in under %v (one rung at a time takes %v)", rungs, s, m.now, oneByOne/2, oneByOne)
+	}
+}
+
 func TestResumeCarriesOnFromALevel(t *testing.T) {
 	k := New(Config{TargetFPS: 25, MinScale: 0.5, MaxScale: 1}, nil)
 	k.Resume(Level{Scale: 0.7, Share: 0.5})

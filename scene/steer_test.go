@@ -278,3 +278,35 @@ func TestSteeringAlongsideTheGameLoop(t *testing.T) {
 		t.Errorf("director.gain is %v after live control set 7", gain)
 	}
 }
+
+// A step of the steering (features taken, the director stepped, the latent
+// handed over) allocates nothing.
+func TestSteeringStepAllocatesNothing(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.RenderW, cfg.RenderH = 32, 18
+	g := newLoopGame(t, cfg, 8, 8, director.New(cfg.Director, 16), nopDriver{})
+	if g == nil {
+		return
+	}
+	defer onLoop(g.Dispose)
+	sight, clock := newFakeSight(), newHandClock()
+	handed := 0
+	s := &Steering{Game: g, Camera: func() Sight { return sight }, Clock: clock,
+		Latent: func([]float32) { handed++ }}
+	f := vision.Features{Motion: 0.3, Presence: true, Warm: true, Grid: make([]float32, 64), GridW: 8, GridH: 8}
+	step := func() {
+		f.Centroid[0] += 0.01
+		sight.publish(&f)
+		clock.advance(33 * time.Millisecond)
+		s.step(clock.Now())
+	}
+	for range 3 {
+		step()
+	}
+	if a := testing.AllocsPerRun(100, step); a != 0 {
+		t.Errorf("%.1f allocations per steering step, want 0", a)
+	}
+	if handed != 104 {
+		t.Errorf("%d latents handed over for 104 steps", handed)
+	}
+}

@@ -181,6 +181,10 @@ type DisplayFigure struct {
 	ChainMs float64 `json:"chain_ms"`
 	BlitMs  float64 `json:"blit_ms"`
 	Ratio   float64 `json:"ratio"` // chain_ms / blit_ms
+	// Draws is how many full-size draws one step of the chain makes: one
+	// per feedback pass, less the pointwise passes that run in the draw of
+	// the pass before them.
+	Draws int `json:"draws"`
 }
 
 // DisplayReport holds both render sizes.

@@ -91,7 +91,7 @@ var wantKeys = func() []string {
 		}
 	}
 	for _, s := range []string{"1280x720", "1920x1080"} {
-		for _, f := range []string{"chain_ms", "blit_ms", "ratio"} {
+		for _, f := range []string{"chain_ms", "blit_ms", "ratio", "draws"} {
 			keys = append(keys, "display."+s+"."+f)
 		}
 	}

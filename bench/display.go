@@ -195,7 +195,7 @@ func measureDisplay(passes []scene.PassConfig, w, h, iters int, pix []byte, gw, 
 		sync.wait(blitDst)
 		return nil
 	})
-	f := DisplayFigure{ChainMs: median(chainT), BlitMs: median(blitT)}
+	f := DisplayFigure{ChainMs: median(chainT), BlitMs: median(blitT), Draws: chain.Draws()}
 	f.Ratio = ratio(f.ChainMs, f.BlitMs)
 	return f, nil
 }

@@ -71,7 +71,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	r.writeVision(w)
 
 	fmt.Fprintf(w, "\n")
-	fmt.Fprintf(tw, "display (%d passes)\tchain ms\tblit ms\tratio\t\n", r.Display.Passes)
+	fmt.Fprintf(tw, "display (%d passes, %d draws)\tchain ms\tblit ms\tratio\t\n", r.Display.Passes, r.Display.HD.Draws)
 	fmt.Fprintf(tw, "1280×720\t%.2f\t%.2f\t%.2f×\t\n", r.Display.HD.ChainMs, r.Display.HD.BlitMs, r.Display.HD.Ratio)
 	fmt.Fprintf(tw, "1920×1080\t%.2f\t%.2f\t%.2f×\t\n", r.Display.FullHD.ChainMs, r.Display.FullHD.BlitMs, r.Display.FullHD.Ratio)
 	tw.Flush()

@@ -25,15 +25,16 @@ type Inputs struct {
 // passDef is a kind of pass: its declaration (shaders) and the images its
 // declared sources name.
 type passDef struct {
-	params  []Param
-	sources []string // Inputs by name: gen_older, gen_newer, flow, audience, residual
-	dynamic []string // uniforms the scene sets every frame
+	params    []Param
+	sources   []string // Inputs by name: gen_older, gen_newer, flow, audience, residual
+	dynamic   []string // uniforms the scene sets every frame
+	pointwise bool     // runs in the previous pass's draw (shaders.Pass.Pointwise)
 }
 
 // lookupPass finds a pass kind's declaration.
 func lookupPass(name string) (passDef, bool) {
 	p, ok := shaders.Lookup(name)
-	return passDef{params: p.Params, sources: p.Sources, dynamic: p.Dynamic}, ok
+	return passDef{params: p.Params, sources: p.Sources, dynamic: p.Dynamic, pointwise: p.Pointwise}, ok
 }
 
 // image returns the input a pass's source name stands for.
@@ -173,14 +174,17 @@ func (p *Pass) DrawScaled(dst, src *ebiten.Image, geo ebiten.GeoM) {
 	dst.DrawRectShader(b.Dx(), b.Dy(), p.shader, &p.opts)
 }
 
-func (p *Pass) bind(src *ebiten.Image, in *Inputs) {
-	p.opts.Images[0] = src
-	for i := 1; i < len(p.opts.Images); i++ {
-		p.opts.Images[i] = nil
+func (p *Pass) bind(src *ebiten.Image, in *Inputs) { p.bindTo(&p.opts, src, in) }
+
+// bindTo puts src and the pass's source images into o.
+func (p *Pass) bindTo(o *ebiten.DrawRectShaderOptions, src *ebiten.Image, in *Inputs) {
+	o.Images[0] = src
+	for i := 1; i < len(o.Images); i++ {
+		o.Images[i] = nil
 	}
 	if in != nil {
 		for i, name := range p.def.sources {
-			p.opts.Images[i+1] = in.image(name)
+			o.Images[i+1] = in.image(name)
 		}
 	}
 }
@@ -196,11 +200,29 @@ type Chain struct {
 	Out    *Pass   // the output pass; a plain one when the config has none
 	OutCfg bool    // whether the config lists the output pass
 	buf    [2]*ebiten.Image
-	cur    int // index of the buffer holding the latest output
+	cur    int     // index of the buffer holding the latest output
+	draws  []*draw // what Step draws: a pass, or a pass and the pointwise one after it
 }
 
-// NewChain compiles the passes and allocates the buffers at w×h.
+// draw is one full-size draw of the chain: a pass alone, or a pass with
+// the pointwise pass after it fused into one shader (shaders.Fuse), which
+// reads the first pass's images and both passes' uniforms (the same
+// values, updated in place).
+type draw struct {
+	pass, then *Pass // then is nil for a pass alone
+	shader     *ebiten.Shader
+	opts       ebiten.DrawRectShaderOptions
+}
+
+// NewChain compiles the passes and allocates the buffers at w×h. A
+// pointwise pass (color) runs in the draw of the pass before it.
 func NewChain(passes []PassConfig, w, h int) (*Chain, error) {
+	return newChain(passes, w, h, true)
+}
+
+// newChain is NewChain; fuse false draws every pass on its own (a test
+// compares the two).
+func newChain(passes []PassConfig, w, h int, fuse bool) (*Chain, error) {
 	c := &Chain{}
 	ids := PassIDs(passes)
 	for i, pc := range passes {
@@ -229,22 +251,60 @@ func NewChain(passes []PassConfig, w, h int) (*Chain, error) {
 		}
 		c.Out = p
 	}
+	c.planDraws(fuse)
 	for i := range c.buf {
 		c.buf[i] = newTarget(w, h)
 	}
 	return c, nil
 }
 
+// planDraws pairs each pointwise pass with the pass before it where the two
+// fuse into one shader; a pair that does not compile is drawn apart.
+func (c *Chain) planDraws(fuse bool) {
+	for i := 0; i < len(c.Passes); i++ {
+		d := &draw{pass: c.Passes[i]}
+		c.draws = append(c.draws, d)
+		if !fuse || i+1 == len(c.Passes) || !c.Passes[i+1].def.pointwise {
+			continue
+		}
+		src, err := shaders.Fuse(d.pass.Name, c.Passes[i+1].Name)
+		if err != nil {
+			continue
+		}
+		sh, err := ebiten.NewShader(src)
+		if err != nil {
+			continue // drawn apart, as before fusing
+		}
+		d.then, d.shader = c.Passes[i+1], sh
+		d.opts.Uniforms = make(map[string]any, len(d.pass.uniforms)+len(d.then.uniforms))
+		for _, p := range []*Pass{d.pass, d.then} {
+			for k, v := range p.uniforms {
+				d.opts.Uniforms[k] = v
+			}
+		}
+		i++
+	}
+}
+
 // Step runs every pass once, each reading the previous one's output, and
 // returns the final image, which is also the next frame's feedback input.
 func (c *Chain) Step(in *Inputs) *ebiten.Image {
-	for _, p := range c.Passes {
+	for _, d := range c.draws {
 		src, dst := c.buf[c.cur], c.buf[1-c.cur]
-		p.Draw(dst, src, in)
+		if d.then == nil {
+			d.pass.Draw(dst, src, in)
+		} else {
+			d.pass.bindTo(&d.opts, src, in)
+			b := src.Bounds()
+			dst.DrawRectShader(b.Dx(), b.Dy(), d.shader, &d.opts)
+		}
 		c.cur = 1 - c.cur
 	}
 	return c.buf[c.cur]
 }
+
+// Draws is how many full-size draws a Step makes.
+func (c *Chain) Draws() int { return len(c.draws) }
 
 // Resize resamples the feedback buffers to w×h: the chain goes on from the
 // picture it had, at the new size.
@@ -302,6 +362,11 @@ func newTarget(w, h int) *ebiten.Image {
 func (c *Chain) Dispose() {
 	for _, p := range c.Passes {
 		p.Dispose()
+	}
+	for _, d := range c.draws {
+		if d.shader != nil {
+			d.shader.Deallocate()
+		}
 	}
 	if c.Out != nil {
 		c.Out.Dispose()

@@ -2,6 +2,7 @@ package shaders
 
 // color grades the fed-back image every frame. Its shader is color.kage.
 var _ = register("color", Pass{
+	Pointwise: true,
 	Params: []Param{
 		{"hue", 0.003, -0.2, 0.2, "hue rotation, radians per frame"},
 		{"saturation", 1.02, 0, 2, "1 keeps; above 1 richer, below paler (per frame)"},

@@ -23,6 +23,12 @@ type Pass struct {
 	Sources []string
 	// Dynamic are uniforms the scene sets every frame.
 	Dynamic []string
+	// Pointwise says the pass works on each pixel of the fed-back image
+	// alone, and reads no other image: its Kage file defines
+	// func PerPixel(px vec4) vec4, and its Fragment returns
+	// PerPixel(imageSrc0At(src)). The chain then runs it in the draw of the
+	// pass before it (Fuse), which saves a full-size draw.
+	Pointwise bool
 }
 
 var passes = map[string]Pass{}

@@ -52,7 +52,7 @@ func TestHurryAnswersBeforeTheSharesSlot(t *testing.T) {
 	ch := awaitAsync(r, clk, last, busy, time.Time{})
 	untilWaiting(t, clk)
 	clk.advance(79 * time.Millisecond)
-	if clk.waiting() != true {
+	if !clk.waiting() {
 		t.Fatal("the share's slot was not kept: the runner stopped waiting 1 ms early")
 	}
 	clk.advance(time.Millisecond)

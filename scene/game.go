@@ -21,8 +21,8 @@ import (
 
 // Driver feeds the game: the live installation polls the camera and the
 // runner, offline rendering steps everything in lockstep. Every method runs
-// on the game loop. The game owns the director; a driver steps the one
-// Director returns.
+// on the game loop. The game owns the director; it steps through Steer,
+// live on the steering goroutine (Steering), offline in the driver's Tick.
 type Driver interface {
 	// Tick feeds the game before the chain runs. Returning
 	// ebiten.Termination ends the game.

@@ -11,8 +11,9 @@ import (
 )
 
 // WriteVersions prints the versions of reverie (as built), OpenCV, ONNX
-// Runtime (loading it from ortLibrary, or where gen.Init looks) and Ebiten,
-// as `reverie version` shows them.
+// Runtime (loading it from ortLibrary, or where gen.Init looks), where
+// reverie's kernels for it loaded from, and Ebiten, as `reverie version`
+// shows them.
 func WriteVersions(w io.Writer, reverie, ortLibrary string) error {
 	fmt.Fprintf(w, "reverie      %s\n", reverie)
 	fmt.Fprintf(w, "OpenCV       %s (gocv %s)\n", gocv.OpenCVVersion(), gocv.Version())
@@ -20,6 +21,14 @@ func WriteVersions(w io.Writer, reverie, ortLibrary string) error {
 		return err
 	}
 	fmt.Fprintf(w, "ONNX Runtime %s\n", gen.RuntimeVersion())
+	switch kp, kerr := gen.Kernels(); {
+	case kerr != nil:
+		fmt.Fprintf(w, "kernels      not loaded: %v\n", kerr)
+	case kp == "":
+		fmt.Fprintf(w, "kernels      not found (run `make setup` to build %s)\n", gen.KernelsFile)
+	default:
+		fmt.Fprintf(w, "kernels      %s\n", kp)
+	}
 	fmt.Fprintf(w, "Ebiten       %s\n", moduleVersion("github.com/hajimehoshi/ebiten/v2"))
 	return nil
 }

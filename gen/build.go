@@ -23,9 +23,10 @@ func ManifestBeside(model string) string {
 
 // BuildModel writes the built-in model c names to out, an .onnx file, and
 // its manifest beside it. It returns the manifest and the manifest's path.
-// c must be valid.
+// c must be valid. The file uses ONNX's own operators only, so any ONNX
+// tool opens it.
 func BuildModel(c *Config, out string) (*Manifest, string, error) {
-	man, err := c.Manifest()
+	man, err := c.manifest(true)
 	if err != nil {
 		return nil, "", err
 	}

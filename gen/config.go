@@ -124,11 +124,15 @@ func (c *Config) Session() SessionConfig {
 
 // Manifest resolves the configured model to a manifest: a built-in one built
 // from the seed, or a user's manifest file.
-func (c *Config) Manifest() (*Manifest, error) {
+func (c *Config) Manifest() (*Manifest, error) { return c.manifest(false) }
+
+// manifest is Manifest; portable builds a built-in with ONNX's own
+// operators only, for a file other tools open (see CPPN.Portable).
+func (c *Config) manifest(portable bool) (*Manifest, error) {
 	switch c.Model {
 	case "builtin:cppn":
 		cp := DefaultCPPN(c.Seed, c.Width, c.Height)
-		cp.Look = c.Look
+		cp.Look, cp.Portable = c.Look, portable
 		return cp.Build()
 	case "builtin:convdecoder":
 		return DefaultConvDecoder(c.Seed, c.Width, c.Height).Build()

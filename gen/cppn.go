@@ -30,6 +30,10 @@ type CPPN struct {
 	// one op at a time, each frame. bench measures it beside the default
 	// form, which gives the same picture (see Build).
 	Plain bool
+	// Portable builds with ONNX's own operators only, for a model file
+	// other tools open: by default the layers run each frame use reverie's
+	// kernels where they loaded (see Kernels), which other runtimes lack.
+	Portable bool
 	// Bands is how many horizontal bands the Runner renders side by side,
 	// each a model of its own on one core; 0 is one per core (see Band).
 	Bands int
@@ -92,6 +96,8 @@ func (c CPPN) MACs() int64 {
 // Runtime folds the constants once, at load; each frame runs two layers
 // instead of four and one sine instead of two. Each layer's latent row is
 // its Gemm's bias, and the frame runs in tiles of rows that stay in cache.
+// The sine and Gaussian activations run each frame use reverie's kernels
+// when they loaded (see Kernels), unless c is Plain or Portable.
 func (c CPPN) Build() (*Manifest, error) {
 	acts, ok := CPPNLooks[c.Look]
 	if !ok {
@@ -104,6 +110,7 @@ func (c CPPN) Build() (*Manifest, error) {
 		return nil, fmt.Errorf("cppn latent %d, hidden %d: expected latent ≥ 1 and hidden ≥ 3", c.LatentDim, c.Hidden)
 	}
 	w := c.weights()
+	kern := !c.Plain && !c.Portable && kernelsLoaded()
 	// Coordinates are baked in: x, y in [-1, 1] (x scaled by the aspect) and r.
 	coords := make([]float32, 0, 3*c.Width*c.Height)
 	aspect := float32(c.Width) / float32(c.Height)
@@ -117,15 +124,16 @@ func (c CPPN) Build() (*Manifest, error) {
 		}
 	}
 	man := &Manifest{
-		Name:   "cppn-" + c.Look,
-		Latent: LatentSpec{Input: "z", Dim: c.LatentDim, Distribution: "normal"},
-		Output: OutputSpec{Name: "rgb", Layout: "NHWC", Range: [2]float32{0, 1}, DType: "float32", Width: c.Width, Height: c.Height},
-		onnx:   c.graph(acts, w, coords, 0, c.Height),
+		Name:    "cppn-" + c.Look,
+		Latent:  LatentSpec{Input: "z", Dim: c.LatentDim, Distribution: "normal"},
+		Output:  OutputSpec{Name: "rgb", Layout: "NHWC", Range: [2]float32{0, 1}, DType: "float32", Width: c.Width, Height: c.Height},
+		onnx:    c.graph(acts, w, coords, 0, c.Height, kern),
+		kernels: kern,
 	}
 	if k := c.bandCount(); k > 1 {
 		for i := range k {
 			y0, y1 := i*c.Height/k, (i+1)*c.Height/k
-			man.bands = append(man.bands, Band{ONNX: c.graph(acts, w, coords, y0, y1), Y0: y0, Y1: y1})
+			man.bands = append(man.bands, Band{ONNX: c.graph(acts, w, coords, y0, y1, kern), Y0: y0, Y1: y1})
 		}
 	}
 	return man, nil
@@ -175,8 +183,10 @@ func (c CPPN) weights() cppnWeights {
 }
 
 // graph writes the network for rows [y0, y1) of the frame: its output is
-// those rows, [1, y1-y0, W, 3].
-func (c CPPN) graph(acts []string, wt cppnWeights, coords []float32, y0, y1 int) []byte {
+// those rows, [1, y1-y0, W, 3]. With kern, the activations run each frame
+// use reverie's kernels; the constant part ONNX Runtime folds at load
+// keeps ONNX's own operators, which it can fold.
+func (c CPPN) graph(acts []string, wt cppnWeights, coords []float32, y0, y1 int, kern bool) []byte {
 	g := onnxpb.NewGraph("cppn")
 	z := g.Input("z", onnxpb.Float, 1, int64(c.LatentDim))
 	h := int64(c.Hidden)
@@ -200,7 +210,7 @@ func (c CPPN) graph(acts []string, wt cppnWeights, coords []float32, y0, y1 int)
 	if c.Plain {
 		in := g.Const("coords", []int64{rowsOut * int64(W), 3}, coords[3*y0*W:3*y1*W])
 		for i, act := range acts {
-			in = activation(g, act, g.Op("Add", []string{g.Op("MatMul", []string{in, layers[i].w}), layers[i].bias}))
+			in = activation(g, act, g.Op("Add", []string{g.Op("MatMul", []string{in, layers[i].w}), layers[i].bias}), false)
 		}
 		rgb := g.Op("Sigmoid", []string{g.Op("MatMul", []string{in, g.Const("", []int64{h, 3}, wt.wo)})})
 		g.OpTo("rgb", "Reshape", []string{rgb, g.Ints(1, rowsOut, int64(W), 3)})
@@ -233,13 +243,13 @@ func (c CPPN) graph(acts []string, wt cppnWeights, coords []float32, y0, y1 int)
 			t1 := min(y1, t0+rows)
 			xyr := g.Const("", []int64{int64((t1 - t0) * W), 3}, coords[3*t0*W:3*t1*W])
 			// Constants: folded by ONNX Runtime when the session loads.
-			h0 := activation(g, acts[0], g.Op("Gemm", []string{xyr, layers[0].w, layers[0].b}))
+			h0 := activation(g, acts[0], g.Op("Gemm", []string{xyr, layers[0].w, layers[0].b}), false)
 			pre := g.Op("MatMul", []string{h0, layers[1].w}) // C; β holds b
 			sc := g.Op("Concat", []string{g.Op("Sin", []string{pre}), g.Op("Cos", []string{pre})}, onnxpb.AttrInt("axis", 1))
 			// Each frame.
-			in := activation(g, acts[2], g.Op("Gemm", []string{sc, w3, layers[2].bias}))
+			in := activation(g, acts[2], g.Op("Gemm", []string{sc, w3, layers[2].bias}), kern)
 			for i := 3; i < len(acts); i++ {
-				in = activation(g, acts[i], g.Op("Gemm", []string{in, layers[i].w, layers[i].bias}))
+				in = activation(g, acts[i], g.Op("Gemm", []string{in, layers[i].w, layers[i].bias}), kern)
 			}
 			rgb := g.Op("Sigmoid", []string{g.Op("Gemm", []string{outW, in, noBias}, onnxpb.AttrInt("transB", 1))})
 			rgb = g.Op("Transpose", []string{rgb}, onnxpb.AttrInts("perm", 1, 0))
@@ -274,11 +284,20 @@ func gaussian(rng *rand.Rand) func(n int, std float64) []float32 {
 	}
 }
 
-func activation(g *onnxpb.Graph, act, x string) string {
+// activation applies a look's activation to x, through reverie's kernels
+// with kern. tanh stays ONNX's: ONNX Runtime fuses it into the Gemm
+// before it and vectorises it.
+func activation(g *onnxpb.Graph, act, x string, kern bool) string {
 	switch act {
 	case "sin":
+		if kern {
+			return kernelOp(g, "Sine", x)
+		}
 		return g.Op("Sin", []string{x})
 	case "gauss": // exp(-x²)
+		if kern {
+			return kernelOp(g, "Gauss", x)
+		}
 		return g.Op("Exp", []string{g.Op("Neg", []string{g.Op("Mul", []string{x, x})})})
 	default:
 		return g.Op("Tanh", []string{x})

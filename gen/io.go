@@ -225,6 +225,10 @@ func sessionOptions(sc SessionConfig) (*ort.SessionOptions, string, Warning, err
 		}
 		return o, "cpu", Warning(fmt.Sprintf("generator.provider %s is not available (%v); running on cpu", provider, firstLine(perr))), nil
 	}
+	if err := registerKernels(opts); err != nil {
+		opts.Destroy()
+		return nil, "", "", err
+	}
 	return opts, provider, "", nil
 }
 

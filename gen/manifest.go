@@ -32,13 +32,16 @@ type Manifest struct {
 	path  string // the manifest file, "" for built-ins
 	onnx  []byte // model bytes held in memory by built-ins
 	bands []Band // a built-in's frame in bands, run side by side (CPPN)
+	// kernels: a built-in that runs reverie's kernels (see Kernels)
+	kernels bool
 }
 
 // Band is one horizontal band of a built-in model's frame: a model of its
 // own for rows [Y0, Y1), with the whole model's inputs and the rows of its
 // output. On a CPU the Runner runs the bands side by side, one
-// single-threaded session each: a sine has no multi-threaded kernel in
-// ONNX Runtime, and a band per core runs every op on every core.
+// single-threaded session each: ONNX Runtime's element-wise operators
+// (and reverie's kernels) run on one thread, and a band per core runs
+// every op on every core.
 type Band struct {
 	ONNX   []byte
 	Y0, Y1 int

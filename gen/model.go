@@ -141,7 +141,13 @@ func Load(man *Manifest, sc SessionConfig) (*Model, Warning, error) {
 // checkIO compares the model's declared inputs and outputs with the manifest,
 // so a mismatch is reported by name instead of as an ONNX Runtime failure.
 func checkIO(man *Manifest, data []byte) (ioPlan, error) {
-	ins, outs, err := ort.GetInputOutputInfoWithONNXData(data)
+	var ins, outs []ort.InputOutputInfo
+	var err error
+	if man.kernels {
+		ins, outs, err = graphIO(data)
+	} else {
+		ins, outs, err = ort.GetInputOutputInfoWithONNXData(data)
+	}
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "Error creating temporary session: ")
 		return ioPlan{}, fmt.Errorf("model %s: not a readable ONNX model (%s); expected a file written by an ONNX exporter such as torch.onnx.export", man.Source(), firstLine(errors.New(msg)))

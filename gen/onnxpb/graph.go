@@ -316,6 +316,31 @@ func (g *Graph) Node(name, domain, opType string, inputs, outputs []string, attr
 	g.nodes = append(g.nodes, n)
 }
 
+// DomainOp adds a node of another domain's operator (a custom kernel)
+// with one output, returns the output's name, and imports the domain at
+// version, as Import does.
+func (g *Graph) DomainOp(domain string, version int64, opType string, inputs []string, attrs ...Attr) string {
+	g.Import(domain, version)
+	out := g.fresh(opType)
+	g.Node(out+"_node", domain, opType, inputs, []string{out}, attrs...)
+	return out
+}
+
+// Import adds an opset import for domain at version, beside the default
+// ONNX domain's (or the ones SetOpsets set); a domain already imported
+// keeps its version.
+func (g *Graph) Import(domain string, version int64) {
+	if len(g.opsets) == 0 {
+		g.opsets = []OpsetID{{"", Opset}}
+	}
+	for _, o := range g.opsets {
+		if o.Domain == domain {
+			return
+		}
+	}
+	g.opsets = append(g.opsets, OpsetID{domain, version})
+}
+
 // Reserve keeps generated names (Op, Const, Scalar, Ints) clear of names an
 // existing graph already uses.
 func (g *Graph) Reserve(names ...string) {

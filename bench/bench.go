@@ -112,6 +112,7 @@ type Env struct {
 	CPUs       int    `json:"cpus"`
 	GOARCH     string `json:"goarch"`
 	ORT        string `json:"onnxruntime"`
+	Kernels    string `json:"kernels"`  // reverie's kernels library the CPPN ran on, or why none
 	Provider   string `json:"provider"` // the provider sessions actually ran on
 	Threads    int    `json:"threads"`  // generator.threads, 0 = ONNX Runtime's choice
 	Model      string `json:"model"`    // generator.model, which the latency probe runs
@@ -142,6 +143,7 @@ type GeneratorReport struct {
 	ConvDecoder GenSizes  `json:"convdecoder"`
 	Restyle     GenSizes  `json:"restyle"`
 	CPPNPlain   GenFigure `json:"cppn_plain_512"` // the CPPN's untiled form (gen.CPPN.Plain) at 512², for comparison
+	CPPNONNX    GenFigure `json:"cppn_onnx_512"`  // the built-in form on ONNX's own operators (gen.CPPN.Portable) at 512²
 }
 
 // EfficiencyReport compares the CPPN's achieved FLOP/s (2 × its multiply-adds
@@ -157,6 +159,9 @@ type EfficiencyReport struct {
 	// The untiled form, measured in the same run.
 	CPPNPlain512GFLOPS float64 `json:"cppn_plain_512_gflops"`
 	CPPNPlain512OfPeak float64 `json:"cppn_plain_512_of_peak"`
+	// The built-in form without reverie's kernels, in the same run.
+	CPPNONNX512GFLOPS float64 `json:"cppn_onnx_512_gflops"`
+	CPPNONNX512OfPeak float64 `json:"cppn_onnx_512_of_peak"`
 }
 
 // VisionReport is the analysis of 640×480 frames of real footage.
@@ -246,8 +251,9 @@ func Run(cfg Config) (*Report, error) {
 	r := &Report{Env: Env{
 		CPUs: runtime.NumCPU(), GOARCH: runtime.GOARCH, ORT: gen.RuntimeVersion(),
 		Threads: cfg.Generator.Threads, Quick: cfg.Quick, Iterations: n.gen,
-		Model:  fmt.Sprintf("%s %dx%d", cfg.Generator.Model, cfg.Generator.Width, cfg.Generator.Height),
-		Render: fmt.Sprintf("%dx%d", cfg.Scene.RenderW, cfg.Scene.RenderH),
+		Model:   fmt.Sprintf("%s %dx%d", cfg.Generator.Model, cfg.Generator.Width, cfg.Generator.Height),
+		Render:  fmt.Sprintf("%dx%d", cfg.Scene.RenderW, cfg.Scene.RenderH),
+		Kernels: gen.KernelsStatus(),
 	}}
 	if err := measureGenerators(cfg.Generator, n, r); err != nil {
 		return nil, err

@@ -63,11 +63,13 @@ func leaves(prefix string, v any, out map[string]any) {
 // read these keys, so a change here is a change to them.
 var wantKeys = func() []string {
 	keys := []string{
-		"env.cpus", "env.goarch", "env.onnxruntime", "env.provider", "env.threads", "env.model", "env.render", "env.quick", "env.iterations",
+		"env.cpus", "env.goarch", "env.onnxruntime", "env.kernels", "env.provider", "env.threads", "env.model", "env.render", "env.quick", "env.iterations",
 		"efficiency.matmul_ms", "efficiency.peak_gflops", "efficiency.cppn_256_gflops", "efficiency.cppn_512_gflops",
 		"efficiency.cppn_256_of_peak", "efficiency.cppn_512_of_peak", "efficiency.cppn_512_mflop_per_frame",
 		"efficiency.cppn_plain_512_gflops", "efficiency.cppn_plain_512_of_peak",
+		"efficiency.cppn_onnx_512_gflops", "efficiency.cppn_onnx_512_of_peak",
 		"generator.cppn_plain_512.runner_ms", "generator.cppn_plain_512.bare_ms", "generator.cppn_plain_512.overhead",
+		"generator.cppn_onnx_512.runner_ms", "generator.cppn_onnx_512.bare_ms", "generator.cppn_onnx_512.overhead",
 		"vision.analyzer_ms", "vision.bare_ms", "vision.ratio",
 		"dream.network", "dream.size", "dream.layer", "dream.step_ms", "dream.forward_ms", "dream.ratio", "dream.steps_per_s",
 		"display.passes",
@@ -174,6 +176,11 @@ func TestFiguresAreConsistent(t *testing.T) {
 	}
 	near("peak", r.Efficiency.PeakGFLOPS, 2*math.Pow(1024, 3)/(r.Efficiency.MatMulMs*1e6))
 	near("cppn 512 of peak", r.Efficiency.CPPN512OfPeak, r.Efficiency.CPPN512GFLOPS/r.Efficiency.PeakGFLOPS)
+	near("cppn on onnx 512 of peak", r.Efficiency.CPPNONNX512OfPeak, r.Efficiency.CPPNONNX512GFLOPS/r.Efficiency.PeakGFLOPS)
+	// make test's set-up builds the kernels: the bench must have run on them.
+	if !strings.HasSuffix(r.Env.Kernels, gen.KernelsFile) {
+		t.Errorf("env.kernels = %q, expected the path of %s", r.Env.Kernels, gen.KernelsFile)
+	}
 	near("vision ratio", r.Vision.Ratio, r.Vision.AnalyzerMs/r.Vision.BareMs)
 	for k, f := range r.Networks {
 		near(k+" ratio", f.Ratio, f.NetMs/f.BareMs)

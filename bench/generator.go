@@ -40,11 +40,16 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 			r.Env.Provider = provider
 		}
 	}
-	fig, _, err := measureModel(gc, "cppn-plain", 512, n.gen)
-	if err != nil {
-		return err
+	for _, o := range []struct {
+		kind string
+		dst  *GenFigure
+	}{{"cppn-plain", &r.Generator.CPPNPlain}, {"cppn-onnx", &r.Generator.CPPNONNX}} {
+		fig, _, err := measureModel(gc, o.kind, 512, n.gen)
+		if err != nil {
+			return err
+		}
+		*o.dst = fig
 	}
-	r.Generator.CPPNPlain = fig
 	for _, s := range []struct {
 		size          int
 		plain         bool
@@ -54,6 +59,7 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 		{256, false, r.Generator.CPPN.S256, &r.Efficiency.CPPN256GFLOPS, &r.Efficiency.CPPN256OfPeak},
 		{512, false, r.Generator.CPPN.S512, &r.Efficiency.CPPN512GFLOPS, &r.Efficiency.CPPN512OfPeak},
 		{512, true, r.Generator.CPPNPlain, &r.Efficiency.CPPNPlain512GFLOPS, &r.Efficiency.CPPNPlain512OfPeak},
+		{512, false, r.Generator.CPPNONNX, &r.Efficiency.CPPNONNX512GFLOPS, &r.Efficiency.CPPNONNX512OfPeak},
 	} {
 		c := cppnAt(gc, s.size)
 		c.Plain = s.plain // the plain form runs every layer each frame
@@ -81,6 +87,10 @@ func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
 	case "cppn-plain":
 		c := cppnAt(gc, size)
 		c.Plain = true
+		return c.Build()
+	case "cppn-onnx":
+		c := cppnAt(gc, size)
+		c.Portable = true
 		return c.Build()
 	}
 	gc.Model, gc.Width, gc.Height = "builtin:"+kind, size, size

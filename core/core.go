@@ -42,13 +42,10 @@ func OpenRunner(c gen.Config) (*gen.Runner, error) {
 		return nil, err
 	}
 	slog.Info("ONNX Runtime loaded", "version", gen.RuntimeVersion(), "library", lib.Path, "found_by", lib.Source)
-	switch kp, kerr := gen.Kernels(); {
-	case kerr != nil:
-		slog.Warn("reverie's kernels did not load; the built-in CPPN runs on ONNX's own operators, slower", "err", kerr)
-	case kp == "":
-		slog.Warn("reverie's kernels were not found (" + gen.KernelsFile + " beside the ONNX Runtime library); the built-in CPPN runs on ONNX's own operators, slower: run `make setup` to build them")
-	default:
+	if kp, _ := gen.Kernels(); kp != "" {
 		slog.Info("reverie's kernels loaded", "library", kp)
+	} else {
+		slog.Warn("reverie's kernels: " + gen.KernelsStatus())
 	}
 	model, warning, err := c.Open()
 	if err != nil {

@@ -21,14 +21,7 @@ func WriteVersions(w io.Writer, reverie, ortLibrary string) error {
 		return err
 	}
 	fmt.Fprintf(w, "ONNX Runtime %s\n", gen.RuntimeVersion())
-	switch kp, kerr := gen.Kernels(); {
-	case kerr != nil:
-		fmt.Fprintf(w, "kernels      not loaded: %v\n", kerr)
-	case kp == "":
-		fmt.Fprintf(w, "kernels      not found (run `make setup` to build %s)\n", gen.KernelsFile)
-	default:
-		fmt.Fprintf(w, "kernels      %s\n", kp)
-	}
+	fmt.Fprintf(w, "kernels      %s\n", gen.KernelsStatus())
 	fmt.Fprintf(w, "Ebiten       %s\n", moduleVersion("github.com/hajimehoshi/ebiten/v2"))
 	return nil
 }

@@ -83,6 +83,19 @@ func probeKernels(p string) error {
 	return nil
 }
 
+// KernelsStatus says in words where the kernels loaded from, or why they
+// did not, for `reverie version`, the log and the bench.
+func KernelsStatus() string {
+	switch p, err := Kernels(); {
+	case err != nil:
+		return "not loaded: " + err.Error()
+	case p == "":
+		return "not found (run `make setup` to build " + KernelsFile + "); the built-in CPPN runs on ONNX's own operators, slower"
+	default:
+		return p
+	}
+}
+
 // kernelsLoaded is whether built-in models may use the kernels.
 func kernelsLoaded() bool {
 	p, _ := Kernels()

@@ -19,6 +19,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "onnxruntime_c_api.h"
@@ -49,67 +50,96 @@ static inline float from_bits(uint32_t u) {
 }
 
 /*
- * sine_n writes sin(x[i]) to y[i]. x = k*pi + r with k rounded to nearest
- * (the 1.5*2^23 trick rounds and leaves k's parity in the low bit), pi in
- * three parts so r is exact for |k| < 2^12, then an odd degree-11
- * polynomial on r in [-pi/2, pi/2], negated for odd k. Returns whether some
- * x was outside the fast path's range.
+ * sine1 is sin v on the fast path (|v| <= SINE_LIMIT): v = k*pi + r with k
+ * rounded to nearest (the 1.5*2^23 trick rounds and leaves k's parity in
+ * the low bit), pi in three parts so r is exact for |k| < 2^12, then an odd
+ * degree-11 polynomial on r in [-pi/2, pi/2], negated for odd k.
  */
-VECTOR_CLONES
-static int sine_n(const float *restrict x, float *restrict y, size_t n) {
-	int far = 0;
-	for (size_t i = 0; i < n; i++) {
-		float v = x[i];
-		float t = v * 0.318309886183790672f + 12582912.0f;
-		float k = t - 12582912.0f;
-		float r = v - k * 3.140625f;
-		r = r - k * 9.67502593994140625e-4f;
-		r = r - k * 1.509957990978376432e-7f;
-		float r2 = r * r;
-		float p = -2.3889859e-08f;
-		p = p * r2 + 2.7525562e-06f;
-		p = p * r2 - 1.9840874e-04f;
-		p = p * r2 + 8.3333310e-03f;
-		p = p * r2 - 1.6666667e-01f;
-		/* sin r has r's sign on [-pi/2, pi/2]: copying it keeps -0. */
-		float s = copysignf(fabsf(r + r * r2 * p), r);
-		y[i] = from_bits(bits(s) ^ (bits(t) << 31));
-		far |= !(fabsf(v) <= SINE_LIMIT);
+static inline float sine1(float v) {
+	float t = v * 0.318309886183790672f + 12582912.0f;
+	float k = t - 12582912.0f;
+	float r = v - k * 3.140625f;
+	r = r - k * 9.67502593994140625e-4f;
+	r = r - k * 1.509957990978376432e-7f;
+	float r2 = r * r;
+	float p = -2.3889859e-08f;
+	p = p * r2 + 2.7525562e-06f;
+	p = p * r2 - 1.9840874e-04f;
+	p = p * r2 + 8.3333310e-03f;
+	p = p * r2 - 1.6666667e-01f;
+	/* sin r has r's sign on [-pi/2, pi/2]: copying it keeps -0. */
+	float s = copysignf(fabsf(r + r * r2 * p), r);
+	return from_bits(bits(s) ^ (bits(t) << 31));
+}
+
+/*
+ * gauss1 is exp(-v*v): -v^2 = m*ln2 + r, 2^m built in the exponent bits,
+ * e^r by a degree-6 polynomial on [-ln2/2, ln2/2].
+ */
+static inline float gauss1(float v) {
+	float u = -v * v;
+	u = u < -87.0f ? -87.0f : u; /* keeps NaN */
+	float t = u * 1.44269504088896341f + 12582912.0f;
+	float m = t - 12582912.0f;
+	float r = u - m * 0.693145751953125f;
+	r = r - m * 1.428606765330187045e-6f;
+	float p = 1.3888889e-3f;
+	p = p * r + 8.3333333e-3f;
+	p = p * r + 4.1666667e-2f;
+	p = p * r + 1.6666667e-1f;
+	p = p * r + 0.5f;
+	p = p * r + 1.0f;
+	p = p * r + 1.0f;
+	int32_t e = (int32_t)(bits(t) & 0x7fffff) - 0x400000; /* m, from t's bits */
+	return p * from_bits((uint32_t)(e + 127) << 23);
+}
+
+/*
+ * Each kernel has two loops the compiler vectorises: one from x into y,
+ * and one in place, for when ONNX Runtime hands the input's buffer over as
+ * the output (the kernels allow it: see may_inplace). A loop over two
+ * pointers that may overlap would fall back to one element at a time.
+ */
+#define LOOPS(NAME, F)                                                            \
+	VECTOR_CLONES                                                                 \
+	static void NAME##_apart(const float *restrict x, float *restrict y, size_t n) { \
+		for (size_t i = 0; i < n; i++)                                            \
+			y[i] = F(x[i]);                                                       \
+	}                                                                             \
+	VECTOR_CLONES                                                                 \
+	static void NAME##_inplace(float *x, size_t n) {                              \
+		for (size_t i = 0; i < n; i++)                                            \
+			x[i] = F(x[i]);                                                       \
 	}
+
+LOOPS(sine, sine1)
+LOOPS(gauss, gauss1)
+
+/* any_far is whether some x is off the sine's fast path (NaN included). */
+VECTOR_CLONES
+static int any_far(const float *x, size_t n) {
+	int far = 0;
+	for (size_t i = 0; i < n; i++)
+		far |= !(fabsf(x[i]) <= SINE_LIMIT);
 	return far;
 }
 
 static void sine(const float *x, float *y, size_t n) {
-	if (!sine_n(x, y, n))
-		return;
-	for (size_t i = 0; i < n; i++)
-		if (!(fabsf(x[i]) <= SINE_LIMIT))
-			y[i] = sinf(x[i]);
+	if (any_far(x, n)) {
+		for (size_t i = 0; i < n; i++)
+			y[i] = fabsf(x[i]) <= SINE_LIMIT ? sine1(x[i]) : sinf(x[i]);
+	} else if (x == y) {
+		sine_inplace(y, n);
+	} else {
+		sine_apart(x, y, n);
+	}
 }
 
-/*
- * gauss writes exp(-x[i]^2) to y[i]: -x^2 = m*ln2 + r, 2^m built in the
- * exponent bits, e^r by a degree-6 polynomial on [-ln2/2, ln2/2].
- */
-VECTOR_CLONES
-static void gauss(const float *restrict x, float *restrict y, size_t n) {
-	for (size_t i = 0; i < n; i++) {
-		float v = -x[i] * x[i];
-		v = v < -87.0f ? -87.0f : v; /* keeps NaN */
-		float t = v * 1.44269504088896341f + 12582912.0f;
-		float m = t - 12582912.0f;
-		float r = v - m * 0.693145751953125f;
-		r = r - m * 1.428606765330187045e-6f;
-		float p = 1.3888889e-3f;
-		p = p * r + 8.3333333e-3f;
-		p = p * r + 4.1666667e-2f;
-		p = p * r + 1.6666667e-1f;
-		p = p * r + 0.5f;
-		p = p * r + 1.0f;
-		p = p * r + 1.0f;
-		int32_t e = (int32_t)(bits(t) & 0x7fffff) - 0x400000; /* m, from t's bits */
-		y[i] = p * from_bits((uint32_t)(e + 127) << 23);
-	}
+static void gauss(const float *x, float *y, size_t n) {
+	if (x == y)
+		gauss_inplace(y, n);
+	else
+		gauss_apart(x, y, n);
 }
 
 typedef void (*unary_fn)(const float *, float *, size_t);
@@ -200,6 +230,26 @@ static int ORT_API_CALL last_version(const OrtCustomOp *op) {
 	return INT_MAX;
 }
 
+/* The output may take the input's buffer: each element is read before
+ * it is written. ONNX Runtime frees the arrays with release_inplace. */
+static size_t ORT_API_CALL may_inplace(int **in, int **out) {
+	*in = malloc(sizeof(int));
+	*out = malloc(sizeof(int));
+	if (*in == NULL || *out == NULL) {
+		free(*in);
+		free(*out);
+		*in = *out = NULL;
+		return 0;
+	}
+	(*in)[0] = 0;
+	(*out)[0] = 0;
+	return 1;
+}
+static void ORT_API_CALL release_inplace(int *in, int *out) {
+	free(in);
+	free(out);
+}
+
 /* The output has the input's type and shape. The context owns the info
  * it lends. */
 static OrtStatusPtr ORT_API_CALL same_shape(const OrtCustomOp *op, OrtShapeInferContext *ctx) {
@@ -232,7 +282,9 @@ static OrtStatusPtr ORT_API_CALL same_shape(const OrtCustomOp *op, OrtShapeInfer
 		       .KernelComputeV2 = kernel_compute,                                             \
 		       .InferOutputShapeFn = same_shape,                                              \
 		       .GetStartVersion = first_version,                                              \
-		       .GetEndVersion = last_version},                                                \
+		       .GetEndVersion = last_version,                                                 \
+		       .GetMayInplace = may_inplace,                                                  \
+		       .ReleaseMayInplace = release_inplace},                                         \
 		.name = NAME, .fn = FN                                                                \
 	}
 

@@ -124,8 +124,7 @@ func runLoop(cfg Config, clip string, n counts, r *Report) error {
 // sampleFrame renders one frame of the built-in CPPN at 320×180, the
 // default generator size, for the display figures to show.
 func sampleFrame(gc gen.Config) ([]byte, int, int, error) {
-	c := gen.DefaultCPPN(gc.Seed, 320, 180)
-	c.Look = gc.Look
+	c := gc.CPPN(320, 180)
 	man, err := c.Build()
 	if err != nil {
 		return nil, 0, 0, err

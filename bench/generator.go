@@ -61,7 +61,7 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 		{512, true, r.Generator.CPPNPlain, &r.Efficiency.CPPNPlain512GFLOPS, &r.Efficiency.CPPNPlain512OfPeak},
 		{512, false, r.Generator.CPPNONNX, &r.Efficiency.CPPNONNX512GFLOPS, &r.Efficiency.CPPNONNX512OfPeak},
 	} {
-		c := cppnAt(gc, s.size)
+		c := gc.CPPN(s.size, s.size)
 		c.Plain = s.plain // the plain form runs every layer each frame
 		*s.gflops = 2 * float64(c.MACs()) / (s.fig.BareMs * 1e6)
 		*s.share = ratio(*s.gflops, r.Efficiency.PeakGFLOPS)
@@ -72,24 +72,18 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 	return nil
 }
 
-func cppnAt(gc gen.Config, size int) gen.CPPN {
-	c := gen.DefaultCPPN(gc.Seed, size, size)
-	c.Look = gc.Look
-	return c
-}
-
 // manifestAt builds a built-in model at size×size with the configured seed
 // and look.
 func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
 	switch kind {
 	case "cppn":
-		return cppnAt(gc, size).Build()
+		return gc.CPPN(size, size).Build()
 	case "cppn-plain":
-		c := cppnAt(gc, size)
+		c := gc.CPPN(size, size)
 		c.Plain = true
 		return c.Build()
 	case "cppn-onnx":
-		c := cppnAt(gc, size)
+		c := gc.CPPN(size, size)
 		c.Portable = true
 		return c.Build()
 	}

@@ -131,8 +131,8 @@ func (c *Config) Manifest() (*Manifest, error) { return c.manifest(false) }
 func (c *Config) manifest(portable bool) (*Manifest, error) {
 	switch c.Model {
 	case "builtin:cppn":
-		cp := DefaultCPPN(c.Seed, c.Width, c.Height)
-		cp.Look, cp.Portable = c.Look, portable
+		cp := c.CPPN(c.Width, c.Height)
+		cp.Portable = cp.Portable || portable
 		return cp.Build()
 	case "builtin:convdecoder":
 		return DefaultConvDecoder(c.Seed, c.Width, c.Height).Build()
@@ -140,6 +140,16 @@ func (c *Config) manifest(portable bool) (*Manifest, error) {
 		return DefaultRestyle(c.Seed, c.Width, c.Height).Build()
 	}
 	return LoadManifest(c.Model)
+}
+
+// CPPN is the built-in CPPN at w×h with the configured seed and look. On a
+// GPU provider it is Portable: reverie's kernels run on the CPU, and each
+// would copy its tile from the GPU and back.
+func (c *Config) CPPN(w, h int) CPPN {
+	cp := DefaultCPPN(c.Seed, w, h)
+	cp.Look = c.Look
+	cp.Portable = c.Provider != "" && c.Provider != "cpu"
+	return cp
 }
 
 // Open resolves the configured model and loads it.

@@ -239,3 +239,20 @@ func TestCPPNUsesKernels(t *testing.T) {
 		t.Errorf("ONNX Runtime without the kernels cannot open the built file: %v", err)
 	}
 }
+
+// On a GPU provider the built-in CPPN keeps ONNX's own operators, which
+// run on the GPU; the kernels would copy every tile to the CPU and back.
+func TestCPPNOnGPUWithoutKernels(t *testing.T) {
+	requireKernels(t)
+	for provider, want := range map[string]bool{"": true, "cpu": true, "cuda": false, "tensorrt": false} {
+		c := DefaultConfig()
+		c.Model, c.Width, c.Height, c.Provider = "builtin:cppn", 64, 48, provider
+		man, err := c.Manifest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if man.kernels != want {
+			t.Errorf("provider %q: the CPPN uses the kernels: %v, want %v", provider, man.kernels, want)
+		}
+	}
+}

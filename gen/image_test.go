@@ -51,7 +51,8 @@ func loadMem(t *testing.T, man *Manifest, onnx []byte) *Model {
 // Every layout × range of an image input: each value of the tensor is the
 // picture's byte mapped onto the range, in the layout's order, and a model
 // that returns its input gives the picture back. Grey (a silhouette) and
-// RGBA pictures fill all three channels the same way.
+// RGBA pictures fill all three channels the same way, and a picture stored
+// blue first (BGR, BGRA) comes back as the same RGB.
 func TestImageInputLayoutsAndRanges(t *testing.T) {
 	const w, h = 6, 4
 	rgb := make([]byte, 3*w*h)
@@ -69,37 +70,48 @@ func TestImageInputLayoutsAndRanges(t *testing.T) {
 		for _, rng := range [][2]float32{{0, 255}, {0, 1}, {-1, 1}} {
 			name := fmt.Sprintf("%s %v", layout, rng)
 			m := loadMem(t, mirrorManifest(layout, rng[0], rng[1], w, h), mirrorModel(layout, w, h))
-			for _, p := range []Picture{{rgb, w, h, 3}, {grey, w, h, 1}, {rgba, w, h, 4}} {
-				if err := m.SetImage(&p); err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				data := m.image.GetData()
-				for k := 0; k < w*h; k++ {
-					for c := 0; c < 3; c++ {
-						v := p.Pix[k*p.Channels+min(c, p.Channels-1)]
-						i := c*w*h + k
-						if layout == "NHWC" {
-							i = 3*k + c
-						}
-						want := rng[0] + (rng[1]-rng[0])*float32(v)/255
-						if math.Abs(float64(data[i]-want)) > 1e-5*float64(rng[1]-rng[0]) {
-							t.Fatalf("%s, %d channels: pixel %d channel %d is %g in the tensor, want %g", name, p.Channels, k, c, data[i], want)
-						}
+			for _, p := range []Picture{{Pix: rgb, Width: w, Height: h, Channels: 3}, {Pix: grey, Width: w, Height: h, Channels: 1}, {Pix: rgba, Width: w, Height: h, Channels: 4}} {
+				for _, stored := range []Picture{p, bgrOf(p)} {
+					if err := m.SetImage(&stored); err != nil {
+						t.Fatalf("%s: %v", name, err)
 					}
-				}
-				out := make([]byte, 4*w*h)
-				if err := m.Run(nil, out); err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				for k := 0; k < w*h; k++ {
-					for c := 0; c < 3; c++ {
-						if want := p.Pix[k*p.Channels+min(c, p.Channels-1)]; out[4*k+c] != want {
-							t.Fatalf("%s, %d channels: pixel %d channel %d came back %d, want %d", name, p.Channels, k, c, out[4*k+c], want)
-						}
-					}
+					checkMirror(t, m, fmt.Sprintf("%s, %d channels, BGR %v", name, p.Channels, stored.BGR), p)
 				}
 			}
 			m.Close()
+		}
+	}
+}
+
+// checkMirror checks a mirror model's tensor and frame against p, the RGB
+// picture it was last handed (in either channel order).
+func checkMirror(t *testing.T, m *Model, name string, p Picture) {
+	t.Helper()
+	w, h, spec := p.Width, p.Height, m.Manifest.Image
+	rgbOf := func(k, c int) byte { return p.Pix[k*p.Channels+min(c, p.Channels-1)] }
+	data := m.image.GetData()
+	for k := 0; k < w*h; k++ {
+		for c := 0; c < 3; c++ {
+			i := c*w*h + k
+			if spec.Layout == "NHWC" {
+				i = 3*k + c
+			}
+			lo, hi := spec.Range[0], spec.Range[1]
+			want := lo + (hi-lo)*float32(rgbOf(k, c))/255
+			if math.Abs(float64(data[i]-want)) > 1e-5*float64(hi-lo) {
+				t.Fatalf("%s: pixel %d channel %d is %g in the tensor, want %g", name, k, c, data[i], want)
+			}
+		}
+	}
+	out := make([]byte, 4*w*h)
+	if err := m.Run(nil, out); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for k := 0; k < w*h; k++ {
+		for c := 0; c < 3; c++ {
+			if want := rgbOf(k, c); out[4*k+c] != want {
+				t.Fatalf("%s: pixel %d channel %d came back %d, want %d", name, k, c, out[4*k+c], want)
+			}
 		}
 	}
 }
@@ -173,7 +185,7 @@ func TestRestyleMatchesAGoComputation(t *testing.T) {
 	if err := m.SetInput("strength", strength); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SetImage(&Picture{pic, rs.Width, rs.Height, 3}); err != nil {
+	if err := m.SetImage(&Picture{Pix: pic, Width: rs.Width, Height: rs.Height, Channels: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Infer(z); err != nil {

@@ -122,11 +122,7 @@ func NewRunner(model *Model) *Runner {
 	d := model.Manifest.Latent.Dim
 	r := &Runner{
 		frames: newFrames(model.Width(), model.Height()),
-		pics: mailbox.New(mailbox.Funcs[Picture]{Copy: func(dst, src *Picture) {
-			pix := append(dst.Pix[:0], src.Pix...)
-			*dst = *src
-			dst.Pix = pix
-		}}),
+		pics:   mailbox.New(mailbox.Funcs[Picture]{Copy: (*Picture).CopyFrom}),
 		latent: make([]float32, d),
 		work:   make([]float32, d),
 		wake:   make(chan struct{}, 1),
@@ -162,12 +158,12 @@ func (r *Runner) setModel(m *Model) {
 // goroutine at a time may call it (the display's driver).
 func (r *Runner) SetImage(pix []byte, w, h, channels int) error {
 	p := Picture{Pix: pix, Width: w, Height: h, Channels: channels}
-	if err := p.check(); err != nil {
+	if err := p.Check(); err != nil {
 		return err
 	}
 	back := r.pics.Back()
 	back.Pix = append(back.Pix[:0], pix...)
-	back.Width, back.Height, back.Channels = w, h, channels
+	back.Width, back.Height, back.Channels, back.BGR = w, h, channels, false
 	r.pics.Publish()
 	r.mu.Lock()
 	r.dirty = true

@@ -1,11 +1,14 @@
 package gen
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -159,6 +162,136 @@ func TestImageOfAnotherSize(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("a picture and a frame allocate %.1f times; want none", allocs)
+	}
+}
+
+// checkFrame checks that every pixel of f is red, green, blue as RGB.
+func checkFrame(f *Frame, rgb []byte) error {
+	for k := 0; k < f.Width*f.Height; k++ {
+		if got := f.Pix[4*k : 4*k+3]; string(got) != string(rgb[3*k:3*k+3]) {
+			return fmt.Errorf("frame %d pixel %d is %v, want %v", f.Seq, k, got, rgb[3*k:3*k+3])
+		}
+	}
+	return nil
+}
+
+// The feeding goroutine fills the runner's next picture in place and
+// hands it over, as the live display copies the watcher's newest camera
+// picture into it: the picture, stored BGR as OpenCV keeps it, shows as
+// the same RGB, and handing over and making a frame allocate nothing. A
+// picture whose pixels do not match its size is refused and not handed
+// over: the next frame still shows the last good picture.
+func TestPictureHandOverInPlace(t *testing.T) {
+	const w, h = 64, 48
+	m := loadMem(t, mirrorManifest("NCHW", 0, 1, w, h), mirrorModel("NCHW", w, h))
+	r := NewRunner(m)
+	defer r.Close()
+	rgb := Picture{Pix: make([]byte, 3*w*h), Width: w, Height: h, Channels: 3}
+	for i := range rgb.Pix {
+		rgb.Pix[i] = byte(i * 13)
+	}
+	camera := bgrOf(rgb)
+	hand := func() error {
+		r.PictureBack().CopyFrom(&camera)
+		return r.PublishPicture()
+	}
+	for i := 0; i < 2; i++ {
+		if err := hand(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := r.Step(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkFrame(f, rgb.Pix); err != nil {
+			t.Fatal(err)
+		}
+	}
+	back := r.PictureBack()
+	back.Pix = back.Pix[:10]
+	if err := r.PublishPicture(); err == nil || !strings.Contains(err.Error(), "expected 9216") {
+		t.Errorf("a short picture: %v", err)
+	}
+	if f, err := r.Step(nil); err != nil {
+		t.Errorf("the frame after a refused picture: %v", err)
+	} else if err := checkFrame(f, rgb.Pix); err != nil {
+		t.Errorf("after a refused picture: %v", err)
+	}
+	allocs := testing.AllocsPerRun(10, func() {
+		camera.Pix[0]++
+		hand()
+		r.Step(nil)
+	})
+	if allocs != 0 {
+		t.Errorf("a picture handed over in place and a frame allocate %.1f times; want none", allocs)
+	}
+}
+
+// One goroutine hands pictures over in place while the runner makes
+// frames in its own (run with -race): each frame shows one whole picture
+// in its colours, whether it was stored RGB or BGR, and each hand-over
+// asks for a frame, as the latent never changes.
+func TestPictureHandOverWhileRunning(t *testing.T) {
+	const w, h, frames = 64, 48, 30
+	m := loadMem(t, mirrorManifest("NCHW", 0, 1, w, h), mirrorModel("NCHW", w, h))
+	r := NewRunner(m)
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Add(2)
+	go func() { defer wg.Done(); r.Run(ctx) }()
+	refused := make(chan error, 1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			// Picture i is red v, green v^0x5a, blue 255-v: a frame
+			// whose channels were swapped, or mixed from two pictures,
+			// breaks the pattern.
+			v := byte(i)
+			p := r.PictureBack()
+			if cap(p.Pix) < 3*w*h {
+				p.Pix = make([]byte, 3*w*h)
+			}
+			p.Pix, p.Width, p.Height, p.Channels, p.BGR = p.Pix[:3*w*h], w, h, 3, i%2 == 1
+			first, last := v, 255-v
+			if p.BGR {
+				first, last = last, first
+			}
+			for k := 0; k < w*h; k++ {
+				p.Pix[3*k], p.Pix[3*k+1], p.Pix[3*k+2] = first, v^0x5a, last
+			}
+			if err := r.PublishPicture(); err != nil {
+				refused <- err
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	seen := 0
+	deadline := time.Now().Add(20 * time.Second)
+	for seen < frames {
+		select {
+		case err := <-refused:
+			t.Fatalf("a good picture was refused: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d frames in 20 s from pictures handed over, want %d", seen, frames)
+		}
+		f, ok := r.Latest()
+		if !ok {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		seen++
+		v := f.Pix[0]
+		for k := 0; k < w*h; k++ {
+			if px := f.Pix[4*k : 4*k+3]; px[0] != v || px[1] != v^0x5a || px[2] != 255-v {
+				t.Fatalf("frame %d pixel %d is %v, want one picture's %v", f.Seq, k, px, []byte{v, v ^ 0x5a, 255 - v})
+			}
+		}
 	}
 }
 

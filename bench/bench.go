@@ -122,12 +122,15 @@ type Env struct {
 }
 
 // GenFigure is one model at one size: through gen.Runner.Step (latent copy,
-// session run, RGBA conversion, frame publishing) and through a bare session
-// run on tensors of the same shapes and values.
+// for an image model the picture's conversion to its input, session run,
+// RGBA conversion, frame publishing) and through a bare session run on
+// tensors of the same shapes and values. An image model's picture is handed
+// over before each frame, outside Step, and timed on its own.
 type GenFigure struct {
-	RunnerMs float64 `json:"runner_ms"`
-	BareMs   float64 `json:"bare_ms"`
-	Overhead float64 `json:"overhead"` // runner_ms / bare_ms
+	RunnerMs   float64 `json:"runner_ms"`
+	BareMs     float64 `json:"bare_ms"`
+	Overhead   float64 `json:"overhead"`              // runner_ms / bare_ms
+	HandoverMs float64 `json:"handover_ms,omitempty"` // an image model's: a camera picture copied into Runner.PictureBack and published
 }
 
 // GenSizes are one model's figures at 256×256 and 512×512.
@@ -137,7 +140,8 @@ type GenSizes struct {
 }
 
 // GeneratorReport holds the built-in models: the two latent ones and the
-// image model (its Runner figure includes converting a camera picture).
+// image model (its Runner figure includes converting a camera picture, its
+// hand-over figure handing one over).
 type GeneratorReport struct {
 	CPPN        GenSizes  `json:"cppn"`
 	ConvDecoder GenSizes  `json:"convdecoder"`
@@ -315,30 +319,58 @@ func ratio(a, b float64) float64 {
 // threads spin for a while after a run, caches hold the other's data), and
 // neither side should pay for that.
 func alternate(warm, iters int, a, b func() error) (ta, tb []time.Duration, err error) {
+	_, ta, tb, err = alternateFed(warm, iters, nil, a, b)
+	return ta, tb, err
+}
+
+// alternateFed is alternate with feed called just before each call of a,
+// and timed apart from it (tf, for the calls ta times): what a producer
+// does to hand a its input, which a's own figure leaves out. A nil feed
+// is none, and tf is nil.
+func alternateFed(warm, iters int, feed, a, b func() error) (tf, ta, tb []time.Duration, err error) {
 	const block = 4
-	for _, f := range []func() error{a, b} {
+	type side struct {
+		feed, f  func() error
+		fed, dst *[]time.Duration
+	}
+	sides := [2]side{{feed, a, &tf, &ta}, {nil, b, nil, &tb}}
+	if feed == nil {
+		sides[0].fed = nil
+	}
+	for _, s := range sides {
 		for i := 0; i < warm; i++ {
-			if err := f(); err != nil {
-				return nil, nil, err
+			if s.feed != nil {
+				if err := s.feed(); err != nil {
+					return nil, nil, nil, err
+				}
+			}
+			if err := s.f(); err != nil {
+				return nil, nil, nil, err
 			}
 		}
 	}
 	ta, tb = make([]time.Duration, 0, iters), make([]time.Duration, 0, iters)
 	for len(ta) < iters || len(tb) < iters {
-		for _, side := range []struct {
-			f   func() error
-			dst *[]time.Duration
-		}{{a, &ta}, {b, &tb}} {
+		for _, s := range sides {
 			for k := 0; k <= block; k++ {
-				t := time.Now()
-				if err := side.f(); err != nil {
-					return nil, nil, err
+				t0 := time.Now()
+				if s.feed != nil {
+					if err := s.feed(); err != nil {
+						return nil, nil, nil, err
+					}
 				}
-				if d := time.Since(t); k > 0 && len(*side.dst) < iters {
-					*side.dst = append(*side.dst, d)
+				t := time.Now()
+				if err := s.f(); err != nil {
+					return nil, nil, nil, err
+				}
+				if d := time.Since(t); k > 0 && len(*s.dst) < iters {
+					*s.dst = append(*s.dst, d)
+					if s.fed != nil {
+						*s.fed = append(*s.fed, t.Sub(t0))
+					}
 				}
 			}
 		}
 	}
-	return ta, tb, nil
+	return tf, ta, tb, nil
 }

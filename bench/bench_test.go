@@ -85,6 +85,9 @@ var wantKeys = func() []string {
 			for _, f := range []string{"runner_ms", "bare_ms", "overhead"} {
 				keys = append(keys, fmt.Sprintf("generator.%s.%s.%s", m, s, f))
 			}
+			if m == "restyle" { // the image model: its picture's hand-over
+				keys = append(keys, fmt.Sprintf("generator.%s.%s.handover_ms", m, s))
+			}
 		}
 	}
 	for _, n := range []string{"posenet_385x385", "posenet_769x577", "posenet_256x144", "selfie_256x256"} {
@@ -168,6 +171,10 @@ func TestFiguresAreConsistent(t *testing.T) {
 		"restyle 256": r.Generator.Restyle.S256, "restyle 512": r.Generator.Restyle.S512,
 	} {
 		near(name+" overhead", f.Overhead, f.RunnerMs/f.BareMs)
+		// Only the image model is handed a picture before each frame.
+		if image := strings.HasPrefix(name, "restyle"); (f.HandoverMs > 0) != image {
+			t.Errorf("%s: hand-over %.3f ms a frame; the image model alone is handed pictures", name, f.HandoverMs)
+		}
 	}
 	// A 512² frame has four times the pixels of a 256² one: it cannot be
 	// cheaper to make.

@@ -92,16 +92,19 @@ func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
 }
 
 // measureModel times one model through the Runner and bare, alternating
-// the two so both see the same machine load. Bare is the Runner's own ONNX
-// Runtime session (or the CPPN's band sessions) run through Model.Infer:
-// the latent copied in and Run, nothing else. A second session on the
-// same bytes would be more independent, but its idle pool threads spin
-// for a while after each run and slow the other session: measured that
-// way, both sides ran 20–60% slower and the ratio wandered by ±15%. An
-// image model's Runner is handed a new RGB picture at its input's size
-// before every frame, as `reverie run` hands the camera's over (the
-// watcher resizes them); bare runs on the picture the Runner converted
-// last.
+// the two so both see the same machine load. The Runner's figure is its
+// frame, Runner.Step. Bare is the Runner's own ONNX Runtime session (or the
+// CPPN's band sessions) run through Model.Infer: the latent copied in and
+// Run, nothing else. A second session on the same bytes would be more
+// independent, but its idle pool threads spin for a while after each run
+// and slow the other session: measured that way, both sides ran 20–60%
+// slower and the ratio wandered by ±15%. An image model's Runner is handed
+// a new camera picture at its input's size before every frame, as `reverie
+// run` hands the camera's over: the watcher's BGR picture copied into the
+// runner's next picture (PictureBack) and published. That hand-over is the
+// producer's work, on the display's goroutine live, and is timed apart
+// (HandoverMs); converting the picture into the input is the Runner's, in
+// Step. Bare runs on the picture the Runner converted last.
 func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, string, error) {
 	what := fmt.Sprintf("generator %s %dx%d", kind, size, size)
 	man, err := manifestAt(gc, kind, size)
@@ -121,29 +124,28 @@ func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, strin
 	for i := range z {
 		z[i] = float32(rng.NormFloat64())
 	}
-	var pic []byte
-	var pw, ph int
+	var feed func() error
 	if im := man.Image; im != nil {
-		// The size `reverie run` hands over: the watcher resizes camera
-		// frames to the input's size (vision.Picturer).
-		pw, ph = im.Width, im.Height
-		pic = make([]byte, 3*pw*ph)
-		for i := range pic {
-			pic[i] = byte(rng.IntN(256))
+		// The picture `reverie run` hands over: the watcher resizes camera
+		// frames to the input's size and keeps OpenCV's BGR
+		// (vision.Picturer); Watcher.LatestPicture copies it into the
+		// runner's next picture.
+		camera := gen.Picture{Pix: make([]byte, 3*im.Width*im.Height), Width: im.Width, Height: im.Height, Channels: 3, BGR: true}
+		for i := range camera.Pix {
+			camera.Pix[i] = byte(rng.IntN(256))
+		}
+		feed = func() error {
+			camera.Pix[0]++ // a new camera picture
+			runner.PictureBack().CopyFrom(&camera)
+			return runner.PublishPicture()
 		}
 		// The baseline runs on the picture the Runner converted last (a
 		// network's speed can depend on what it sees).
 	}
 	// The first runs allocate and pick kernels; they are not the steady state.
-	runnerT, bareT, err := alternate(2, iters, func() error {
+	handT, runnerT, bareT, err := alternateFed(2, iters, feed, func() error {
 		if len(z) > 0 {
 			z[0] += 0.01 // a moving latent, as the director gives
-		}
-		if pic != nil {
-			pic[0]++ // a new camera picture
-			if err := runner.SetImage(pic, pw, ph, 3); err != nil {
-				return err
-			}
 		}
 		_, err := runner.Step(z)
 		return err
@@ -156,7 +158,7 @@ func measureModel(gc gen.Config, kind string, size, iters int) (GenFigure, strin
 	if err != nil {
 		return GenFigure{}, "", fmt.Errorf("%s: %w", what, err)
 	}
-	f := GenFigure{RunnerMs: median(runnerT), BareMs: median(bareT)}
+	f := GenFigure{RunnerMs: median(runnerT), BareMs: median(bareT), HandoverMs: median(handT)}
 	f.Overhead = ratio(f.RunnerMs, f.BareMs)
 	return f, provider, nil
 }

@@ -23,7 +23,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "reverie bench: %d CPUs (%s), ONNX Runtime %s on %s, threads %d, quick %v, %d iterations, %.1f s\n\n",
 		e.CPUs, e.GOARCH, e.ORT, e.Provider, e.Threads, e.Quick, e.Iterations, r.Seconds)
 
-	fmt.Fprintln(tw, "generator\tsize\trunner ms\tbare ms\toverhead\t")
+	fmt.Fprintln(tw, "generator\tsize\trunner ms\tbare ms\toverhead\thand-over ms\t")
 	for _, m := range []struct {
 		name string
 		s    GenSizes
@@ -32,7 +32,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			size string
 			f    GenFigure
 		}{{"256²", m.s.S256}, {"512²", m.s.S512}} {
-			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.2f×\t\n", m.name, f.size, f.f.RunnerMs, f.f.BareMs, f.f.Overhead)
+			hand := "-" // a latent model is handed no picture
+			if f.f.HandoverMs > 0 {
+				hand = fmt.Sprintf("%.2f", f.f.HandoverMs)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\t%.2f×\t%s\t\n", m.name, f.size, f.f.RunnerMs, f.f.BareMs, f.f.Overhead, hand)
 		}
 	}
 	tw.Flush()

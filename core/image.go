@@ -18,18 +18,26 @@ type imageFeed struct {
 
 func newImageFeed() *imageFeed { return &imageFeed{maskT: -1, fresh: true} }
 
-// hand gives the runner its model's picture, when there is a new one: pic
-// is the newest camera picture (nil when none is new), feats the newest
-// analysis (nil without a camera), and shown says a new generator frame has
-// just been uploaded, so the runner is ready for the next picture on
-// screen. Reading the screen back costs a GPU round trip, so it happens at
-// most once per generator frame. It runs on the game loop.
-func (f *imageFeed) hand(g *scene.Game, r *gen.Runner, spec gen.ImageSpec, pic *vision.Picture, feats *vision.Features, shown bool) error {
+// cameraPictures gives the newest camera picture: picture fills dst with
+// it, at the smallest size covering spec's, and reports whether there was
+// a new one (dst is untouched when not).
+type cameraPictures interface {
+	picture(dst *gen.Picture, spec gen.ImageSpec) bool
+}
+
+// hand gives the runner its model's picture, when there is a new one: cam
+// writes the camera's straight into the runner's next picture, feats is
+// the newest analysis (nil without a camera), and shown says a new
+// generator frame has just been uploaded, so the runner is ready for the
+// next picture on screen. Reading the screen back costs a GPU round trip,
+// so it happens at most once per generator frame. It runs on the game
+// loop, the runner's one feeding goroutine.
+func (f *imageFeed) hand(g *scene.Game, r *gen.Runner, spec gen.ImageSpec, cam cameraPictures, feats *vision.Features, shown bool) error {
 	f.fresh = f.fresh || shown
 	switch spec.Source {
 	case gen.SourceCamera:
-		if pic != nil {
-			return r.SetImage(pic.Pix, pic.Width, pic.Height, pic.Channels)
+		if cam.picture(r.PictureBack(), spec) {
+			return r.PublishPicture()
 		}
 	case gen.SourceMask:
 		if feats != nil && feats.T != f.maskT && feats.MaskW > 0 && len(feats.Mask) == feats.MaskW*feats.MaskH {

@@ -40,7 +40,6 @@ type live struct {
 	// An image model's picture: the camera's, asked of the watcher at
 	// the model's input size.
 	feed   *imageFeed
-	pic    vision.Picture
 	picSeq uint64
 	picW   int // the size asked of the watcher, 0 for none
 	picH   int
@@ -114,18 +113,25 @@ func (l *live) handImage(g *scene.Game, f *vision.Features, shown bool) {
 	if !ok {
 		return
 	}
-	var pic *vision.Picture
-	if l.watcher != nil && w > 0 {
-		if seq, ok := l.watcher.LatestPicture(&l.pic, l.picSeq); ok {
-			l.picSeq, pic = seq, &l.pic
-		}
-	}
 	if l.feed == nil {
 		l.feed, l.imgErr = newImageFeed(), rateLimited("image model's picture refused", 5)
 	}
-	if err := l.feed.hand(g, l.runner, spec, pic, f, shown); err != nil {
+	if err := l.feed.hand(g, l.runner, spec, l, f, shown); err != nil {
 		l.imgErr(err)
 	}
+}
+
+// picture implements cameraPictures: the watcher's newest picture, copied
+// straight into dst (the runner's next picture), once each.
+func (l *live) picture(dst *gen.Picture, _ gen.ImageSpec) bool {
+	if l.watcher == nil || l.picW == 0 {
+		return false
+	}
+	seq, ok := l.watcher.LatestPicture(dst, l.picSeq)
+	if ok {
+		l.picSeq = seq
+	}
+	return ok
 }
 
 // AfterChain implements scene.Driver: the live picture is shown, and

@@ -56,7 +56,6 @@ type offline struct {
 	frame  gocv.Mat
 	feed   *imageFeed
 	pr     *vision.Picturer // camera frames as an image model's picture
-	pic    vision.Picture
 	n      int
 	input  int
 	dt     float64
@@ -167,11 +166,13 @@ func (o *offline) handImage(g *scene.Game, f *vision.Features) error {
 	if o.feed == nil {
 		o.feed, o.pr = newImageFeed(), vision.NewPicturer()
 	}
-	var pic *vision.Picture
-	if spec.Source == gen.SourceCamera && o.pr.Make(o.frame, spec.Width, spec.Height, &o.pic) {
-		pic = &o.pic
-	}
-	return o.feed.hand(g, o.Runner, spec, pic, f, true)
+	return o.feed.hand(g, o.Runner, spec, o, f, true)
+}
+
+// picture implements cameraPictures: this input frame, resized straight
+// into dst (the runner's next picture).
+func (o *offline) picture(dst *gen.Picture, spec gen.ImageSpec) bool {
+	return o.pr.Make(o.frame, spec.Width, spec.Height, dst)
 }
 
 // AfterChain implements scene.Driver: read the output back

@@ -243,3 +243,65 @@ func TestPlanesVectorMatchesTable(t *testing.T) {
 		}
 	}
 }
+
+// bgrOf is p with its colour channels stored blue first, as OpenCV keeps
+// them, and flagged so.
+func bgrOf(p Picture) Picture {
+	q := p
+	q.Pix = append([]byte(nil), p.Pix...)
+	q.BGR = true
+	if p.Channels < 3 {
+		return q
+	}
+	for i := 0; i+2 < len(q.Pix); i += p.Channels {
+		q.Pix[i], q.Pix[i+2] = q.Pix[i+2], q.Pix[i]
+	}
+	return q
+}
+
+// A BGR picture fills the tensor exactly as the same picture in RGB does,
+// in both layouts and every range: at the input's size (one pass a row,
+// the vector loop on a wide row where the CPU has it, the table on a
+// narrow one), of the input's width with rows cropped, reduced, enlarged,
+// with alpha (BGRA), and grey, where the flag means nothing.
+func TestImageInputReadsBGR(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, layout := range []string{"NCHW", "NHWC"} {
+		for _, rng2 := range [][2]float32{{0, 255}, {0, 1}, {-1, 1}} {
+			for _, c := range []struct{ inW, inH, w, h, ch int }{
+				{256, 192, 256, 192, 3}, {7, 5, 7, 5, 3}, {256, 192, 256, 300, 3},
+				{256, 192, 640, 480, 3}, {256, 192, 200, 150, 3}, {256, 192, 320, 240, 4}, {256, 192, 300, 400, 1},
+			} {
+				name := fmt.Sprintf("%s %v, %dx%d×%d into %dx%d", layout, rng2, c.w, c.h, c.ch, c.inW, c.inH)
+				spec := ImageSpec{Input: "p", Source: SourceCamera, Layout: layout, Range: rng2, Width: c.inW, Height: c.inH}
+				rgb := Picture{Pix: make([]byte, c.w*c.h*c.ch), Width: c.w, Height: c.h, Channels: c.ch}
+				for i := range rgb.Pix {
+					rgb.Pix[i] = byte(rng.IntN(256))
+				}
+				bgr := bgrOf(rgb)
+				want := newImageInput(spec, make([]float32, 3*c.inW*c.inH))
+				got := newImageInput(spec, make([]float32, 3*c.inW*c.inH))
+				if err := want.fill(&rgb); err != nil {
+					t.Fatal(err)
+				}
+				if err := got.fill(&bgr); err != nil {
+					t.Fatal(err)
+				}
+				for i := range want.data {
+					if got.data[i] != want.data[i] {
+						t.Fatalf("%s: value %d is %v from BGR, %v from RGB", name, i, got.data[i], want.data[i])
+					}
+				}
+				// The same input converts either order, whichever came last.
+				if err := got.fill(&rgb); err != nil {
+					t.Fatal(err)
+				}
+				for i := range want.data {
+					if got.data[i] != want.data[i] {
+						t.Fatalf("%s: value %d is %v from RGB after BGR, want %v", name, i, got.data[i], want.data[i])
+					}
+				}
+			}
+		}
+	}
+}

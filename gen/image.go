@@ -3,6 +3,8 @@ package gen
 import (
 	"errors"
 	"fmt"
+
+	"reverie/internal/picture"
 )
 
 // ImageSpec is an image-conditioned model's picture input (a style
@@ -50,24 +52,9 @@ func (s *ImageSpec) shape() []int64 {
 	return []int64{1, 3, int64(s.Height), int64(s.Width)}
 }
 
-// Picture is 8-bit pixels handed to an image model: Channels 1 (grey, a
-// silhouette), 3 (RGB) or 4 (RGBA, alpha ignored), row-major.
-type Picture struct {
-	Pix           []byte
-	Width, Height int
-	Channels      int
-}
-
-// check refuses a picture whose pixels do not match its size.
-func (p *Picture) check() error {
-	if p.Channels != 1 && p.Channels != 3 && p.Channels != 4 {
-		return fmt.Errorf("picture has %d channels, expected 1, 3 or 4", p.Channels)
-	}
-	if p.Width < 1 || p.Height < 1 || p.Width > 16384 || p.Height > 16384 || len(p.Pix) != p.Width*p.Height*p.Channels {
-		return fmt.Errorf("picture of %dx%d×%d has %d bytes, expected %d", p.Width, p.Height, p.Channels, len(p.Pix), p.Width*p.Height*p.Channels)
-	}
-	return nil
-}
+// Picture is 8-bit pixels handed to an image model: grey, RGB or RGBA,
+// either colour order (see picture.Picture).
+type Picture = picture.Picture
 
 // imageInput converts pictures into a model's image tensor: cropped to the
 // input's aspect (FitCover) and sampled to its size, laid out and scaled to
@@ -109,6 +96,17 @@ func planesRGBTable(rs, gs, bs []float32, row []byte, lut *[256]float32) {
 	}
 }
 
+// channelOffsets are where a pixel's red, green and blue bytes lie in p.
+func channelOffsets(p *Picture) (r, g, b int) {
+	switch {
+	case p.Channels == 1:
+		return 0, 0, 0
+	case p.BGR:
+		return 2, 1, 0
+	}
+	return 0, 1, 2
+}
+
 // sample maps each of n output positions to one of the picture's m, by the
 // cover placement's scale s and offset t (picture → input), times step.
 func sample(dst []int32, m int, s, t float64, step int) {
@@ -120,7 +118,7 @@ func sample(dst []int32, m int, s, t float64, step int) {
 
 // fill converts p into the tensor.
 func (in *imageInput) fill(p *Picture) error {
-	if err := p.check(); err != nil {
+	if err := p.Check(); err != nil {
 		return err
 	}
 	W, H, ch := in.spec.Width, in.spec.Height, p.Channels
@@ -143,10 +141,7 @@ func (in *imageInput) fill(p *Picture) error {
 func (in *imageInput) fillRows(p *Picture) {
 	y0, y1 := 0, in.spec.Height
 	W, n := in.spec.Width, in.spec.Width*in.spec.Height
-	g, b := 1, 2 // the green and blue offsets in a pixel
-	if p.Channels == 1 {
-		g, b = 0, 0
-	}
+	r, g, b := channelOffsets(p)
 	lut, d, xs := &in.lut, in.data, in.xs
 	rowLen := p.Channels * p.Width
 	nhwc := in.spec.Layout == "NHWC"
@@ -166,8 +161,13 @@ func (in *imageInput) fillRows(p *Picture) {
 		row := p.Pix[off : int(off)+rowLen]
 		if in.sameX && !nhwc && p.Channels == 3 {
 			// A picture at the input's size (as the camera's are handed
-			// over): one pass over the row.
-			planesRGB(d[y*W:(y+1)*W], d[n+y*W:n+(y+1)*W], d[2*n+y*W:2*n+(y+1)*W], row, lut, in.step, in.spec.Range[0])
+			// over): one pass over the row. The row's first byte goes to
+			// the red plane, or to the blue one for BGR.
+			first, last := d[y*W:(y+1)*W], d[2*n+y*W:2*n+(y+1)*W]
+			if p.BGR {
+				first, last = last, first
+			}
+			planesRGB(first, d[n+y*W:n+(y+1)*W], last, row, lut, in.step, in.spec.Range[0])
 			continue
 		}
 		if nhwc {
@@ -175,11 +175,11 @@ func (in *imageInput) fillRows(p *Picture) {
 			o = o[:3*len(xs)]
 			for x, s := range xs {
 				q := o[3*x : 3*x+3 : 3*x+3]
-				q[0], q[1], q[2] = lut[row[s]], lut[row[int(s)+g]], lut[row[int(s)+b]]
+				q[0], q[1], q[2] = lut[row[int(s)+r]], lut[row[int(s)+g]], lut[row[int(s)+b]]
 			}
 			continue
 		}
-		for c, off := range [3]int{0, g, b} {
+		for c, off := range [3]int{r, g, b} {
 			o := d[c*n+y*W : c*n+(y+1)*W]
 			o = o[:len(xs)]
 			plane := row[off:]

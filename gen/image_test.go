@@ -1,11 +1,14 @@
 package gen
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -51,7 +54,8 @@ func loadMem(t *testing.T, man *Manifest, onnx []byte) *Model {
 // Every layout × range of an image input: each value of the tensor is the
 // picture's byte mapped onto the range, in the layout's order, and a model
 // that returns its input gives the picture back. Grey (a silhouette) and
-// RGBA pictures fill all three channels the same way.
+// RGBA pictures fill all three channels the same way, and a picture stored
+// blue first (BGR, BGRA) comes back as the same RGB.
 func TestImageInputLayoutsAndRanges(t *testing.T) {
 	const w, h = 6, 4
 	rgb := make([]byte, 3*w*h)
@@ -69,37 +73,48 @@ func TestImageInputLayoutsAndRanges(t *testing.T) {
 		for _, rng := range [][2]float32{{0, 255}, {0, 1}, {-1, 1}} {
 			name := fmt.Sprintf("%s %v", layout, rng)
 			m := loadMem(t, mirrorManifest(layout, rng[0], rng[1], w, h), mirrorModel(layout, w, h))
-			for _, p := range []Picture{{rgb, w, h, 3}, {grey, w, h, 1}, {rgba, w, h, 4}} {
-				if err := m.SetImage(&p); err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				data := m.image.GetData()
-				for k := 0; k < w*h; k++ {
-					for c := 0; c < 3; c++ {
-						v := p.Pix[k*p.Channels+min(c, p.Channels-1)]
-						i := c*w*h + k
-						if layout == "NHWC" {
-							i = 3*k + c
-						}
-						want := rng[0] + (rng[1]-rng[0])*float32(v)/255
-						if math.Abs(float64(data[i]-want)) > 1e-5*float64(rng[1]-rng[0]) {
-							t.Fatalf("%s, %d channels: pixel %d channel %d is %g in the tensor, want %g", name, p.Channels, k, c, data[i], want)
-						}
+			for _, p := range []Picture{{Pix: rgb, Width: w, Height: h, Channels: 3}, {Pix: grey, Width: w, Height: h, Channels: 1}, {Pix: rgba, Width: w, Height: h, Channels: 4}} {
+				for _, stored := range []Picture{p, bgrOf(p)} {
+					if err := m.SetImage(&stored); err != nil {
+						t.Fatalf("%s: %v", name, err)
 					}
-				}
-				out := make([]byte, 4*w*h)
-				if err := m.Run(nil, out); err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				for k := 0; k < w*h; k++ {
-					for c := 0; c < 3; c++ {
-						if want := p.Pix[k*p.Channels+min(c, p.Channels-1)]; out[4*k+c] != want {
-							t.Fatalf("%s, %d channels: pixel %d channel %d came back %d, want %d", name, p.Channels, k, c, out[4*k+c], want)
-						}
-					}
+					checkMirror(t, m, fmt.Sprintf("%s, %d channels, BGR %v", name, p.Channels, stored.BGR), p)
 				}
 			}
 			m.Close()
+		}
+	}
+}
+
+// checkMirror checks a mirror model's tensor and frame against p, the RGB
+// picture it was last handed (in either channel order).
+func checkMirror(t *testing.T, m *Model, name string, p Picture) {
+	t.Helper()
+	w, h, spec := p.Width, p.Height, m.Manifest.Image
+	rgbOf := func(k, c int) byte { return p.Pix[k*p.Channels+min(c, p.Channels-1)] }
+	data := m.image.GetData()
+	for k := 0; k < w*h; k++ {
+		for c := 0; c < 3; c++ {
+			i := c*w*h + k
+			if spec.Layout == "NHWC" {
+				i = 3*k + c
+			}
+			lo, hi := spec.Range[0], spec.Range[1]
+			want := lo + (hi-lo)*float32(rgbOf(k, c))/255
+			if math.Abs(float64(data[i]-want)) > 1e-5*float64(hi-lo) {
+				t.Fatalf("%s: pixel %d channel %d is %g in the tensor, want %g", name, k, c, data[i], want)
+			}
+		}
+	}
+	out := make([]byte, 4*w*h)
+	if err := m.Run(nil, out); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	for k := 0; k < w*h; k++ {
+		for c := 0; c < 3; c++ {
+			if want := rgbOf(k, c); out[4*k+c] != want {
+				t.Fatalf("%s: pixel %d channel %d came back %d, want %d", name, k, c, out[4*k+c], want)
+			}
 		}
 	}
 }
@@ -150,6 +165,136 @@ func TestImageOfAnotherSize(t *testing.T) {
 	}
 }
 
+// checkFrame checks that every pixel of f is red, green, blue as RGB.
+func checkFrame(f *Frame, rgb []byte) error {
+	for k := 0; k < f.Width*f.Height; k++ {
+		if got := f.Pix[4*k : 4*k+3]; string(got) != string(rgb[3*k:3*k+3]) {
+			return fmt.Errorf("frame %d pixel %d is %v, want %v", f.Seq, k, got, rgb[3*k:3*k+3])
+		}
+	}
+	return nil
+}
+
+// The feeding goroutine fills the runner's next picture in place and
+// hands it over, as the live display copies the watcher's newest camera
+// picture into it: the picture, stored BGR as OpenCV keeps it, shows as
+// the same RGB, and handing over and making a frame allocate nothing. A
+// picture whose pixels do not match its size is refused and not handed
+// over: the next frame still shows the last good picture.
+func TestPictureHandOverInPlace(t *testing.T) {
+	const w, h = 64, 48
+	m := loadMem(t, mirrorManifest("NCHW", 0, 1, w, h), mirrorModel("NCHW", w, h))
+	r := NewRunner(m)
+	defer r.Close()
+	rgb := Picture{Pix: make([]byte, 3*w*h), Width: w, Height: h, Channels: 3}
+	for i := range rgb.Pix {
+		rgb.Pix[i] = byte(i * 13)
+	}
+	camera := bgrOf(rgb)
+	hand := func() error {
+		r.PictureBack().CopyFrom(&camera)
+		return r.PublishPicture()
+	}
+	for i := 0; i < 2; i++ {
+		if err := hand(); err != nil {
+			t.Fatal(err)
+		}
+		f, err := r.Step(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkFrame(f, rgb.Pix); err != nil {
+			t.Fatal(err)
+		}
+	}
+	back := r.PictureBack()
+	back.Pix = back.Pix[:10]
+	if err := r.PublishPicture(); err == nil || !strings.Contains(err.Error(), "expected 9216") {
+		t.Errorf("a short picture: %v", err)
+	}
+	if f, err := r.Step(nil); err != nil {
+		t.Errorf("the frame after a refused picture: %v", err)
+	} else if err := checkFrame(f, rgb.Pix); err != nil {
+		t.Errorf("after a refused picture: %v", err)
+	}
+	allocs := testing.AllocsPerRun(10, func() {
+		camera.Pix[0]++
+		hand()
+		r.Step(nil)
+	})
+	if allocs != 0 {
+		t.Errorf("a picture handed over in place and a frame allocate %.1f times; want none", allocs)
+	}
+}
+
+// One goroutine hands pictures over in place while the runner makes
+// frames in its own (run with -race): each frame shows one whole picture
+// in its colours, whether it was stored RGB or BGR, and each hand-over
+// asks for a frame, as the latent never changes.
+func TestPictureHandOverWhileRunning(t *testing.T) {
+	const w, h, frames = 64, 48, 30
+	m := loadMem(t, mirrorManifest("NCHW", 0, 1, w, h), mirrorModel("NCHW", w, h))
+	r := NewRunner(m)
+	defer r.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	wg.Add(2)
+	go func() { defer wg.Done(); r.Run(ctx) }()
+	refused := make(chan error, 1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			// Picture i is red v, green v^0x5a, blue 255-v: a frame
+			// whose channels were swapped, or mixed from two pictures,
+			// breaks the pattern.
+			v := byte(i)
+			p := r.PictureBack()
+			if cap(p.Pix) < 3*w*h {
+				p.Pix = make([]byte, 3*w*h)
+			}
+			p.Pix, p.Width, p.Height, p.Channels, p.BGR = p.Pix[:3*w*h], w, h, 3, i%2 == 1
+			first, last := v, 255-v
+			if p.BGR {
+				first, last = last, first
+			}
+			for k := 0; k < w*h; k++ {
+				p.Pix[3*k], p.Pix[3*k+1], p.Pix[3*k+2] = first, v^0x5a, last
+			}
+			if err := r.PublishPicture(); err != nil {
+				refused <- err
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	seen := 0
+	deadline := time.Now().Add(20 * time.Second)
+	for seen < frames {
+		select {
+		case err := <-refused:
+			t.Fatalf("a good picture was refused: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d frames in 20 s from pictures handed over, want %d", seen, frames)
+		}
+		f, ok := r.Latest()
+		if !ok {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		seen++
+		v := f.Pix[0]
+		for k := 0; k < w*h; k++ {
+			if px := f.Pix[4*k : 4*k+3]; px[0] != v || px[1] != v^0x5a || px[2] != 255-v {
+				t.Fatalf("frame %d pixel %d is %v, want one picture's %v", f.Seq, k, px, []byte{v, v ^ 0x5a, 255 - v})
+			}
+		}
+	}
+}
+
 // The built-in restyle network, run by ONNX Runtime, matches the same
 // network computed here in plain Go from its weights, on a small picture.
 func TestRestyleMatchesAGoComputation(t *testing.T) {
@@ -173,7 +318,7 @@ func TestRestyleMatchesAGoComputation(t *testing.T) {
 	if err := m.SetInput("strength", strength); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SetImage(&Picture{pic, rs.Width, rs.Height, 3}); err != nil {
+	if err := m.SetImage(&Picture{Pix: pic, Width: rs.Width, Height: rs.Height, Channels: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Infer(z); err != nil {

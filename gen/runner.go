@@ -81,7 +81,7 @@ type Runner struct {
 	frames *mailbox.Box[Frame]
 	shown  Frame                 // the display's copy of the newest frame (Latest)
 	shownN uint64                // the mailbox's number for shown
-	pics   *mailbox.Box[Picture] // pictures for an image model (SetImage)
+	pics   *mailbox.Box[Picture] // pictures for an image model (SetImage, PublishPicture)
 	picN   uint64                // the mailbox's number for the picture taken, 0 to take it again
 	picFor *Model                // the model takePicture converts for
 	picErr error                 // its conversion's error
@@ -122,11 +122,7 @@ func NewRunner(model *Model) *Runner {
 	d := model.Manifest.Latent.Dim
 	r := &Runner{
 		frames: newFrames(model.Width(), model.Height()),
-		pics: mailbox.New(mailbox.Funcs[Picture]{Copy: func(dst, src *Picture) {
-			pix := append(dst.Pix[:0], src.Pix...)
-			*dst = *src
-			dst.Pix = pix
-		}}),
+		pics:   mailbox.New(mailbox.Funcs[Picture]{Copy: (*Picture).CopyFrom}),
 		latent: make([]float32, d),
 		work:   make([]float32, d),
 		wake:   make(chan struct{}, 1),
@@ -155,19 +151,36 @@ func (r *Runner) setModel(m *Model) {
 	r.picN = 0 // the new model takes the newest picture at its first step
 }
 
-// SetImage hands an image model a picture (see Picture for the layouts):
-// pix is copied, a picture the runner has not taken yet is replaced, and a
-// frame is asked for, as SetLatent does. A model without an image input
-// ignores it. It allocates nothing once the picture's size settles. One
-// goroutine at a time may call it (the display's driver).
+// SetImage hands an image model a picture of RGB, grey or RGBA bytes
+// (see Picture): pix is copied, a picture the runner has not taken yet is
+// replaced, and a frame is asked for, as SetLatent does. A model without
+// an image input ignores it. It allocates nothing once the picture's size
+// settles. One goroutine at a time may hand pictures over (SetImage or
+// PictureBack and PublishPicture): the display's driver.
 func (r *Runner) SetImage(pix []byte, w, h, channels int) error {
 	p := Picture{Pix: pix, Width: w, Height: h, Channels: channels}
-	if err := p.check(); err != nil {
+	if err := p.Check(); err != nil {
 		return err
 	}
-	back := r.pics.Back()
-	back.Pix = append(back.Pix[:0], pix...)
-	back.Width, back.Height, back.Channels = w, h, channels
+	r.PictureBack().CopyFrom(&p)
+	return r.PublishPicture()
+}
+
+// PictureBack is the runner's next picture, for the goroutine that hands
+// pictures over to fill in place (every field; its Pix reused, grown only
+// when too small) and then publish with PublishPicture: a picture already
+// held elsewhere (the watcher's newest) is copied once, straight into the
+// runner's mailbox. It is the caller's alone until PublishPicture.
+func (r *Runner) PictureBack() *Picture { return r.pics.Back() }
+
+// PublishPicture hands over the picture filled in PictureBack as SetImage
+// hands over its copy: it replaces a picture not taken yet and asks for a
+// frame. A picture whose pixels do not match its size is refused and not
+// handed over. It allocates nothing.
+func (r *Runner) PublishPicture() error {
+	if err := r.pics.Back().Check(); err != nil {
+		return err
+	}
 	r.pics.Publish()
 	r.mu.Lock()
 	r.dirty = true

@@ -5,26 +5,20 @@ import (
 	"math"
 
 	"gocv.io/x/gocv"
+
+	"reverie/internal/picture"
 )
 
-// Picture is a camera frame as 8-bit RGB (Channels 3) or grey (1) pixels,
-// row-major, for a model that takes the camera's picture as its input.
-type Picture struct {
-	Pix           []byte
-	Width, Height int
-	Channels      int
-}
-
-// CopyFrom copies src into p, reusing p's pixels.
-func (p *Picture) CopyFrom(src *Picture) {
-	pix := append(p.Pix[:0], src.Pix...)
-	*p = *src
-	p.Pix = pix
-}
+// Picture is a camera frame as 8-bit pixels for a model that takes the
+// camera's picture as its input: BGR (Channels 3, BGR set), as OpenCV keeps
+// them, or grey (1). It is the type gen's Runner takes, so the display can
+// copy the newest straight into the runner (see Watcher.LatestPicture).
+type Picture = picture.Picture
 
 // Picturer scales camera frames down (or up) to the size a model needs,
-// keeping their aspect, and turns OpenCV's BGR into RGB. It reuses one Mat
-// and the picture's pixels, so it allocates nothing once sizes settle.
+// keeping their aspect and OpenCV's channel order (the model's input reads
+// BGR as cheaply as RGB). It reuses one Mat and the picture's pixels, so it
+// allocates nothing once sizes settle.
 type Picturer struct {
 	small gocv.Mat
 }
@@ -58,15 +52,10 @@ func (p *Picturer) Make(frame gocv.Mat, w, h int, dst *Picture) bool {
 	if cap(dst.Pix) < n {
 		dst.Pix = make([]byte, n)
 	}
+	// One copy out of the Mat: a Mat over Go memory would let OpenCV keep
+	// a Go pointer past the call.
 	dst.Pix = dst.Pix[:n]
-	dst.Width, dst.Height, dst.Channels = sw, sh, ch
-	if ch == 1 {
-		copy(dst.Pix, src)
-		return true
-	}
-	d := dst.Pix
-	for i := 0; i+2 < n; i += 3 {
-		d[i], d[i+1], d[i+2] = src[i+2], src[i+1], src[i]
-	}
+	copy(dst.Pix, src)
+	dst.Width, dst.Height, dst.Channels, dst.BGR = sw, sh, ch, ch == 3
 	return true
 }

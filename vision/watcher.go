@@ -29,7 +29,7 @@ type Watcher struct {
 func NewWatcher(cfg Config, src Source, open func() (Source, error)) *Watcher {
 	return &Watcher{Capture: NewCapture(src, open), cfg: cfg, feats: mailbox.New(mailbox.Funcs[Features]{
 		Copy: func(dst, src *Features) { dst.CopyFrom(src) },
-	}), pics: mailbox.New(mailbox.Funcs[Picture]{Copy: func(dst, src *Picture) { dst.CopyFrom(src) }})}
+	}), pics: mailbox.New(mailbox.Funcs[Picture]{Copy: (*Picture).CopyFrom})}
 }
 
 // WantPictures asks for each camera frame as a Picture covering w×h (an
@@ -41,7 +41,9 @@ func (w *Watcher) WantPictures(width, height int) {
 }
 
 // LatestPicture copies the newest camera picture into dst, as Latest does
-// for Features: ok is false, and dst untouched, when nothing is new.
+// for Features: ok is false, and dst untouched, when nothing is new. dst
+// can be the generator's own next picture (gen.Runner.PictureBack), so the
+// picture is copied once on its way to the model.
 func (w *Watcher) LatestPicture(dst *Picture, since uint64) (seq uint64, ok bool) {
 	return w.pics.Latest(dst, since)
 }

@@ -40,16 +40,16 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 			r.Env.Provider = provider
 		}
 	}
-	for _, o := range []struct {
-		kind string
-		dst  *GenFigure
-	}{{"cppn-plain", &r.Generator.CPPNPlain}, {"cppn-onnx", &r.Generator.CPPNONNX}} {
-		fig, _, err := measureModel(gc, o.kind, 512, n.gen)
-		if err != nil {
-			return err
-		}
-		*o.dst = fig
+	fig, _, err := measureModel(gc, "cppn-plain", 512, n.gen)
+	if err != nil {
+		return err
 	}
+	r.Generator.CPPNPlain = fig
+	kernMs, onnxMs, err := measureKernels(gc, n.gen)
+	if err != nil {
+		return err
+	}
+	r.Efficiency.KernelsSpeedup = ratio(onnxMs, kernMs)
 	for _, s := range []struct {
 		size          int
 		plain         bool
@@ -59,7 +59,7 @@ func measureGenerators(gc gen.Config, n counts, r *Report) error {
 		{256, false, r.Generator.CPPN.S256, &r.Efficiency.CPPN256GFLOPS, &r.Efficiency.CPPN256OfPeak},
 		{512, false, r.Generator.CPPN.S512, &r.Efficiency.CPPN512GFLOPS, &r.Efficiency.CPPN512OfPeak},
 		{512, true, r.Generator.CPPNPlain, &r.Efficiency.CPPNPlain512GFLOPS, &r.Efficiency.CPPNPlain512OfPeak},
-		{512, false, r.Generator.CPPNONNX, &r.Efficiency.CPPNONNX512GFLOPS, &r.Efficiency.CPPNONNX512OfPeak},
+		{512, false, GenFigure{BareMs: onnxMs}, &r.Efficiency.CPPNONNX512GFLOPS, &r.Efficiency.CPPNONNX512OfPeak},
 	} {
 		c := gc.CPPN(s.size, s.size)
 		c.Plain = s.plain // the plain form runs every layer each frame
@@ -82,13 +82,40 @@ func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
 		c := gc.CPPN(size, size)
 		c.Plain = true
 		return c.Build()
-	case "cppn-onnx":
-		c := gc.CPPN(size, size)
-		c.Portable = true
-		return c.Build()
 	}
 	gc.Model, gc.Width, gc.Height = "builtin:"+kind, size, size
 	return gc.Manifest()
+}
+
+// measureKernels times the built-in CPPN at 512² bare on reverie's kernels
+// and on ONNX's own operators (CPPN.Portable), alternating the two so both
+// see the same machine: figures taken a minute apart on a shared machine
+// differ by more than the kernels do. It returns both medians.
+func measureKernels(gc gen.Config, iters int) (kernMs, onnxMs float64, err error) {
+	var infer [2]func() error
+	z := make([]float32, gen.DefaultCPPN(0, 1, 1).LatentDim)
+	for i := range z {
+		z[i] = float32(i%5)/2 - 1
+	}
+	for i, portable := range []bool{false, true} {
+		c := gc.CPPN(512, 512)
+		c.Portable = c.Portable || portable
+		man, err := c.Build()
+		if err != nil {
+			return 0, 0, fmt.Errorf("generator cppn 512x512: %w", err)
+		}
+		m, _, err := gen.Load(man, gc.Session())
+		if err != nil {
+			return 0, 0, fmt.Errorf("generator cppn 512x512: %w", err)
+		}
+		defer m.Close()
+		infer[i] = func() error { return m.Infer(z) }
+	}
+	tk, to, err := alternate(2, iters, infer[0], infer[1])
+	if err != nil {
+		return 0, 0, fmt.Errorf("generator cppn 512x512: %w", err)
+	}
+	return median(tk), median(to), nil
 }
 
 // measureModel times one model through the Runner and bare, alternating

@@ -51,9 +51,12 @@ func Kernels() (string, error) {
 }
 
 func findKernels() (string, error) {
+	initMu.Lock()
+	ortPath := initLib.Path
+	initMu.Unlock()
 	var candidates []string
-	if initLib.Path != "" {
-		candidates = append(candidates, filepath.Join(filepath.Dir(initLib.Path), KernelsFile))
+	if ortPath != "" {
+		candidates = append(candidates, filepath.Join(filepath.Dir(ortPath), KernelsFile))
 	}
 	found := func(p string) bool { st, err := os.Stat(p); return err == nil && !st.IsDir() }
 	if p, ok := project.Find(projectKernels, found); ok {

@@ -93,16 +93,16 @@ func manifestAt(gc gen.Config, kind string, size int) (*gen.Manifest, error) {
 // differ by more than the kernels do. It returns both medians.
 func measureKernels(gc gen.Config, iters int) (kernMs, onnxMs float64, err error) {
 	var infer [2]func() error
-	z := make([]float32, gen.DefaultCPPN(0, 1, 1).LatentDim)
-	for i := range z {
-		z[i] = float32(i%5)/2 - 1
-	}
 	for i, portable := range []bool{false, true} {
 		c := gc.CPPN(512, 512)
 		c.Portable = c.Portable || portable
 		man, err := c.Build()
 		if err != nil {
 			return 0, 0, fmt.Errorf("generator cppn 512x512: %w", err)
+		}
+		z := make([]float32, man.Latent.Dim)
+		for k := range z {
+			z[k] = float32(k%5)/2 - 1
 		}
 		m, _, err := gen.Load(man, gc.Session())
 		if err != nil {

@@ -2,21 +2,27 @@ package core
 
 import (
 	"reverie/gen"
-	"reverie/scene"
 	"reverie/vision"
 )
 
 // imageFeed hands an image model (a manifest with image:) the picture its
 // image.source names: the camera's, the audience's silhouette, or the
-// picture on screen. Live and offline rendering share it. Its buffers are
-// reused, so it allocates nothing per frame once sizes settle.
+// picture on screen. Live and offline rendering share it. The camera's
+// picture and the screen's are written straight into the runner's next
+// picture (Runner.PictureBack), whose buffers are reused, so it allocates
+// nothing per frame once sizes settle.
 type imageFeed struct {
-	fb    []byte  // the picture on screen, RGBA at the input's size
 	maskT float64 // the features' time of the silhouette last handed over
 	fresh bool    // the screen is worth reading: a new generator frame shows
 }
 
 func newImageFeed() *imageFeed { return &imageFeed{maskT: -1, fresh: true} }
+
+// screen reads the picture on screen back (scene.Game.ReadPicture): the
+// part the model's frame covers, at w×h, as RGBA into pix.
+type screen interface {
+	ReadPicture(pix []byte, w, h int)
+}
 
 // cameraPictures gives the newest camera picture: picture fills dst with
 // it, at the smallest size covering spec's, and reports whether there was
@@ -32,7 +38,7 @@ type cameraPictures interface {
 // next picture on screen. Reading the screen back costs a GPU round trip,
 // so it happens at most once per generator frame. It runs on the game
 // loop, the runner's one feeding goroutine.
-func (f *imageFeed) hand(g *scene.Game, r *gen.Runner, spec gen.ImageSpec, cam cameraPictures, feats *vision.Features, shown bool) error {
+func (f *imageFeed) hand(g screen, r *gen.Runner, spec gen.ImageSpec, cam cameraPictures, feats *vision.Features, shown bool) error {
 	f.fresh = f.fresh || shown
 	switch spec.Source {
 	case gen.SourceCamera:
@@ -49,12 +55,15 @@ func (f *imageFeed) hand(g *scene.Game, r *gen.Runner, spec gen.ImageSpec, cam c
 			return nil
 		}
 		f.fresh = false
-		n := 4 * spec.Width * spec.Height
-		if len(f.fb) != n {
-			f.fb = make([]byte, n)
+		// Read straight into the runner's next picture: no copy after.
+		p, n := r.PictureBack(), 4*spec.Width*spec.Height
+		if cap(p.Pix) < n {
+			p.Pix = make([]byte, n)
 		}
-		g.ReadPicture(f.fb, spec.Width, spec.Height)
-		return r.SetImage(f.fb, spec.Width, spec.Height, 4)
+		p.Pix = p.Pix[:n]
+		p.Width, p.Height, p.Channels, p.BGR = spec.Width, spec.Height, 4, false
+		g.ReadPicture(p.Pix, spec.Width, spec.Height)
+		return r.PublishPicture()
 	}
 	return nil
 }
